@@ -1,0 +1,163 @@
+/* srt.h - public interface of libsrt, the sandbox runtime library.
+ *
+ * The library never prints and never exits.  Every fallible call takes a
+ * `srt_error *` and fills it with a code and a human-readable message; the
+ * caller (for example the srt command) decides how to show it.
+ *
+ * Typical use:
+ *
+ *     srt_error err = {0};
+ *     srt_config *cfg = srt_config_load(NULL, &err);          // ~/.srt-settings.json
+ *     srt_policy *pol = srt_policy_resolve(cfg, NULL, &err);  // paths, globs, plan
+ *     srt_sandbox *sb = srt_sandbox_spawn(pol, &opts, &err);  // runs argv inside
+ *     srt_exit ex; srt_sandbox_wait(sb, &ex, &err);
+ *     srt_sandbox_destroy(sb); srt_policy_free(pol); srt_config_free(cfg);
+ */
+#ifndef SRT_H
+#define SRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SRT_VERSION "0.1.0"
+
+/* Error codes.  SRT_OK is zero so `if (err.code)` reads naturally. */
+typedef enum srt_status {
+	SRT_OK = 0,
+	SRT_E_CONFIG,      /* settings file missing pieces, not JSON, invalid */
+	SRT_E_POLICY,      /* paths or patterns that cannot be resolved */
+	SRT_E_KERNEL,      /* a kernel feature the sandbox needs is missing */
+	SRT_E_SETUP,       /* a sandbox set-up step failed */
+	SRT_E_EXEC_NOENT,  /* command not found (exit 127) */
+	SRT_E_EXEC_PERM,   /* command found but not executable (exit 126) */
+	SRT_E_SYSTEM,      /* other system call failure */
+	SRT_E_NOMEM,
+	SRT_E_INVALID,     /* bad argument from the caller */
+} srt_status;
+
+typedef struct srt_error {
+	srt_status code;
+	int sys_errno;      /* errno of the failing call, 0 if none */
+	char message[1024]; /* "what failed: why (fix)" - no "srt: " prefix */
+} srt_error;
+
+/* ---- configuration ----------------------------------------------------- */
+
+typedef struct srt_config srt_config;
+
+/* Load settings.  path == NULL means the default ~/.srt-settings.json, and a
+ * missing default file yields the built-in defaults.  An explicit path that
+ * does not exist, or any file that is empty, unreadable, not JSON or fails
+ * validation, is an error naming file, line and column or the key path. */
+srt_config *srt_config_load(const char *path, srt_error *err);
+
+/* Parse settings from memory; `name` is used in error messages. */
+srt_config *srt_config_parse(const char *json, size_t len, const char *name,
+			     srt_error *err);
+
+/* The built-in defaults (no network, writes only to the private temp dir). */
+srt_config *srt_config_defaults(srt_error *err);
+
+/* Where the settings came from ("<defaults>" or the file name). */
+const char *srt_config_source(const srt_config *cfg);
+
+void srt_config_free(srt_config *cfg);
+
+/* ---- policy ------------------------------------------------------------ */
+
+/* Context for resolving relative paths and "~".  NULL fields are taken from
+ * the calling process (getcwd(), $HOME or the password database). */
+typedef struct srt_policy_context {
+	const char *cwd;
+	const char *home;
+} srt_policy_context;
+
+typedef struct srt_policy srt_policy;
+
+/* Resolve the settings against the file system: expand "~", relative paths
+ * and globs, resolve symlinks, search for mandatory-deny paths, and compute
+ * the mount plan.  Nothing is created or changed on the host. */
+srt_policy *srt_policy_resolve(const srt_config *cfg,
+			       const srt_policy_context *ctx, srt_error *err);
+
+/* Non-fatal findings (for example a glob that matched nothing). */
+size_t srt_policy_warning_count(const srt_policy *pol);
+const char *srt_policy_warning(const srt_policy *pol, size_t i);
+
+/* A human-readable description of the effective policy (malloc'd, caller
+ * frees).  Returns NULL on allocation failure. */
+char *srt_policy_describe(const srt_policy *pol);
+
+void srt_policy_free(srt_policy *pol);
+
+/* ---- sandbox ----------------------------------------------------------- */
+
+typedef struct srt_spawn_options {
+	char *const *argv;  /* argv[0] is looked up in PATH inside the sandbox */
+	char *const *envp;  /* NULL: the caller's environ */
+	const char *cwd;    /* NULL: the caller's working directory */
+	/* stdin/stdout/stderr of the command; -1 means "inherit the caller's
+	 * descriptor of the same number". */
+	int stdio[3];
+} srt_spawn_options;
+
+typedef struct srt_exit {
+	bool signaled;  /* killed by a signal */
+	int code;       /* exit code, or the signal number when signaled */
+} srt_exit;
+
+typedef struct srt_sandbox srt_sandbox;
+
+/* Create the sandbox and start argv inside it.  Returns once the command
+ * has been executed (or failed to be): an exec failure is reported here as
+ * SRT_E_EXEC_NOENT / SRT_E_EXEC_PERM. */
+srt_sandbox *srt_sandbox_spawn(const srt_policy *pol,
+			       const srt_spawn_options *opts, srt_error *err);
+
+/* A descriptor that becomes readable when the command has finished; poll it
+ * next to your own descriptors, then call srt_sandbox_wait(). */
+int srt_sandbox_fd(const srt_sandbox *sb);
+
+/* Deliver a signal to the command. */
+int srt_sandbox_signal(srt_sandbox *sb, int sig, srt_error *err);
+
+/* Wait for the command to finish (blocking) and report how it ended.  When
+ * it ends, every other process of the sandbox has been killed. */
+int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err);
+
+/* Kill whatever still runs, remove every host-side trace, free. */
+void srt_sandbox_destroy(srt_sandbox *sb);
+
+/* The private temporary directory of this run (TMPDIR inside). */
+const char *srt_sandbox_tmpdir(const srt_sandbox *sb);
+
+/* ---- self-check -------------------------------------------------------- */
+
+typedef struct srt_check_item {
+	const char *name;   /* "user namespaces", "seccomp", "Landlock", ... */
+	bool ok;
+	bool required;      /* false: the sandbox works without it, weaker */
+	char detail[512];   /* what was found, and the fix when not ok */
+} srt_check_item;
+
+#define SRT_CHECK_MAX 12
+
+typedef struct srt_check_report {
+	srt_check_item items[SRT_CHECK_MAX];
+	size_t count;
+	int landlock_abi;   /* 0 when unavailable */
+	bool can_sandbox;   /* a real sandbox started and ran a probe */
+} srt_check_report;
+
+void srt_check(srt_check_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SRT_H */

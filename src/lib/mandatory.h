@@ -1,0 +1,48 @@
+/* mandatory.h - the mandatory deny list (SPEC §4): names that are never
+ * writable inside a writable root, and the search for them. */
+#ifndef SRT_MANDATORY_H
+#define SRT_MANDATORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "srt.h"
+#include "util.h"
+
+typedef struct srt_protected {
+	char *path;    /* absolute path of the protected file or directory */
+	bool is_dir;   /* what it is, or must be created as (stand-in) */
+	bool exists;   /* false: a stand-in must be created on the host */
+} srt_protected;
+
+typedef struct srt_protected_list {
+	srt_protected *v;
+	size_t n;
+} srt_protected_list;
+
+/* The table: relative paths below a directory that are protected. */
+typedef struct srt_mandatory_name {
+	const char *rel;  /* ".bashrc", ".git/hooks", ".claude/commands" ... */
+	bool is_dir;
+} srt_mandatory_name;
+
+extern const srt_mandatory_name srt_mandatory_names[];
+extern const size_t srt_mandatory_name_count;
+
+/* Search writable root `root` (absolute, resolved, an existing directory).
+ *  - At the root itself every name of the table is protected; the ones that
+ *    do not exist are returned with exists = false (stand-ins).
+ *  - In every directory at most `depth` levels below the root (the root is
+ *    level 0; symlinks are never followed; the protected directories
+ *    themselves are not descended into), existing entries whose name matches
+ *    the table are returned; for an existing ".git" or ".claude" directory
+ *    found there, its missing protected children are returned as stand-ins.
+ * Results are appended to `out`, parents before children, no duplicates.
+ * Unreadable directories are skipped (they cannot be written either).
+ * Returns 0, or -1 with err set. */
+int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
+		       srt_error *err);
+
+void srt_protected_list_clear(srt_protected_list *l);
+
+#endif

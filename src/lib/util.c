@@ -1,0 +1,120 @@
+/* util.c - error formatting, string vectors, path string helpers. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void vfill(srt_error *err, srt_status code, const char *fmt, va_list ap)
+{
+	if (!err)
+		return;
+	err->code = code;
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+}
+
+int srt_fail(srt_error *err, srt_status code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfill(err, code, fmt, ap);
+	va_end(ap);
+	if (err)
+		err->sys_errno = 0;
+	return -1;
+}
+
+int srt_fail_errno(srt_error *err, srt_status code, int errno_value,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfill(err, code, fmt, ap);
+	va_end(ap);
+	if (err) {
+		size_t len = strlen(err->message);
+		snprintf(err->message + len, sizeof err->message - len, ": %s",
+			 strerror(errno_value));
+		err->sys_errno = errno_value;
+	}
+	return -1;
+}
+
+int srt_strv_push_owned(srt_strv *sv, char *s)
+{
+	if (!s)
+		return -1;
+	if (sv->n + 2 > sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 8;
+		char **v = realloc(sv->v, cap * sizeof *v);
+		if (!v) {
+			free(s);
+			return -1;
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int srt_strv_push(srt_strv *sv, const char *s)
+{
+	return srt_strv_push_owned(sv, strdup(s));
+}
+
+bool srt_strv_contains(const srt_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void srt_strv_clear(srt_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+char *srt_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *out = NULL;
+	va_start(ap, fmt);
+	int r = vasprintf(&out, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : out;
+}
+
+char *srt_path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+	while (dl > 0 && dir[dl - 1] == '/')
+		dl--;
+	while (*name == '/')
+		name++;
+	return srt_asprintf("%.*s/%s", (int)dl, dir, name);
+}
+
+bool srt_path_is_within(const char *path, const char *root)
+{
+	size_t rl = strlen(root);
+	if (rl == 1 && root[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, root, rl) == 0 && (path[rl] == '\0' || path[rl] == '/');
+}
+
+size_t srt_path_depth(const char *path)
+{
+	size_t d = 0;
+	for (const char *p = path; *p; p++)
+		if (*p == '/' && p[1] != '\0' && p[1] != '/')
+			d++;
+	return d;
+}

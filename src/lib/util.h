@@ -1,0 +1,75 @@
+/* util.h - small helpers shared by libsrt: errors, cleanup attributes,
+ * growable string vectors.  Internal; not part of the public API. */
+#ifndef SRT_UTIL_H
+#define SRT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "srt.h"
+
+/* Fill `err` (if not NULL) with code and a printf-style message.  Returns -1
+ * so callers can write `return srt_fail(err, ...);`. */
+int srt_fail(srt_error *err, srt_status code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, appending ": strerror(errno_value)" and recording the errno. */
+int srt_fail_errno(srt_error *err, srt_status code, int errno_value,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- scope-bound cleanup --------------------------------------------- */
+static inline void srt_freep(void *p) { free(*(void **)p); }
+static inline void srt_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define SRT_AUTOFREE __attribute__((cleanup(srt_freep)))
+#define SRT_AUTOCLOSE __attribute__((cleanup(srt_closep)))
+
+/* Hand ownership on: returns the value and clears the variable so the
+ * cleanup attribute does nothing. */
+static inline void *srt_steal_ptr(void *pp)
+{
+	void **p = pp;
+	void *v = *p;
+	*p = NULL;
+	return v;
+}
+static inline int srt_steal_fd(int *fd)
+{
+	int v = *fd;
+	*fd = -1;
+	return v;
+}
+
+/* ---- string vector --------------------------------------------------- */
+typedef struct srt_strv {
+	char **v;   /* NULL-terminated when n > 0 */
+	size_t n;
+	size_t cap;
+} srt_strv;
+
+/* Append a copy of s.  Returns 0, or -1 on allocation failure. */
+int srt_strv_push(srt_strv *sv, const char *s);
+/* Append s, taking ownership of it (freed on failure). */
+int srt_strv_push_owned(srt_strv *sv, char *s);
+bool srt_strv_contains(const srt_strv *sv, const char *s);
+void srt_strv_clear(srt_strv *sv);
+
+/* malloc'd printf; NULL on failure. */
+char *srt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Join dir and name with exactly one '/'; NULL on failure. */
+char *srt_path_join(const char *dir, const char *name);
+
+/* True when `path` equals `root` or lies beneath it (both absolute and
+ * normalised, no trailing slash except for "/"). */
+bool srt_path_is_within(const char *path, const char *root);
+
+/* Number of components of an absolute normalised path ("/" is 0). */
+size_t srt_path_depth(const char *path);
+
+#endif
