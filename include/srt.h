@@ -142,7 +142,7 @@ typedef struct srt_check_item {
 	const char *name;   /* "user namespaces", "seccomp", "Landlock", ... */
 	bool ok;
 	bool required;      /* false: the sandbox works without it, weaker */
-	char detail[512];   /* what was found, and the fix when not ok */
+	char detail[1024];  /* what was found, and the fix when not ok */
 } srt_check_item;
 
 #define SRT_CHECK_MAX 12

@@ -1,5 +1,5 @@
 /* util.c - error formatting, string vectors, path string helpers. */
-#define _GNU_SOURCE
+
 #include "util.h"
 
 #include <errno.h>

@@ -1,0 +1,255 @@
+/* srt - run a command inside the sandbox.  A thin client of libsrt: parse
+ * the command line, load settings, resolve the policy, spawn, forward
+ * signals, report.  Every message here starts with "srt: ". */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "srt.h"
+
+#define EXIT_SRT_FAILURE 125
+
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+					SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+
+typedef struct cli {
+	const char *settings;
+	const char *shell_string;
+	bool debug;
+	bool check;
+	bool print_policy;
+	char **command;
+	char *shell_argv[4];
+} cli;
+
+static void usage(FILE *f)
+{
+	fputs("usage: srt [OPTIONS] [--] COMMAND [ARGS...]\n"
+	      "       srt [OPTIONS] -c 'SHELL STRING'\n"
+	      "       srt [OPTIONS] 'SHELL STRING WITH SPACES'\n"
+	      "\n"
+	      "Run COMMAND in a sandbox that limits what it can read, write and reach.\n"
+	      "\n"
+	      "options:\n"
+	      "  --settings FILE   settings file (default ~/.srt-settings.json; missing = defaults)\n"
+	      "  -c STRING         run STRING with /bin/sh -c\n"
+	      "  --debug           explain what is set up (also SRT_DEBUG=1)\n"
+	      "  --check           report the kernel features srt relies on, start a probe sandbox\n"
+	      "  --print-policy    print the effective policy and exit without running anything\n"
+	      "  -h, --help        this help\n"
+	      "  --version         print the version\n"
+	      "\n"
+	      "exit status: the command's own; 128+N if it was killed by signal N;\n"
+	      "125 if srt failed; 126 if the command cannot be executed; 127 if not found.\n",
+	      f);
+}
+
+static int parse_args(cli *c, int argc, char **argv)
+{
+	enum { OPT_SETTINGS = 256, OPT_DEBUG, OPT_CHECK, OPT_PRINT, OPT_VERSION };
+	static const struct option opts[] = {
+		{"settings", required_argument, NULL, OPT_SETTINGS},
+		{"debug", no_argument, NULL, OPT_DEBUG},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"print-policy", no_argument, NULL, OPT_PRINT},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int o;
+	opterr = 0;
+	/* '+': stop at the first non-option, so `srt ls -la` works */
+	while ((o = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_SETTINGS:
+			c->settings = optarg;
+			break;
+		case OPT_DEBUG:
+			c->debug = true;
+			break;
+		case OPT_CHECK:
+			c->check = true;
+			break;
+		case OPT_PRINT:
+			c->print_policy = true;
+			break;
+		case 'c':
+			c->shell_string = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("srt %s\n", SRT_VERSION);
+			exit(0);
+		default:
+			if (optopt)
+				fprintf(stderr, "srt: option -%c %s\n", optopt,
+					strchr("c", optopt) ? "needs an argument" : "is unknown");
+			else
+				fprintf(stderr, "srt: unknown option or missing argument: %s\n", argv[optind - 1]);
+			fprintf(stderr, "srt: try 'srt --help'\n");
+			return -1;
+		}
+	}
+	char **rest = argv + optind;
+	int nrest = argc - optind;
+	if (c->shell_string) {
+		/* sh -c STRING [ARG0 ARGS...] */
+		c->shell_argv[0] = "/bin/sh";
+		c->shell_argv[1] = "-c";
+		c->shell_argv[2] = (char *)c->shell_string;
+		c->shell_argv[3] = NULL;
+		if (nrest > 0) {
+			char **v = calloc((size_t)nrest + 4, sizeof *v);
+			if (!v)
+				return -1;
+			memcpy(v, c->shell_argv, 3 * sizeof *v);
+			memcpy(v + 3, rest, (size_t)nrest * sizeof *v);
+			c->command = v;
+		} else {
+			c->command = c->shell_argv;
+		}
+	} else if (nrest == 1 && strchr(rest[0], ' ')) {
+		/* reference compatibility: one argument with a space is a shell string */
+		c->shell_argv[0] = "/bin/sh";
+		c->shell_argv[1] = "-c";
+		c->shell_argv[2] = rest[0];
+		c->shell_argv[3] = NULL;
+		c->command = c->shell_argv;
+	} else if (nrest > 0) {
+		c->command = rest;
+	}
+	if (!c->command && !c->check && !c->print_policy) {
+		fprintf(stderr, "srt: no command given; try 'srt --help'\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int run_check(void)
+{
+	srt_check_report r;
+	srt_check(&r);
+	for (size_t i = 0; i < r.count; i++)
+		printf("%-16s %-4s %s\n", r.items[i].name,
+		       r.items[i].ok ? "ok" : (r.items[i].required ? "FAIL" : "warn"), r.items[i].detail);
+	printf("%s\n", r.can_sandbox ? "a sandbox can start here" : "srt cannot start a sandbox here");
+	return r.can_sandbox ? 0 : EXIT_SRT_FAILURE;
+}
+
+static int exit_code_for(srt_status s)
+{
+	return s == SRT_E_EXEC_NOENT ? 127 : s == SRT_E_EXEC_PERM ? 126 : EXIT_SRT_FAILURE;
+}
+
+static int block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof forwarded_signals / sizeof *forwarded_signals; i++)
+		sigaddset(set, forwarded_signals[i]);
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+		return -1;
+	return signalfd(-1, set, SFD_CLOEXEC);
+}
+
+/* Wait for the command, forwarding signals that were sent to srt by a
+ * process (kill).  Signals from the terminal (SI_KERNEL) already reached the
+ * command directly, as it shares srt's process group or owns the terminal. */
+static int supervise(srt_sandbox *sb, int sfd, srt_exit *ex, srt_error *err)
+{
+	struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+			      {.fd = srt_sandbox_fd(sb), .events = POLLIN}};
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents)
+			return srt_sandbox_wait(sb, ex, err);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_code != SI_KERNEL)
+				srt_sandbox_signal(sb, (int)si.ssi_signo, err);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	cli c = {0};
+	if (parse_args(&c, argc, argv) < 0)
+		return EXIT_SRT_FAILURE;
+	const char *dbg = getenv("SRT_DEBUG");
+	if (dbg && *dbg && strcmp(dbg, "0") != 0)
+		c.debug = true;
+	if (c.check)
+		return run_check();
+
+	srt_error err = {0};
+	srt_config *cfg = srt_config_load(c.settings, &err);
+	if (!cfg) {
+		fprintf(stderr, "srt: %s\n", err.message);
+		return EXIT_SRT_FAILURE;
+	}
+	srt_policy *pol = srt_policy_resolve(cfg, NULL, &err);
+	if (!pol) {
+		fprintf(stderr, "srt: %s\n", err.message);
+		srt_config_free(cfg);
+		return EXIT_SRT_FAILURE;
+	}
+	for (size_t i = 0; i < srt_policy_warning_count(pol); i++)
+		fprintf(stderr, "srt: warning: %s\n", srt_policy_warning(pol, i));
+	if (c.print_policy || c.debug) {
+		char *d = srt_policy_describe(pol);
+		if (d) {
+			fputs(d, c.print_policy ? stdout : stderr);
+			free(d);
+		}
+		if (c.print_policy) {
+			srt_policy_free(pol);
+			srt_config_free(cfg);
+			return 0;
+		}
+	}
+
+	sigset_t set;
+	int sfd = block_signals(&set);
+	if (sfd < 0) {
+		fprintf(stderr, "srt: cannot set up signal handling: %s\n", strerror(errno));
+		return EXIT_SRT_FAILURE;
+	}
+	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1}};
+	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
+	int code;
+	if (!sb) {
+		fprintf(stderr, "srt: %s\n", err.message);
+		code = exit_code_for(err.code);
+	} else {
+		srt_exit ex = {0};
+		if (supervise(sb, sfd, &ex, &err) < 0) {
+			fprintf(stderr, "srt: %s\n", err.message[0] ? err.message : strerror(errno));
+			code = EXIT_SRT_FAILURE;
+		} else {
+			code = ex.signaled ? 128 + ex.code : ex.code;
+			if (c.debug)
+				fprintf(stderr, "srt: command %s %d\n",
+					ex.signaled ? "killed by signal" : "exited with", ex.code);
+		}
+		srt_sandbox_destroy(sb);
+	}
+	close(sfd);
+	srt_policy_free(pol);
+	srt_config_free(cfg);
+	if (c.command != c.shell_argv && c.shell_string)
+		free(c.command);
+	return code;
+}

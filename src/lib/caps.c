@@ -1,0 +1,57 @@
+/* caps.c - capability dropping with raw syscalls (no libcap needed). */
+#include "caps.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int last_cap(void)
+{
+	/* Probe upwards: PR_CAPBSET_READ fails with EINVAL past the last. */
+	int c = 0;
+	while (c < 64 && prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) >= 0)
+		c++;
+	return c - 1;
+}
+
+int srt_caps_drop_all(srt_error *err)
+{
+	int last = last_cap();
+	/* Root inside the namespace must not regain anything on exec. */
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+			  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+			  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot lock securebits");
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, errno,
+					      "cannot drop capability %d from the bounding set", c);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot clear ambient capabilities");
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot clear capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot set no_new_privs");
+
+	/* verify */
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "capget");
+	for (int i = 0; i < 2; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			return srt_fail(err, SRT_E_SETUP, "capabilities remain after dropping them");
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) != 0)
+			return srt_fail(err, SRT_E_SETUP, "capability %d remains in the bounding set", c);
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return srt_fail(err, SRT_E_SETUP, "no_new_privs did not stick");
+	return 0;
+}

@@ -1,0 +1,177 @@
+/* filter.c - the syscall filter.  Default: allow.  Refused calls return
+ * EPERM (clone3: ENOSYS so libc falls back to clone, whose flags we can
+ * inspect).  Any other architecture (i386, x32) kills the process. */
+#include "filter.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+
+/* Calls a container runtime's default profile refuses, plus the mount API,
+ * keyrings, io_uring and friends.  Every one returns EPERM. */
+const char *const srt_seccomp_denied_names[] = {
+	/* mount family: policy mounts must stay as they are */
+	"mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen",
+	"fsmount", "fspick", "fsconfig", "mount_setattr", "chroot",
+	/* namespaces (unless allowNestedUserNamespaces) */
+	"setns",
+	/* io_uring bypasses the filter for the calls it performs */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	/* kernel keyrings are not namespaced */
+	"add_key", "request_key", "keyctl",
+	/* kernel attack surface */
+	"bpf", "perf_event_open", "userfaultfd", "kexec_load",
+	"kexec_file_load", "init_module", "finit_module", "delete_module",
+	"create_module", "query_module", "get_kernel_syms",
+	"open_by_handle_at", "name_to_handle_at", "lookup_dcookie",
+	"acct", "swapon", "swapoff", "reboot", "syslog", "quotactl",
+	"quotactl_fd", "nfsservctl", "_sysctl", "sysfs", "uselib", "ustat",
+	"vm86", "vm86old", "iopl", "ioperm", "settimeofday", "clock_settime",
+	"clock_adjtime", "adjtimex", "stime", "fanotify_init",
+	"process_madvise", "kcmp", "pidfd_getfd",
+	NULL,
+};
+
+static const uint64_t ns_flags[] = {
+	CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET,
+	CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP,
+};
+
+/* Compare the low 32 bits only: the kernel truncates int arguments, so a
+ * full 64-bit compare can be bypassed with garbage in the upper half. */
+#define LOW32 0xffffffffULL
+
+static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
+		     srt_error *err)
+{
+	int rc;
+	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	for (size_t i = 0; srt_seccomp_denied_names[i]; i++) {
+		int nr = seccomp_syscall_resolve_name(srt_seccomp_denied_names[i]);
+		if (nr == __NR_SCMP_ERROR || nr < 0)
+			continue; /* not on this architecture */
+		if (o->allow_nested_userns && strcmp(srt_seccomp_denied_names[i], "setns") == 0)
+			continue;
+		rc = seccomp_rule_add(ctx, eperm, nr, 0);
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc,
+					      "seccomp: rule for %s",
+					      srt_seccomp_denied_names[i]);
+	}
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: clone3");
+	if (!o->allow_unix_sockets) {
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX));
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: socket");
+	}
+	if (!o->allow_nested_userns) {
+		for (size_t i = 0; i < sizeof ns_flags / sizeof *ns_flags; i++) {
+			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(unshare), 1,
+					      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+			if (rc == 0)
+				rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(clone), 1,
+						      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+			if (rc < 0)
+				return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: namespace flags");
+		}
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(unshare), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWTIME, CLONE_NEWTIME));
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: CLONE_NEWTIME");
+	}
+	/* terminal injection */
+	static const unsigned long ioctls[] = {TIOCSTI, TIOCLINUX};
+	for (size_t i = 0; i < 2; i++) {
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, ioctls[i]));
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: ioctl");
+	}
+	return 0;
+}
+
+int srt_seccomp_build(const srt_seccomp_options *o, srt_bpf *out,
+		      srt_error *err)
+{
+	*out = (srt_bpf){0};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return srt_fail(err, SRT_E_SETUP, "seccomp: cannot create filter");
+	int rc = -1;
+	SRT_AUTOCLOSE int fd = -1;
+	/* Only the native architecture is in the filter; anything else (i386
+	 * int 0x80, x32) hits the bad-architecture action. */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+		srt_fail(err, SRT_E_SETUP, "seccomp: cannot set filter attributes");
+		goto out;
+	}
+	if (add_rules(ctx, o, err) < 0)
+		goto out;
+	fd = memfd_create("srt-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "seccomp: memfd_create");
+		goto out;
+	}
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: export");
+		rc = -1;
+		goto out;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		rc = srt_fail(err, SRT_E_SETUP, "seccomp: exported filter has a bad size");
+		goto out;
+	}
+	out->insns = malloc((size_t)st.st_size);
+	if (!out->insns) {
+		rc = srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
+		srt_bpf_free(out);
+		rc = srt_fail_errno(err, SRT_E_SETUP, errno, "seccomp: reading filter");
+		goto out;
+	}
+	out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	rc = 0;
+out:
+	seccomp_release(ctx);
+	return rc;
+}
+
+int srt_seccomp_install(const srt_bpf *prog)
+{
+	struct sock_fprog fp = {.len = prog->len, .filter = prog->insns};
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0);
+}
+
+void srt_bpf_free(srt_bpf *prog)
+{
+	free(prog->insns);
+	*prog = (srt_bpf){0};
+}

@@ -1,0 +1,284 @@
+/* init.c - PID 1 of the sandbox and the command's final set-up. */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "landlock.h"
+#include "mounts.h"
+#include "util.h"
+
+/* Signals that the host forwards and init passes on to the command. */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+				SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+
+static void send_msg(int fd, uint32_t type, const srt_error *err, int value)
+{
+	srt_msg m = {.type = type, .value = value};
+	if (err) {
+		m.code = (int32_t)err->code;
+		m.sys_errno = err->sys_errno;
+		snprintf(m.text, sizeof m.text, "%s", err->message);
+	}
+	ssize_t n;
+	do
+		n = write(fd, &m, sizeof m);
+	while (n < 0 && errno == EINTR);
+}
+
+static _Noreturn void die(const srt_init_ctx *c, const srt_error *err)
+{
+	send_msg(c->status_fd, SRT_MSG_ERROR, err, 0);
+	_exit(125);
+}
+
+static int loopback_up(srt_error *err)
+{
+	SRT_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "socket for loopback set-up");
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot read loopback flags");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot bring up loopback");
+	return 0;
+}
+
+static int write_file(const char *path, const char *data, srt_error *err)
+{
+	SRT_AUTOCLOSE int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(data);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot write %s", path);
+	return 0;
+}
+
+static long raw_clone(unsigned long flags)
+{
+	return syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+}
+
+/* ---- the command ---------------------------------------------------- */
+
+static srt_status exec_status(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? SRT_E_EXEC_NOENT : SRT_E_EXEC_PERM;
+}
+
+static int probe_restrictions(const srt_init_ctx *c, srt_error *err)
+{
+	if (!c->allow_nested_userns) {
+		if (unshare(CLONE_NEWUSER) == 0 || errno != EPERM)
+			return srt_fail(err, SRT_E_SETUP,
+					"seccomp probe failed: a new user namespace could still be created");
+	}
+	if (!c->allow_unix_sockets) {
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s >= 0 || errno != EPERM) {
+			if (s >= 0)
+				close(s);
+			return srt_fail(err, SRT_E_SETUP,
+					"seccomp probe failed: an AF_UNIX socket could still be created");
+		}
+	}
+	return 0;
+}
+
+static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_wr,
+				   int ruleset)
+{
+	srt_error err = {0};
+	char b;
+	/* wait until init has written our user namespace maps */
+	if (read(sync_rd, &b, 1) != 1)
+		_exit(125);
+	close(sync_rd);
+	for (int i = 0; i < 3; i++)
+		if (c->stdio[i] >= 0 && c->stdio[i] != i && dup2(c->stdio[i], i) < 0) {
+			srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot set up descriptor %d", i);
+			goto fail;
+		}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+
+	if (srt_caps_drop_all(&err) < 0)
+		goto fail;
+	if (ruleset >= 0) {
+		if (srt_landlock_enforce(ruleset, &err) < 0)
+			goto fail;
+		close(ruleset);
+	}
+	if (srt_seccomp_install(c->bpf) < 0) {
+		srt_fail_errno(&err, SRT_E_KERNEL, errno, "cannot install the seccomp filter");
+		goto fail;
+	}
+	if (probe_restrictions(c, &err) < 0)
+		goto fail;
+	execvpe(c->argv[0], c->argv, c->envp);
+	int e = errno;
+	srt_fail_errno(&err, exec_status(e), e, "%s", c->argv[0]);
+	if (e == ENOENT)
+		snprintf(err.message, sizeof err.message, "%s: command not found", c->argv[0]);
+fail:
+	send_msg(exec_wr, SRT_MSG_ERROR, &err, 0);
+	_exit(err.code == SRT_E_EXEC_NOENT ? 127 : err.code == SRT_E_EXEC_PERM ? 126 : 125);
+}
+
+/* ---- init ----------------------------------------------------------- */
+
+static int write_inner_maps(const srt_init_ctx *c, pid_t pid, srt_error *err)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/uid_map", (int)pid);
+	if (write_file(p, c->uid_map, err) < 0)
+		return -1;
+	snprintf(p, sizeof p, "/proc/%d/gid_map", (int)pid);
+	return write_file(p, c->gid_map, err);
+}
+
+static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
+{
+	int status = 0;
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof si);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof si)
+			_exit(125);
+		if (si.ssi_signo != SIGCHLD) {
+			kill(cmd, (int)si.ssi_signo);
+			continue;
+		}
+		for (;;) { /* reap everything that ended */
+			int st;
+			pid_t p = waitpid(-1, &st, WNOHANG);
+			if (p <= 0)
+				break;
+			if (p == cmd) {
+				status = st;
+				send_msg(c->status_fd, SRT_MSG_EXIT, NULL, status);
+				_exit(0); /* the kernel kills the rest of the namespace */
+			}
+		}
+	}
+}
+
+_Noreturn void srt_init_main(const srt_init_ctx *c)
+{
+	srt_error err = {0};
+	char b;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	/* the host writes our maps, then says go (EOF: it died or gave up) */
+	if (read(c->go_fd, &b, 1) != 1)
+		_exit(125);
+	close(c->go_fd);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+		sigaddset(&set, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die(c, &err);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno, "signalfd");
+		die(c, &err);
+	}
+
+	if (srt_mounts_apply(c->plan, c->clone_fds, &err) < 0 || loopback_up(&err) < 0)
+		die(c, &err);
+	if (chdir(c->cwd) < 0) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno,
+			       "the working directory %s is not reachable inside the sandbox", c->cwd);
+		die(c, &err);
+	}
+	int ruleset = -1;
+	if (c->landlock_abi > 0) {
+		ruleset = srt_landlock_ruleset(c->landlock_abi, c->landlock_paths,
+					       c->n_landlock_paths, &err);
+		if (ruleset < 0)
+			die(c, &err);
+		for (int i = 0; i < 3; i++)
+			if (srt_landlock_allow_fd(ruleset, c->landlock_abi,
+						  c->stdio[i] >= 0 ? c->stdio[i] : i, &err) < 0)
+				die(c, &err);
+	}
+
+	int sync_p[2], exec_p[2];
+	if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno, "pipe");
+		die(c, &err);
+	}
+	long pid = raw_clone(CLONE_NEWUSER | SIGCHLD);
+	if (pid < 0) {
+		srt_fail_errno(&err, SRT_E_KERNEL, errno,
+			       "cannot create the command's user namespace");
+		die(c, &err);
+	}
+	if (pid == 0) {
+		close(sync_p[1]);
+		close(exec_p[0]);
+		close(sfd);
+		command_main(c, sync_p[0], exec_p[1], ruleset);
+	}
+	close(sync_p[0]);
+	close(exec_p[1]);
+	if (ruleset >= 0)
+		close(ruleset);
+	if (write_inner_maps(c, (pid_t)pid, &err) < 0) {
+		kill((pid_t)pid, SIGKILL);
+		die(c, &err);
+	}
+	if (write(sync_p[1], "g", 1) != 1) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot start the command");
+		die(c, &err);
+	}
+	close(sync_p[1]);
+
+	/* EOF on the exec pipe: the command was executed */
+	srt_msg m;
+	ssize_t n;
+	do
+		n = read(exec_p[0], &m, sizeof m);
+	while (n < 0 && errno == EINTR);
+	close(exec_p[0]);
+	if (n == sizeof m) {
+		m.text[sizeof m.text - 1] = '\0';
+		ssize_t w;
+		do
+			w = write(c->status_fd, &m, sizeof m);
+		while (w < 0 && errno == EINTR);
+		_exit(125);
+	}
+	send_msg(c->status_fd, SRT_MSG_READY, NULL, 0);
+
+	/* init itself now holds nothing the command could use */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (srt_caps_drop_all(&err) < 0 || srt_seccomp_install(c->bpf) < 0) {
+		kill((pid_t)pid, SIGKILL);
+		die(c, &err);
+	}
+	supervise(c, (pid_t)pid, sfd);
+}

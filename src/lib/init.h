@@ -1,0 +1,63 @@
+/* init.h - the sandbox's PID 1 and the command's last steps before exec.
+ *
+ * The host process clones init into new user, mount, PID, IPC, network, UTS
+ * and cgroup namespaces.  Init (root of that outer user namespace) builds
+ * the mounts, brings up loopback, prepares Landlock, then clones the command
+ * into an inner user namespace, where it has no privilege over the mounts.
+ * The command drops every capability, sets no_new_privs, enforces Landlock
+ * and seccomp, probes that they hold, and execs.  Init then restricts itself
+ * the same way, forwards signals, reaps orphans, and reports the command's
+ * end to the host.  When init exits the kernel kills the whole namespace.
+ *
+ * Everything here runs after a raw clone() of a possibly multi-threaded
+ * host process, so it does not allocate: all data is prepared beforehand. */
+#ifndef SRT_INIT_H
+#define SRT_INIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plan.h"
+#include "filter.h"
+#include "srt.h"
+
+enum srt_msg_type {
+	SRT_MSG_READY = 1, /* the command was executed */
+	SRT_MSG_ERROR,     /* set-up or exec failed: code, sys_errno, text */
+	SRT_MSG_EXIT,      /* the command ended: value = wait status */
+};
+
+typedef struct srt_msg {
+	uint32_t type;
+	int32_t code;
+	int32_t sys_errno;
+	int32_t value;
+	char text[1024]; /* same size as srt_error.message */
+} srt_msg;
+
+typedef struct srt_init_ctx {
+	const srt_plan *plan;
+	int *clone_fds;              /* plan->n_ops scratch slots */
+	const char *cwd;
+	char *const *argv;
+	char *const *envp;
+	int stdio[3];                /* -1: keep */
+	const srt_bpf *bpf;
+	int landlock_abi;            /* 0: none */
+	const char *const *landlock_paths;
+	size_t n_landlock_paths;
+	bool allow_nested_userns;
+	bool allow_unix_sockets;
+	/* inner user namespace maps, written by init for the command */
+	char uid_map[64];
+	char gid_map[64];
+	int status_fd;               /* init -> host messages */
+	int go_fd;                   /* host -> init: maps written, go */
+	int keep_fds[8];             /* fds init must not touch (-1 = none) */
+} srt_init_ctx;
+
+/* Never returns. */
+_Noreturn void srt_init_main(const srt_init_ctx *ctx);
+
+#endif

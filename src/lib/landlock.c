@@ -1,0 +1,136 @@
+/* landlock.c - table-driven Landlock set-up by ABI version. */
+#include "landlock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#define SRT_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define SRT_SCOPE_SIGNAL (1ULL << 1)
+
+/* Write rights and the ABI that introduced them.  Reads are governed by
+ * the mounts; Landlock here only narrows writes. */
+static const struct {
+	__u64 right;
+	int abi;
+	bool file; /* applies to a regular file (not only to directories) */
+} write_rights[] = {
+	{LANDLOCK_ACCESS_FS_WRITE_FILE, 1, true},
+	{LANDLOCK_ACCESS_FS_REMOVE_DIR, 1, false},
+	{LANDLOCK_ACCESS_FS_REMOVE_FILE, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_CHAR, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_DIR, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_REG, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_SOCK, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_FIFO, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_BLOCK, 1, false},
+	{LANDLOCK_ACCESS_FS_MAKE_SYM, 1, false},
+	{LANDLOCK_ACCESS_FS_REFER, 2, false},
+	{LANDLOCK_ACCESS_FS_TRUNCATE, 3, true},
+};
+#define N_RIGHTS (sizeof write_rights / sizeof *write_rights)
+
+static __u64 rights_for(int abi, bool file_only)
+{
+	__u64 r = 0;
+	for (size_t i = 0; i < N_RIGHTS; i++)
+		if (write_rights[i].abi <= abi && (!file_only || write_rights[i].file))
+			r |= write_rights[i].right;
+	return r;
+}
+
+int srt_landlock_abi(void)
+{
+	long v = syscall(SYS_landlock_create_ruleset, NULL, 0,
+			 LANDLOCK_CREATE_RULESET_VERSION);
+	return v < 0 ? 0 : (int)v;
+}
+
+static int add_rule_fd(int ruleset, int abi, int fd, srt_error *err,
+		       const char *what)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: stat %s", what);
+	bool dir = S_ISDIR(st.st_mode);
+	if (!dir && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return 0; /* pipes, sockets: not governed by path rules */
+	struct landlock_path_beneath_attr pb = {
+		.allowed_access = rights_for(abi, !dir),
+		.parent_fd = fd,
+	};
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: rule for %s", what);
+	return 0;
+}
+
+int srt_landlock_ruleset(int abi, const char *const *paths, size_t n_paths,
+			 srt_error *err)
+{
+	/* Our own copy of the attribute layout: Debian 12's headers predate
+	 * the network (ABI 4) and scope (ABI 6) fields. */
+	struct {
+		__u64 handled_access_fs;
+		__u64 handled_access_net;
+		__u64 scoped;
+	} attr = {.handled_access_fs = rights_for(abi, false)};
+	size_t attr_size = sizeof attr.handled_access_fs;
+	if (abi >= 6) {
+		/* The command may not signal processes outside its domain (our
+		 * init) nor reach abstract sockets outside it. */
+		attr.scoped = SRT_SCOPE_ABSTRACT_UNIX_SOCKET | SRT_SCOPE_SIGNAL;
+		attr_size = sizeof attr;
+	}
+	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
+	if (rs < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: create ruleset (ABI %d)", abi);
+	for (size_t i = 0; i < n_paths; i++) {
+		int fd = open(paths[i], O_PATH | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: open %s", paths[i]);
+			close(rs);
+			return -1;
+		}
+		int rc = add_rule_fd(rs, abi, fd, err, paths[i]);
+		close(fd);
+		if (rc < 0) {
+			close(rs);
+			return -1;
+		}
+	}
+	return rs;
+}
+
+int srt_landlock_allow_fd(int ruleset, int abi, int fd, srt_error *err)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	/* Re-open through /proc to get an O_PATH descriptor of the same file. */
+	int pfd = open(proc, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return 0; /* closed or not reopenable: nothing to allow */
+	int rc = add_rule_fd(ruleset, abi, pfd, err, "a standard descriptor");
+	close(pfd);
+	return rc;
+}
+
+int srt_landlock_enforce(int ruleset, srt_error *err)
+{
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: restrict_self");
+	return 0;
+}

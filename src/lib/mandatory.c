@@ -1,0 +1,395 @@
+/* mandatory.c - the mandatory deny list (SPEC §4) and the search for it
+ * below a writable root.
+ *
+ * The search runs at every sandbox start over possibly large trees, so it
+ * reads each directory once (openat + fdopendir), decides from d_type
+ * (fstatat only when the file system reports DT_UNKNOWN), keeps the current
+ * path in one fixed buffer and allocates only for paths it returns.  It
+ * never follows a symlink.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "mandatory.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MANDATORY_COUNT 15
+
+const srt_mandatory_name srt_mandatory_names[MANDATORY_COUNT] = {
+	{ ".bashrc", false },
+	{ ".bash_profile", false },
+	{ ".zshrc", false },
+	{ ".zprofile", false },
+	{ ".profile", false },
+	{ ".gitconfig", false },
+	{ ".gitmodules", false },
+	{ ".ripgreprc", false },
+	{ ".mcp.json", false },
+	{ ".vscode", true },
+	{ ".idea", true },
+	{ ".claude/commands", true },
+	{ ".claude/agents", true },
+	{ ".git/hooks", true },
+	{ ".git/config", false },
+};
+const size_t srt_mandatory_name_count = MANDATORY_COUNT;
+
+/* The "seen at the root" set is a bit mask over the table. */
+_Static_assert(MANDATORY_COUNT <= 32, "table too large for the seen mask");
+
+#define SCAN_MAX_DEPTH 10
+
+typedef struct scan {
+	char path[PATH_MAX]; /* directory being read; "" stands for "/" */
+	size_t len;
+	int depth;
+	srt_protected *v;    /* results of this call */
+	size_t n, cap;
+	uint32_t seen_at_root; /* table entries whose first component exists */
+	srt_error *err;
+} scan;
+
+static void protected_vec_free(srt_protected *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+void srt_protected_list_clear(srt_protected_list *l)
+{
+	if (!l)
+		return;
+	protected_vec_free(l->v, l->n);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Return s->path + "/" + rel, protected. */
+static int emit(scan *s, const char *rel, bool exists, bool is_dir)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		srt_protected *nv = realloc(s->v, cap * sizeof *nv);
+		if (!nv)
+			return srt_fail(s->err, SRT_E_NOMEM, "out of memory");
+		s->v = nv;
+		s->cap = cap;
+	}
+	char *p = srt_asprintf("%.*s/%s", (int)s->len, s->path, rel);
+	if (!p)
+		return srt_fail(s->err, SRT_E_NOMEM, "out of memory");
+	s->v[s->n++] = (srt_protected){ .path = p, .is_dir = is_dir,
+					.exists = exists };
+	return 0;
+}
+
+/* Length of the first component of a table entry. */
+static size_t top_len(const char *rel)
+{
+	return strcspn(rel, "/");
+}
+
+enum match_kind {
+	MATCH_NONE,
+	MATCH_PROTECTED, /* the name itself is in the table */
+	MATCH_CONTAINER, /* ".git", ".claude": only children are in the table */
+};
+
+static enum match_kind classify(const char *name, size_t nlen)
+{
+	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
+		const char *rel = srt_mandatory_names[i].rel;
+		size_t tl = top_len(rel);
+		if (tl == nlen && memcmp(rel, name, nlen) == 0)
+			return rel[tl] ? MATCH_CONTAINER : MATCH_PROTECTED;
+	}
+	return MATCH_NONE;
+}
+
+static void mark_seen(scan *s, const char *name, size_t nlen)
+{
+	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
+		const char *rel = srt_mandatory_names[i].rel;
+		if (top_len(rel) == nlen && memcmp(rel, name, nlen) == 0)
+			s->seen_at_root |= UINT32_C(1) << i;
+	}
+}
+
+/* d_type, or fstatat's answer when the file system gives DT_UNKNOWN.
+ * False when the entry vanished meanwhile. */
+static bool entry_type(int dfd, const char *name, unsigned char *dtype)
+{
+	if (*dtype != DT_UNKNOWN)
+		return true;
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	*dtype = (unsigned char)IFTODT(st.st_mode);
+	return true;
+}
+
+/* An existing, real ".git" or ".claude" directory: its protected children,
+ * existing or not.  If it cannot be looked into, the whole directory is
+ * protected instead (the sandboxed user could chmod it and then write). */
+static int check_container(scan *s, int dfd, const char *name, size_t nlen)
+{
+	SRT_AUTOCLOSE int cfd = openat(dfd, name, O_PATH | O_DIRECTORY |
+					O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* Replaced by a symlink or file meanwhile: protect that. */
+		bool dir = errno != ELOOP && errno != ENOTDIR;
+		return emit(s, name, true, dir);
+	}
+	size_t first = s->n;
+	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
+		const char *rel = srt_mandatory_names[i].rel;
+		size_t tl = top_len(rel);
+		if (tl != nlen || memcmp(rel, name, nlen) != 0 || !rel[tl])
+			continue;
+		struct stat st;
+		if (fstatat(cfd, rel + tl + 1, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (emit(s, rel, true, S_ISDIR(st.st_mode)) < 0)
+				return -1;
+		} else if (errno == ENOENT) {
+			if (emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
+				return -1;
+		} else {
+			/* Cannot tell: drop the children, protect the whole. */
+			int e = errno;
+			for (size_t k = first; k < s->n; k++)
+				free(s->v[k].path);
+			s->n = first;
+			if (e == EACCES)
+				return emit(s, name, true, true);
+			return srt_fail_errno(s->err, SRT_E_SYSTEM, e,
+					      "cannot examine \"%.*s/%s\"",
+					      (int)s->len, s->path, rel);
+		}
+	}
+	return 0;
+}
+
+static int scan_dir(scan *s, int fd, int level);
+
+/* Enter subdirectory `name` of dfd (never through a symlink). */
+static int descend(scan *s, int dfd, const char *name, size_t nlen, int level)
+{
+	if (s->len + 1 + nlen >= sizeof s->path)
+		return srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG,
+				      "cannot search \"%.*s/%s\" for protected files",
+				      (int)s->len, s->path, name);
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		/* Unreadable: cannot be written either.  Vanished or
+		 * swapped for a symlink: nothing to protect there. */
+		if (e == EACCES || e == EPERM || e == ENOENT || e == ENOTDIR ||
+		    e == ELOOP)
+			return 0;
+		return srt_fail_errno(s->err, SRT_E_SYSTEM, e,
+				      "cannot open \"%.*s/%s\"", (int)s->len,
+				      s->path, name);
+	}
+	size_t saved = s->len;
+	s->path[s->len++] = '/';
+	memcpy(s->path + s->len, name, nlen + 1);
+	s->len += nlen;
+	int rc = scan_dir(s, fd, level + 1);
+	s->len = saved;
+	s->path[saved] = '\0';
+	return rc;
+}
+
+/* Read directory fd (taken over) at `level` below the root. */
+static int scan_dir(scan *s, int fd, int level)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return srt_fail_errno(s->err, SRT_E_SYSTEM, e, "cannot read \"%s\"",
+				      s->len ? s->path : "/");
+	}
+	int dfd = dirfd(d);
+	int rc = 0;
+	bool may_descend = level < s->depth;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			/* Failing half-way would silently miss protected
+			 * files: an error, not a skip. */
+			if (errno)
+				rc = srt_fail_errno(s->err, SRT_E_SYSTEM, errno,
+						    "cannot read \"%s\"",
+						    s->len ? s->path : "/");
+			break;
+		}
+		const char *name = de->d_name;
+		unsigned char dtype = de->d_type;
+		enum match_kind kind = MATCH_NONE;
+		size_t nlen = 0;
+
+		if (name[0] == '.') {
+			if (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))
+				continue;
+			nlen = strlen(name);
+			kind = classify(name, nlen);
+		}
+		if (kind == MATCH_NONE) {
+			/* The common case: no allocation, no stat when
+			 * d_type is known. */
+			if (!may_descend)
+				continue;
+			if (!entry_type(dfd, name, &dtype) || dtype != DT_DIR)
+				continue;
+			if (!nlen)
+				nlen = strlen(name);
+			rc = descend(s, dfd, name, nlen, level);
+		} else {
+			if (!entry_type(dfd, name, &dtype))
+				continue;
+			if (level == 0)
+				mark_seen(s, name, nlen);
+			if (kind == MATCH_PROTECTED)
+				/* Not descended into; a symlink is protected
+				 * as the link itself. */
+				rc = emit(s, name, true, dtype == DT_DIR);
+			else if (dtype == DT_DIR)
+				rc = check_container(s, dfd, name, nlen);
+			else
+				/* A ".git" file (worktree, submodule) or a
+				 * symlink: its children cannot exist without
+				 * replacing it, and rewriting it could point
+				 * git elsewhere, so it is protected itself. */
+				rc = emit(s, name, true, false);
+		}
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cmp_protected(const void *a, const void *b)
+{
+	const srt_protected *x = a, *y = b;
+	return strcmp(x->path, y->path);
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	return strcmp(*x, *y);
+}
+
+/* Sort this call's results (a path sorts before every path below it, so
+ * parents come first), drop duplicates, and append the ones `out` does not
+ * hold yet.  On failure `out` is unchanged. */
+static int append_results(scan *s, srt_protected_list *out)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, cmp_protected);
+	SRT_AUTOFREE const char **idx = NULL;
+	if (out->n > 0) {
+		idx = malloc(out->n * sizeof *idx);
+		if (!idx)
+			return srt_fail(s->err, SRT_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < out->n; i++)
+			idx[i] = out->v[i].path;
+		qsort(idx, out->n, sizeof *idx, cmp_strp);
+	}
+	size_t keep = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const char *key = s->v[i].path;
+		bool dup = (keep > 0 && strcmp(key, s->v[keep - 1].path) == 0) ||
+			   (idx && bsearch(&key, idx, out->n, sizeof *idx, cmp_strp));
+		if (dup) {
+			free(s->v[i].path);
+			continue;
+		}
+		s->v[keep++] = s->v[i];
+	}
+	s->n = keep;
+	if (keep == 0)
+		return 0;
+	srt_protected *nv = realloc(out->v, (out->n + keep) * sizeof *nv);
+	if (!nv)
+		return srt_fail(s->err, SRT_E_NOMEM, "out of memory");
+	out->v = nv;
+	memcpy(out->v + out->n, s->v, keep * sizeof *nv);
+	out->n += keep;
+	s->n = 0;
+	return 0;
+}
+
+int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
+		       srt_error *err)
+{
+	if (!root || !out)
+		return srt_fail(err, SRT_E_INVALID, "srt_mandatory_scan: NULL argument");
+	if (root[0] != '/')
+		return srt_fail(err, SRT_E_INVALID,
+				"writable root \"%s\" is not an absolute path", root);
+	if (depth < 0 || depth > SCAN_MAX_DEPTH)
+		return srt_fail(err, SRT_E_INVALID,
+				"mandatory deny search depth %d is out of range (0-%d)",
+				depth, SCAN_MAX_DEPTH);
+
+	/* Kept off the stack's hot path: one PATH_MAX buffer per call. */
+	scan *s = calloc(1, sizeof *s);
+	if (!s)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	s->depth = depth;
+	s->err = err;
+	size_t rl = strlen(root);
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	int rc = -1;
+	if (rl >= sizeof s->path) {
+		srt_fail_errno(err, SRT_E_POLICY, ENAMETOOLONG,
+			       "cannot search writable root \"%.64s...\"", root);
+		goto out;
+	}
+	memcpy(s->path, root, rl);
+	s->path[rl] = '\0';
+	s->len = rl;
+
+	int fd = open(rl ? s->path : "/",
+		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		srt_fail_errno(err, SRT_E_POLICY, errno,
+			       "cannot search writable root \"%s\" for protected files",
+			       root);
+		goto out;
+	}
+	if (scan_dir(s, fd, 0) < 0)
+		goto out;
+
+	/* At the root every entry of the table is protected: what does not
+	 * exist gets a stand-in (is_dir says what to create).  The children
+	 * of an existing .git/.claude were handled by check_container. */
+	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
+		if (s->seen_at_root & (UINT32_C(1) << i))
+			continue;
+		if (emit(s, srt_mandatory_names[i].rel, false,
+			 srt_mandatory_names[i].is_dir) < 0)
+			goto out;
+	}
+	rc = append_results(s, out);
+out:
+	protected_vec_free(s->v, s->n);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,14 @@
+/* mounts.h - carry out a mount plan inside the sandbox's own mount
+ * namespace (runs in the sandbox's init, as root of the outer user
+ * namespace).  No allocation: every buffer is on the stack or prepared by
+ * the host process before clone. */
+#ifndef SRT_MOUNTS_H
+#define SRT_MOUNTS_H
+
+#include "plan.h"
+#include "srt.h"
+
+/* clone_fds: scratch array of plan->n_ops ints, prepared by the caller. */
+int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err);
+
+#endif

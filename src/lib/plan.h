@@ -1,0 +1,84 @@
+/* plan.h - the mount plan: what the sandbox's view of the file system is,
+ * computed as data from the resolved rules by a pure function (plan.c) and
+ * carried out by mounts.c.  Unit-tested without any mounting. */
+#ifndef SRT_PLAN_H
+#define SRT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mandatory.h"
+#include "paths.h"
+#include "srt.h"
+#include "util.h"
+
+typedef enum srt_op_kind {
+	SRT_OP_BIND,      /* the host's subtree at path, read-only or writable */
+	SRT_OP_HIDE_DIR,  /* an empty read-only tmpfs over a directory */
+	SRT_OP_HIDE_FILE, /* an unreadable (mode 000) empty file over a file */
+	SRT_OP_TMPFS,     /* a private writable tmpfs (TMPDIR) */
+} srt_op_kind;
+
+typedef struct srt_mount_op {
+	srt_op_kind kind;
+	char *path;      /* absolute, resolved */
+	bool writable;   /* SRT_OP_BIND only */
+	bool is_dir;     /* what the mount point must be */
+	int parent;      /* index of the nearest enclosing op, -1 for none */
+	const char *why; /* "allowWrite", "denyRead", "mandatory deny", ... */
+	bool skip;       /* set at spawn: its stand-in could not be created */
+} srt_mount_op;
+
+/* A path that must exist on the host while the sandbox runs so that a
+ * read-only mount can sit on it (a protected path that does not exist yet). */
+typedef struct srt_standin {
+	char *path;
+	bool is_dir;
+} srt_standin;
+
+typedef struct srt_plan {
+	srt_mount_op *ops; /* sorted: parents before children */
+	size_t n_ops;
+	srt_standin *standins; /* parents before children */
+	size_t n_standins;
+	srt_strv write_roots; /* effective writable roots (Landlock, display) */
+} srt_plan;
+
+typedef struct srt_plan_input {
+	const srt_resolved_list *deny_read;
+	const srt_resolved_list *allow_read;
+	const srt_resolved_list *allow_write;
+	const srt_resolved_list *deny_write;
+	const srt_protected_list *protected_paths; /* from srt_mandatory_scan */
+} srt_plan_input;
+
+/* Effective write roots: allowWrite entries that exist, are not under (or
+ * at) a denyWrite entry.  Used to know where to run the mandatory scan. */
+int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
+
+/* Build the plan.  Semantics (SPEC §4):
+ *  readable(p): the deepest of denyRead / allowRead / allowWrite entries at or
+ *    above p decides; at the same path allowRead/allowWrite beat denyRead;
+ *    no entry: readable.
+ *  writable(p): readable(p), an allowWrite entry at or above p, no denyWrite
+ *    entry at or above p, and no protected path at or above p.
+ * Every protected path gets a read-only mount, and every directory between a
+ * write root and a protected path a writable self-bind, so that renaming or
+ * removing around it fails (EBUSY). */
+int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err);
+
+/* Insert one more op (e.g. the per-run TMPDIR) keeping order and parents. */
+int srt_plan_add(srt_plan *plan, srt_op_kind kind, const char *path,
+		 bool writable, bool is_dir, const char *why, srt_error *err);
+
+/* Deep copy (ops and stand-ins; write_roots too). */
+int srt_plan_copy(const srt_plan *src, srt_plan *dst, srt_error *err);
+
+/* Mark every op at or beneath `path` as skipped. */
+void srt_plan_skip_under(srt_plan *plan, const char *path);
+
+void srt_plan_clear(srt_plan *plan);
+
+const char *srt_op_kind_name(srt_op_kind k);
+
+#endif

@@ -1,0 +1,218 @@
+/* policy.c - srt_policy_resolve: expand the filesystem settings, search the
+ * writable roots for mandatory-deny paths, build the mount plan. */
+#include "policy.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	if (h && h[0] == '/')
+		return strdup(h);
+	struct passwd *pw = getpwuid(getuid());
+	return pw && pw->pw_dir ? strdup(pw->pw_dir) : NULL;
+}
+
+/* The sandbox has its own /proc and /dev: rules there cannot be honoured. */
+static bool in_private_tree(const char *p)
+{
+	return srt_path_is_within(p, "/proc") || srt_path_is_within(p, "/dev");
+}
+
+static int expand_list(srt_policy *pol, const srt_path_list *in,
+		       const char *key, srt_resolved_list *out, srt_error *err)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		size_t before = out->n;
+		if (srt_path_expand(in->v[i].path, in->v[i].literal, pol->cwd,
+				    pol->home, out, &pol->warnings, err) < 0) {
+			char msg[sizeof err->message];
+			snprintf(msg, sizeof msg, "%s", err->message);
+			return srt_fail(err, SRT_E_POLICY, "%s: filesystem.%s[%zu]: %s",
+					pol->config_source, key, i, msg);
+		}
+		/* drop entries the sandbox cannot honour, with a warning */
+		for (size_t j = before; j < out->n;) {
+			if (!in_private_tree(out->v[j].path)) {
+				j++;
+				continue;
+			}
+			if (srt_strv_push_owned(&pol->warnings,
+						srt_asprintf("filesystem.%s: %s is inside the sandbox's own /proc or /dev; ignored",
+							     key, out->v[j].path)) < 0)
+				return srt_fail(err, SRT_E_NOMEM, "out of memory");
+			free(out->v[j].path);
+			memmove(&out->v[j], &out->v[j + 1], (out->n - j - 1) * sizeof *out->v);
+			out->n--;
+		}
+	}
+	return 0;
+}
+
+static int warn_missing_write_roots(srt_policy *pol)
+{
+	for (size_t i = 0; i < pol->allow_write.n; i++)
+		if (!pol->allow_write.v[i].exists &&
+		    srt_strv_push_owned(&pol->warnings,
+					srt_asprintf("allowWrite path %s does not exist; it is not writable in this run",
+						     pol->allow_write.v[i].path)) < 0)
+			return -1;
+	return 0;
+}
+
+srt_policy *srt_policy_resolve(const srt_config *cfg,
+			       const srt_policy_context *ctx, srt_error *err)
+{
+	srt_policy *pol = calloc(1, sizeof *pol);
+	if (!pol) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	pol->config_source = strdup(cfg->source ? cfg->source : "<defaults>");
+	pol->cwd = ctx && ctx->cwd ? strdup(ctx->cwd) : getcwd(NULL, 0);
+	pol->home = ctx && ctx->home ? strdup(ctx->home) : home_dir();
+	pol->allow_all_unix_sockets = cfg->allow_all_unix_sockets;
+	pol->allow_nested_userns = cfg->allow_nested_user_namespaces;
+	pol->weaker_nested = cfg->enable_weaker_nested_sandbox;
+	pol->search_depth = cfg->mandatory_deny_search_depth ? cfg->mandatory_deny_search_depth
+							     : SRT_DEFAULT_SEARCH_DEPTH;
+	if (!pol->config_source || !pol->cwd || !pol->home) {
+		srt_fail_errno(err, SRT_E_POLICY, errno ? errno : ENOMEM,
+			       "cannot determine the working directory or home directory");
+		goto fail;
+	}
+	if (expand_list(pol, &cfg->deny_read, "denyRead", &pol->deny_read, err) < 0 ||
+	    expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
+	    expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||
+	    expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0)
+		goto fail;
+	if (warn_missing_write_roots(pol) < 0) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
+
+	srt_plan_input in = {
+		.deny_read = &pol->deny_read, .allow_read = &pol->allow_read,
+		.allow_write = &pol->allow_write, .deny_write = &pol->deny_write,
+		.protected_paths = &pol->protected_paths,
+	};
+	srt_strv roots = {0};
+	if (srt_plan_write_roots(&in, &roots) < 0) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < roots.n; i++) {
+		bool is_dir = false;
+		for (size_t j = 0; j < pol->allow_write.n; j++)
+			if (strcmp(pol->allow_write.v[j].path, roots.v[i]) == 0)
+				is_dir = pol->allow_write.v[j].is_dir;
+		if (is_dir && srt_mandatory_scan(roots.v[i], pol->search_depth,
+						 &pol->protected_paths, err) < 0) {
+			srt_strv_clear(&roots);
+			goto fail;
+		}
+	}
+	srt_strv_clear(&roots);
+	if (srt_plan_build(&in, &pol->plan, err) < 0)
+		goto fail;
+	return pol;
+fail:
+	srt_policy_free(pol);
+	return NULL;
+}
+
+size_t srt_policy_warning_count(const srt_policy *pol) { return pol->warnings.n; }
+
+const char *srt_policy_warning(const srt_policy *pol, size_t i)
+{
+	return i < pol->warnings.n ? pol->warnings.v[i] : NULL;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(*buf ? *buf + *len : NULL, *buf ? *cap - *len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -1;
+		if (*buf && *len + (size_t)n < *cap) {
+			*len += (size_t)n;
+			return 0;
+		}
+		size_t ncap = (*cap + (size_t)n + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+}
+
+char *srt_policy_describe(const srt_policy *pol)
+{
+	char *b = NULL;
+	size_t len = 0, cap = 0;
+	int rc = 0;
+	rc |= append(&b, &len, &cap, "settings: %s\nworking directory: %s\nhome: %s\n",
+		     pol->config_source, pol->cwd, pol->home);
+	rc |= append(&b, &len, &cap, "reads: allowed everywhere except hidden paths below\n");
+	rc |= append(&b, &len, &cap, "writable roots (plus the private TMPDIR, /dev/shm, /dev/null...):\n");
+	if (pol->plan.write_roots.n == 0)
+		rc |= append(&b, &len, &cap, "  (none)\n");
+	for (size_t i = 0; i < pol->plan.write_roots.n; i++)
+		rc |= append(&b, &len, &cap, "  %s\n", pol->plan.write_roots.v[i]);
+	rc |= append(&b, &len, &cap, "mount plan (applied in order over a read-only view of /):\n");
+	for (size_t i = 0; i < pol->plan.n_ops; i++) {
+		const srt_mount_op *o = &pol->plan.ops[i];
+		const char *what = o->kind == SRT_OP_BIND ? (o->writable ? "writable" : "read-only")
+			       : o->kind == SRT_OP_HIDE_DIR ? "hidden (empty directory)"
+			       : o->kind == SRT_OP_HIDE_FILE ? "hidden (unreadable file)"
+			       : "private tmpfs";
+		rc |= append(&b, &len, &cap, "  %-26s %s  [%s]\n", what, o->path, o->why);
+	}
+	if (pol->plan.n_standins) {
+		rc |= append(&b, &len, &cap, "stand-ins created on the host while running (removed at exit):\n");
+		for (size_t i = 0; i < pol->plan.n_standins; i++)
+			rc |= append(&b, &len, &cap, "  %s%s\n", pol->plan.standins[i].path,
+				     pol->plan.standins[i].is_dir ? "/" : "");
+	}
+	rc |= append(&b, &len, &cap, "mandatory deny search depth: %d\n", pol->search_depth);
+	rc |= append(&b, &len, &cap, "network: no network (own namespace with loopback only)\n");
+	rc |= append(&b, &len, &cap, "unix sockets: %s\nnested user namespaces: %s\n",
+		     pol->allow_all_unix_sockets ? "allowed" : "socket(AF_UNIX) refused",
+		     pol->allow_nested_userns ? "allowed" : "refused");
+	for (size_t i = 0; i < pol->warnings.n; i++)
+		rc |= append(&b, &len, &cap, "warning: %s\n", pol->warnings.v[i]);
+	if (rc) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void srt_policy_free(srt_policy *pol)
+{
+	if (!pol)
+		return;
+	free(pol->cwd);
+	free(pol->home);
+	free(pol->config_source);
+	srt_resolved_list_clear(&pol->deny_read);
+	srt_resolved_list_clear(&pol->allow_read);
+	srt_resolved_list_clear(&pol->allow_write);
+	srt_resolved_list_clear(&pol->deny_write);
+	srt_protected_list_clear(&pol->protected_paths);
+	srt_plan_clear(&pol->plan);
+	srt_strv_clear(&pol->warnings);
+	free(pol);
+}

@@ -1,0 +1,331 @@
+/* sandbox.c - host side of a sandbox: prepare everything, clone init into
+ * its namespaces, write its user namespace maps, report how it ended. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diagnose.h"
+#include "init.h"
+#include "landlock.h"
+#include "policy.h"
+#include "filter.h"
+#include "standins.h"
+#include "util.h"
+
+extern char **environ;
+
+#define READY_TIMEOUT_MS 30000
+
+struct srt_sandbox {
+	srt_run run;
+	srt_plan plan;
+	int *clone_fds;
+	srt_bpf bpf;
+	srt_strv env;
+	srt_strv landlock_paths;
+	srt_strv notes;
+	pid_t init_pid;
+	int pidfd;
+	int status_fd;
+	bool reaped;
+};
+
+static const char *const always_writable[] = {
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/shm",
+};
+
+static int build_env(srt_sandbox *sb, char *const *envp, srt_error *err)
+{
+	char *const *src = envp ? envp : environ;
+	for (size_t i = 0; src && src[i]; i++)
+		if (strncmp(src[i], "TMPDIR=", 7) != 0 && srt_strv_push(&sb->env, src[i]) < 0)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (srt_strv_push_owned(&sb->env, srt_asprintf("TMPDIR=%s", sb->run.tmpdir)) < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	return 0;
+}
+
+static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
+{
+	for (size_t i = 0; i < sb->plan.n_ops; i++) {
+		const srt_mount_op *o = &sb->plan.ops[i];
+		if (o->skip || !((o->kind == SRT_OP_BIND && o->writable) || o->kind == SRT_OP_TMPFS))
+			continue;
+		if (srt_strv_push(&sb->landlock_paths, o->path) < 0)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < sizeof always_writable / sizeof *always_writable; i++)
+		if (srt_strv_push(&sb->landlock_paths, always_writable[i]) < 0)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	return 0;
+}
+
+static int write_proc(pid_t pid, const char *file, const char *data, srt_error *err)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
+	SRT_AUTOCLOSE int fd = open(p, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(data);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+		int e = errno;
+		srt_fail_errno(err, SRT_E_KERNEL, e, "cannot write the user namespace map %s", p);
+		srt_diagnose_userns(e, err->message, sizeof err->message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Outer namespace: root inside maps to the caller (or, for root, identity
+ * over the whole range so file owners look right). */
+static int write_outer_maps(pid_t pid, srt_error *err)
+{
+	uid_t u = getuid();
+	gid_t g = getgid();
+	char um[64], gm[64];
+	if (u == 0) {
+		snprintf(um, sizeof um, "0 0 4294967295\n");
+		snprintf(gm, sizeof gm, "0 0 4294967295\n");
+	} else {
+		snprintf(um, sizeof um, "0 %u 1\n", (unsigned)u);
+		snprintf(gm, sizeof gm, "0 %u 1\n", (unsigned)g);
+		if (write_proc(pid, "setgroups", "deny", err) < 0)
+			return -1;
+	}
+	if (write_proc(pid, "uid_map", um, err) < 0 || write_proc(pid, "gid_map", gm, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void inner_maps(srt_init_ctx *c)
+{
+	uid_t u = getuid();
+	gid_t g = getgid();
+	if (u == 0) {
+		snprintf(c->uid_map, sizeof c->uid_map, "0 0 4294967295\n");
+		snprintf(c->gid_map, sizeof c->gid_map, "0 0 4294967295\n");
+	} else {
+		/* the command sees its real ids; they map to root of the outer
+		 * namespace, which is the caller */
+		snprintf(c->uid_map, sizeof c->uid_map, "%u 0 1\n", (unsigned)u);
+		snprintf(c->gid_map, sizeof c->gid_map, "%u 0 1\n", (unsigned)g);
+	}
+}
+
+static int read_msg(int fd, srt_msg *m, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return -2; /* timed out */
+	ssize_t n;
+	do
+		n = read(fd, m, sizeof *m);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof *m)
+		return -1;
+	m->text[sizeof m->text - 1] = '\0';
+	return 0;
+}
+
+static void reap(srt_sandbox *sb, int *status)
+{
+	if (sb->reaped || sb->init_pid <= 0)
+		return;
+	int st = 0;
+	while (waitpid(sb->init_pid, &st, __WALL) < 0 && errno == EINTR)
+		;
+	sb->reaped = true;
+	if (status)
+		*status = st;
+}
+
+static int start_init(srt_sandbox *sb, const srt_policy *pol,
+		      const srt_spawn_options *o, srt_error *err)
+{
+	int st_p[2] = {-1, -1}, go_p[2] = {-1, -1};
+	if (pipe2(st_p, O_CLOEXEC) < 0 || pipe2(go_p, O_CLOEXEC) < 0) {
+		srt_fail_errno(err, SRT_E_SYSTEM, errno, "pipe");
+		goto fail;
+	}
+	srt_init_ctx ctx = {
+		.plan = &sb->plan,
+		.clone_fds = sb->clone_fds,
+		.cwd = o->cwd ? o->cwd : pol->cwd,
+		.argv = o->argv,
+		.envp = sb->env.v,
+		.stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
+		.bpf = &sb->bpf,
+		.landlock_abi = srt_landlock_abi(),
+		.landlock_paths = (const char *const *)sb->landlock_paths.v,
+		.n_landlock_paths = sb->landlock_paths.n,
+		.allow_nested_userns = pol->allow_nested_userns,
+		.allow_unix_sockets = pol->allow_all_unix_sockets,
+		.status_fd = st_p[1],
+		.go_fd = go_p[0],
+	};
+	inner_maps(&ctx);
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+					      CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS |
+					      CLONE_NEWCGROUP | SIGCHLD,
+			   NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		int e = errno;
+		srt_fail_errno(err, SRT_E_KERNEL, e, "cannot create the sandbox's namespaces");
+		srt_diagnose_userns(e, err->message, sizeof err->message);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(st_p[0]);
+		close(go_p[1]);
+		srt_init_main(&ctx);
+	}
+	sb->init_pid = (pid_t)pid;
+	close(st_p[1]);
+	close(go_p[0]);
+	st_p[1] = go_p[0] = -1;
+	sb->status_fd = st_p[0];
+	st_p[0] = -1;
+	sb->pidfd = (int)syscall(SYS_pidfd_open, sb->init_pid, 0);
+	if (sb->pidfd < 0) {
+		srt_fail_errno(err, SRT_E_KERNEL, errno, "pidfd_open (needs Linux >= 5.3)");
+		goto fail;
+	}
+	if (write_outer_maps(sb->init_pid, err) < 0)
+		goto fail;
+	if (write(go_p[1], "g", 1) != 1) {
+		srt_fail_errno(err, SRT_E_SYSTEM, errno, "cannot start the sandbox");
+		goto fail;
+	}
+	close(go_p[1]);
+	go_p[1] = -1;
+
+	srt_msg m;
+	int r = read_msg(sb->status_fd, &m, READY_TIMEOUT_MS);
+	if (r == 0 && m.type == SRT_MSG_READY)
+		return 0;
+	if (r == 0 && m.type == SRT_MSG_ERROR) {
+		err->code = (srt_status)m.code;
+		err->sys_errno = m.sys_errno;
+		snprintf(err->message, sizeof err->message, "%s", m.text);
+		if (m.sys_errno == EPERM && m.code == SRT_E_SETUP)
+			srt_diagnose_userns(EPERM, err->message, sizeof err->message);
+	} else if (r == -2) {
+		srt_fail(err, SRT_E_SETUP, "the sandbox did not start within %d s", READY_TIMEOUT_MS / 1000);
+	} else {
+		srt_fail(err, SRT_E_SETUP, "the sandbox's init ended during set-up");
+	}
+fail:
+	if (sb->init_pid > 0 && !sb->reaped) {
+		kill(sb->init_pid, SIGKILL);
+		reap(sb, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (st_p[i] >= 0)
+			close(st_p[i]);
+		if (go_p[i] >= 0)
+			close(go_p[i]);
+	}
+	return -1;
+}
+
+srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o,
+			       srt_error *err)
+{
+	if (!pol || !o || !o->argv || !o->argv[0]) {
+		srt_fail(err, SRT_E_INVALID, "no command given");
+		return NULL;
+	}
+	srt_sandbox *sb = calloc(1, sizeof *sb);
+	if (!sb) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	sb->pidfd = sb->status_fd = -1;
+	sb->run.journal_fd = -1;
+	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
+				  .allow_nested_userns = pol->allow_nested_userns};
+	if (srt_run_open(&sb->run, err) < 0 ||
+	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
+	    srt_plan_add(&sb->plan, SRT_OP_TMPFS, sb->run.tmpdir, true, true, "TMPDIR", err) < 0 ||
+	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
+	    srt_seccomp_build(&so, &sb->bpf, err) < 0 ||
+	    build_env(sb, o->envp, err) < 0 || build_landlock_paths(sb, err) < 0)
+		goto fail;
+	sb->clone_fds = calloc(sb->plan.n_ops + 1, sizeof *sb->clone_fds);
+	if (!sb->clone_fds) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (start_init(sb, pol, o, err) < 0)
+		goto fail;
+	return sb;
+fail:
+	srt_sandbox_destroy(sb);
+	return NULL;
+}
+
+int srt_sandbox_fd(const srt_sandbox *sb) { return sb->status_fd; }
+
+const char *srt_sandbox_tmpdir(const srt_sandbox *sb) { return sb->run.tmpdir; }
+
+int srt_sandbox_signal(srt_sandbox *sb, int sig, srt_error *err)
+{
+	if (sb->reaped)
+		return 0;
+	if (syscall(SYS_pidfd_send_signal, sb->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		return srt_fail_errno(err, SRT_E_SYSTEM, errno, "cannot forward signal %d", sig);
+	return 0;
+}
+
+int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
+{
+	srt_msg m;
+	int r = read_msg(sb->status_fd, &m, -1);
+	int st = 0;
+	reap(sb, &st);
+	if (r == 0 && m.type == SRT_MSG_EXIT)
+		st = m.value;
+	else if (WIFEXITED(st))
+		return srt_fail(err, SRT_E_SETUP, "the sandbox's init ended without a report (status %d)",
+				WEXITSTATUS(st));
+	if (WIFSIGNALED(st)) {
+		out->signaled = true;
+		out->code = WTERMSIG(st);
+	} else {
+		out->signaled = false;
+		out->code = WEXITSTATUS(st);
+	}
+	return 0;
+}
+
+void srt_sandbox_destroy(srt_sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (sb->init_pid > 0 && !sb->reaped) {
+		kill(sb->init_pid, SIGKILL);
+		reap(sb, NULL);
+	}
+	if (sb->pidfd >= 0)
+		close(sb->pidfd);
+	if (sb->status_fd >= 0)
+		close(sb->status_fd);
+	srt_run_close(&sb->run);
+	srt_plan_clear(&sb->plan);
+	free(sb->clone_fds);
+	srt_bpf_free(&sb->bpf);
+	srt_strv_clear(&sb->env);
+	srt_strv_clear(&sb->landlock_paths);
+	srt_strv_clear(&sb->notes);
+	free(sb);
+}

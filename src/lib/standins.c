@@ -1,0 +1,284 @@
+/* standins.c - run directory, journal, stand-ins, crash recovery. */
+#include "standins.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define JOURNAL_MAX (1 << 20)
+
+static char *run_dir_path(void)
+{
+	return srt_asprintf("/tmp/srt-%u", (unsigned)getuid());
+}
+
+/* The run directory must be ours, a real directory, not reachable by others. */
+static int ensure_run_dir(const char *dir, srt_error *err)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot create %s", dir);
+	SRT_AUTOCLOSE int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open %s", dir);
+	if (st.st_uid != getuid() || (st.st_mode & 077))
+		return srt_fail(err, SRT_E_SETUP,
+				"%s is not private to this user (owner %u, mode %o); remove it",
+				dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* ---- journal replay ------------------------------------------------ */
+
+static void undo_record(char type, dev_t dev, ino_t ino, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino)
+		return; /* gone or replaced: not ours any more */
+	if (type == 'd' && S_ISDIR(st.st_mode))
+		rmdir(path); /* fails, and stays, when something was put in it */
+	else if (type == 'f' && S_ISREG(st.st_mode) && st.st_size == 0)
+		unlink(path);
+}
+
+/* Records are "T DEV INO PATH\0"; undo them newest first. */
+static void replay_journal(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > JOURNAL_MAX)
+		return;
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return;
+	ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
+	if (n <= 0) {
+		free(buf);
+		return;
+	}
+	buf[n] = '\0';
+	size_t count = 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			count++;
+	char **recs = calloc(count + 1, sizeof *recs);
+	if (recs) {
+		size_t k = 0;
+		for (char *p = buf; p < buf + n && k < count; p += strlen(p) + 1)
+			recs[k++] = p;
+		while (k-- > 0) {
+			char type;
+			unsigned long long dev, ino;
+			int off = 0;
+			if (sscanf(recs[k], "%c %llu %llu %n", &type, &dev, &ino, &off) == 3 &&
+			    off > 0 && recs[k][off] == '/')
+				undo_record(type, (dev_t)dev, (ino_t)ino, recs[k] + off);
+		}
+		free(recs);
+	}
+	free(buf);
+}
+
+void srt_run_clean_stale(const char *dir)
+{
+	SRT_AUTOCLOSE int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	DIR *d = fdopendir(dup(dfd));
+	if (!d)
+		return;
+	struct dirent *e;
+	int budget = 4096; /* bounded */
+	while ((e = readdir(d)) != NULL && budget-- > 0) {
+		size_t l = strlen(e->d_name);
+		if (strncmp(e->d_name, "run-", 4) != 0 || l < 12 ||
+		    strcmp(e->d_name + l - 8, ".journal") != 0)
+			continue;
+		int fd = openat(dfd, e->d_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* its owner is gone */
+			replay_journal(fd);
+			char tmp[256];
+			snprintf(tmp, sizeof tmp, "%.*s.tmp", (int)(l - 8), e->d_name);
+			unlinkat(dfd, tmp, AT_REMOVEDIR);
+			unlinkat(dfd, e->d_name, 0);
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+int srt_run_open(srt_run *run, srt_error *err)
+{
+	*run = (srt_run){.journal_fd = -1};
+	SRT_AUTOFREE char *tmpname = NULL;
+	run->dir = run_dir_path();
+	if (!run->dir)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (ensure_run_dir(run->dir, err) < 0)
+		goto fail;
+	srt_run_clean_stale(run->dir);
+	run->tmpdir = srt_asprintf("%s/run-XXXXXX", run->dir);
+	if (!run->tmpdir || !mkdtemp(run->tmpdir)) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot create a temporary directory in %s", run->dir);
+		free(run->tmpdir);
+		run->tmpdir = NULL;
+		goto fail;
+	}
+	/* The journal is created under a name stale-run cleaners ignore, locked,
+	 * then renamed into place: nobody can see it unlocked. */
+	tmpname = srt_asprintf("%s.new", run->tmpdir);
+	run->journal = srt_asprintf("%s.journal", run->tmpdir);
+	char *final_tmp = srt_asprintf("%s.tmp", run->tmpdir);
+	if (!tmpname || !run->journal || !final_tmp) {
+		free(final_tmp);
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (rename(run->tmpdir, final_tmp) < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "rename %s", run->tmpdir);
+		free(final_tmp);
+		goto fail;
+	}
+	free(run->tmpdir);
+	run->tmpdir = final_tmp;
+	run->journal_fd = open(tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (run->journal_fd < 0 || flock(run->journal_fd, LOCK_EX) < 0 ||
+	    rename(tmpname, run->journal) < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot create journal %s", run->journal);
+		unlink(tmpname);
+		goto fail;
+	}
+	return 0;
+fail:
+	srt_run_close(run);
+	return -1;
+}
+
+static int journal_add(srt_run *run, char type, const struct stat *st, const char *path)
+{
+	char head[64];
+	int hl = snprintf(head, sizeof head, "%c %llu %llu ", type,
+			  (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
+	if (write(run->journal_fd, head, (size_t)hl) != hl ||
+	    write(run->journal_fd, path, strlen(path) + 1) != (ssize_t)(strlen(path) + 1))
+		return -1;
+	return 0;
+}
+
+/* Open the parent directory of `path` without following symlinks. */
+static int open_parent(const char *path, const char **name)
+{
+	char buf[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash || strlen(path) >= sizeof buf) {
+		errno = EINVAL;
+		return -1;
+	}
+	*name = slash + 1;
+	size_t pl = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(buf, path, pl);
+	buf[pl] = '\0';
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, AT_FDCWD, buf, &how, sizeof how);
+}
+
+/* 1: created, 0: already there as the right type, -1: cannot (errno). */
+static int create_one(const char *path, bool is_dir, struct stat *st)
+{
+	const char *name;
+	SRT_AUTOCLOSE int pfd = open_parent(path, &name);
+	if (pfd < 0)
+		return -1;
+	int created = 0;
+	if (is_dir) {
+		if (mkdirat(pfd, name, 0755) == 0)
+			created = 1;
+		else if (errno != EEXIST)
+			return -1;
+	} else {
+		int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			created = 1;
+			close(fd);
+		} else if (errno != EEXIST) {
+			return -1;
+		}
+	}
+	if (fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (is_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
+		errno = is_dir ? ENOTDIR : EEXIST;
+		return -1;
+	}
+	return created;
+}
+
+int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
+			    srt_error *err)
+{
+	SRT_AUTOFREE bool *skipped = calloc(plan->n_standins + 1, sizeof *skipped);
+	if (!skipped)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < plan->n_standins; i++) {
+		const srt_standin *s = &plan->standins[i];
+		for (size_t j = 0; j < i; j++) /* beneath one that was skipped */
+			if (skipped[j] && srt_path_is_within(s->path, plan->standins[j].path))
+				skipped[i] = true;
+		if (skipped[i])
+			continue;
+		struct stat st;
+		int rc = create_one(s->path, s->is_dir, &st);
+		if (rc == 1 && journal_add(run, s->is_dir ? 'd' : 'f', &st, s->path) < 0) {
+			int e = errno;
+			/* cannot record it: remove it again and fail closed */
+			if (s->is_dir)
+				rmdir(s->path);
+			else
+				unlink(s->path);
+			return srt_fail_errno(err, SRT_E_SETUP, e, "cannot write journal %s", run->journal);
+		}
+		if (rc >= 0)
+			continue;
+		int e = errno;
+		if (e != ENOTDIR && e != ELOOP && e != EACCES && e != EROFS &&
+		    e != EPERM && e != EEXIST && e != ENOENT && e != EXDEV)
+			return srt_fail_errno(err, SRT_E_SETUP, e, "cannot create stand-in %s", s->path);
+		skipped[i] = true;
+		srt_plan_skip_under(plan, s->path);
+		srt_strv_push_owned(notes, srt_asprintf(
+			"protected path %s cannot be pinned (%s): it sits behind a symlink or a file, or this user cannot create it either",
+			s->path, strerror(e)));
+	}
+	return 0;
+}
+
+void srt_run_close(srt_run *run)
+{
+	if (run->journal_fd >= 0) {
+		replay_journal(run->journal_fd);
+		if (run->journal)
+			unlink(run->journal);
+		close(run->journal_fd);
+		run->journal_fd = -1;
+	}
+	if (run->tmpdir)
+		rmdir(run->tmpdir);
+	free(run->dir);
+	free(run->tmpdir);
+	free(run->journal);
+	run->dir = run->tmpdir = run->journal = NULL;
+}

@@ -1,0 +1,44 @@
+/* standins.h - host-side traces of a run and their removal.
+ *
+ * Each run owns, under a per-user run directory (/tmp/srt-UID, mode 0700):
+ *   run-XXXXXX.tmp      the mount point of the private TMPDIR (empty on the
+ *                       host: the files live in a tmpfs inside the sandbox)
+ *   run-XXXXXX.journal  locked with flock() for the run's lifetime; lists the
+ *                       stand-ins the run created (type, device, inode, path)
+ * At exit the run removes its stand-ins, the tmp dir and the journal.  A run
+ * that died (even by SIGKILL) leaves its journal unlocked: the next run finds
+ * it, removes what it lists if still untouched (same inode, still empty),
+ * and deletes it. */
+#ifndef SRT_STANDINS_H
+#define SRT_STANDINS_H
+
+#include <stdbool.h>
+
+#include "plan.h"
+#include "srt.h"
+
+typedef struct srt_run {
+	char *dir;      /* the per-user run directory */
+	char *tmpdir;   /* this run's TMPDIR mount point */
+	char *journal;  /* this run's journal path */
+	int journal_fd; /* locked */
+} srt_run;
+
+/* Create the run directory, clean stale runs, create tmpdir and journal. */
+int srt_run_open(srt_run *run, srt_error *err);
+
+/* Create the plan's stand-ins on the host, recording each in the journal.
+ * A stand-in that cannot be created because an ancestor is not a directory
+ * (a symlink, a file - e.g. a worktree's ".git" file) or because the user
+ * could not create it either (EACCES, EROFS) is skipped: its ops are marked
+ * skip in `plan` and a note is added to `notes`. */
+int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
+			    srt_error *err);
+
+/* Remove stand-ins, tmpdir and journal; release the lock.  Idempotent. */
+void srt_run_close(srt_run *run);
+
+/* Remove what dead runs left behind in the run directory of this user. */
+void srt_run_clean_stale(const char *dir);
+
+#endif
