@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -51,6 +52,40 @@ static int expand_list(srt_policy *pol, const srt_path_list *in,
 			memmove(&out->v[j], &out->v[j + 1], (out->n - j - 1) * sizeof *out->v);
 			out->n--;
 		}
+	}
+	return 0;
+}
+
+/* A protected name that is a symlink (dotfile managers do this) is pinned
+ * itself, and where it points is protected too when that is writable. */
+static int protect_symlink_targets(srt_policy *pol, const srt_strv *roots,
+				   srt_error *err)
+{
+	size_t n = pol->protected_paths.n;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		const srt_protected *pr = &pol->protected_paths.v[i];
+		if (!pr->exists || lstat(pr->path, &st) < 0 || !S_ISLNK(st.st_mode))
+			continue;
+		srt_resolved_path t = {0};
+		if (srt_path_resolve(pr->path, &t, err) < 0)
+			return -1;
+		bool inside = false;
+		for (size_t r = 0; r < roots->n; r++)
+			inside |= srt_path_is_within(t.path, roots->v[r]);
+		if (!t.exists || !inside) {
+			free(t.path);
+			continue;
+		}
+		srt_protected *v = realloc(pol->protected_paths.v,
+					   (pol->protected_paths.n + 1) * sizeof *v);
+		if (!v) {
+			free(t.path);
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+		}
+		pol->protected_paths.v = v;
+		v[pol->protected_paths.n++] = (srt_protected){.path = t.path, .is_dir = t.is_dir,
+							      .exists = true};
 	}
 	return 0;
 }
@@ -117,6 +152,10 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 			srt_strv_clear(&roots);
 			goto fail;
 		}
+	}
+	if (protect_symlink_targets(pol, &roots, err) < 0) {
+		srt_strv_clear(&roots);
+		goto fail;
 	}
 	srt_strv_clear(&roots);
 	if (srt_plan_build(&in, &pol->plan, err) < 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+__attribute__((format(printf, 3, 0)))
 static void vfill(srt_error *err, srt_status code, const char *fmt, va_list ap)
 {
 	if (!err)

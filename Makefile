@@ -1,0 +1,45 @@
+# Thin wrapper over Meson for the two README commands.
+#   make demo   install what is missing, build, show the sandbox at work
+#   make test   install what is missing, build, run every test (unit + e2e,
+#               root and unprivileged, plus the unit tests under ASan/UBSan)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PYTEST = /usr/bin/python3 -m pytest
+
+.PHONY: all deps build demo test unit e2e asan fuzz clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh test
+
+build:
+	./scripts/install-deps.sh build
+	[ -d $(BUILD) ] || meson setup $(BUILD)
+	ninja -C $(BUILD)
+
+demo: build
+	./scripts/demo.sh $(BUILD)/srt
+
+test: deps build unit asan e2e
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+asan:
+	[ -d $(ASAN_BUILD) ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
+		SRT_BIN=$(CURDIR)/$(ASAN_BUILD)/srt $(PYTEST) -q -x tests/e2e/test_cli.py
+
+e2e: build
+	SRT_BIN=$(CURDIR)/$(BUILD)/srt $(PYTEST) -q tests/e2e
+
+fuzz:
+	[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true
+	ninja -C build-fuzz
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
