@@ -198,32 +198,30 @@ static int add_protected(cand_set *s, srt_plan *plan, const srt_plan_input *in)
 			cand *c = cand_add(s, buf, R_PIN, pr->exists, true);
 			if (!c)
 				return -1;
-			if (!pr->exists) {
-				c->standin = true;
-				if (push_standin(plan, buf, true) < 0)
-					return -1;
-			}
+			/* "ensure it exists" even when it does now: another run's
+			 * stand-in may be gone by the time this one mounts */
+			c->standin = true;
+			if (push_standin(plan, buf, true) < 0)
+				return -1;
 			*q = '/';
 		}
 		cand *c = cand_add(s, pr->path, R_PROTECTED, pr->exists, pr->is_dir);
 		if (!c)
 			return -1;
-		if (!pr->exists) {
-			c->standin = true;
-			if (push_standin(plan, pr->path, pr->is_dir) < 0)
-				return -1;
-		}
+		c->standin = true;
+		if (push_standin(plan, pr->path, pr->is_dir) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-/* denyWrite entries that do not exist but could be created inside a writable
- * region get an empty read-only stand-in file, so they cannot be created. */
+/* denyWrite entries inside a writable region must exist at spawn: those that
+ * do not get an empty read-only stand-in file, so they cannot be created. */
 static int add_missing_deny_write(cand_set *s, srt_plan *plan)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		cand *c = &s->v[i];
-		if (!(c->rules & R_DENY_WRITE) || c->exists)
+		if (!(c->rules & R_DENY_WRITE))
 			continue;
 		SRT_AUTOFREE char *parent = strdup(c->path);
 		if (!parent)
@@ -237,9 +235,11 @@ static int add_missing_deny_write(cand_set *s, srt_plan *plan)
 		if (!readable(s, parent) || !any_above(s, parent, R_ALLOW_WRITE) ||
 		    any_above(s, parent, R_DENY_WRITE | R_PROTECTED))
 			continue;
+		/* ensured even when it exists now (another run's stand-in) */
 		c->standin = true;
-		c->is_dir = false;
-		if (push_standin(plan, c->path, false) < 0)
+		if (!c->exists)
+			c->is_dir = false;
+		if (push_standin(plan, c->path, c->is_dir) < 0)
 			return -1;
 	}
 	return 0;

@@ -30,7 +30,8 @@ typedef struct srt_mount_op {
 } srt_mount_op;
 
 /* A path that must exist on the host while the sandbox runs so that a
- * read-only mount can sit on it (a protected path that does not exist yet). */
+ * mount can sit on it: every protected path and pin.  Those that do not
+ * exist at spawn are created as empty stand-ins (standins.c). */
 typedef struct srt_standin {
 	char *path;
 	bool is_dir;

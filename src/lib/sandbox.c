@@ -251,7 +251,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		return NULL;
 	}
 	sb->pidfd = sb->status_fd = -1;
-	sb->run.journal_fd = -1;
+	sb->run.journal_fd = sb->run.dir_fd = -1;
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
 				  .allow_nested_userns = pol->allow_nested_userns};
 	if (srt_run_open(&sb->run, err) < 0 ||

@@ -50,8 +50,45 @@ static void undo_record(char type, dev_t dev, ino_t ino, const char *path)
 		unlink(path);
 }
 
-/* Records are "T DEV INO PATH\0"; undo them newest first. */
-static void replay_journal(int fd)
+/* ---- runs alive now ------------------------------------------------ */
+
+/* Stand-ins are shared: a run that finds another live run's stand-in
+ * adopts it, and the last run using a stand-in removes it.  (Removing a
+ * file that is a mount point in another run's namespace would detach that
+ * run's read-only mount.)  All of this happens under one per-user lock. */
+typedef struct devino {
+	unsigned long long dev, ino;
+} devino;
+
+typedef struct devino_set {
+	devino *v;
+	size_t n, cap;
+} devino_set;
+
+static bool devino_has(const devino_set *s, unsigned long long dev, unsigned long long ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].dev == dev && s->v[i].ino == ino)
+			return true;
+	return false;
+}
+
+static void devino_add(devino_set *s, unsigned long long dev, unsigned long long ino)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		devino *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (devino){dev, ino};
+}
+
+/* Call fn for each record "T DEV INO PATH" of a journal, newest first. */
+static void for_each_record(int fd, void (*fn)(char, unsigned long long, unsigned long long,
+					      const char *, void *), void *data)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > JOURNAL_MAX)
@@ -80,21 +117,108 @@ static void replay_journal(int fd)
 			int off = 0;
 			if (sscanf(recs[k], "%c %llu %llu %n", &type, &dev, &ino, &off) == 3 &&
 			    off > 0 && recs[k][off] == '/')
-				undo_record(type, (dev_t)dev, (ino_t)ino, recs[k] + off);
+				fn(type, dev, ino, recs[k] + off, data);
 		}
 		free(recs);
 	}
 	free(buf);
 }
 
+static void collect(char type, unsigned long long dev, unsigned long long ino,
+		    const char *path, void *data)
+{
+	(void)type;
+	(void)path;
+	devino_add(data, dev, ino);
+}
+
+/* Stand-ins listed by runs that are alive (their journal is locked), other
+ * than the journal `self_fd`. */
+static void live_standins(int dfd, int self_fd, devino_set *out)
+{
+	struct stat self;
+	if (self_fd < 0 || fstat(self_fd, &self) < 0)
+		self.st_ino = 0;
+	DIR *d = fdopendir(dup(dfd));
+	if (!d)
+		return;
+	rewinddir(d); /* the dup shares its offset with dfd */
+	struct dirent *e;
+	int budget = 4096;
+	while ((e = readdir(d)) != NULL && budget-- > 0) {
+		size_t l = strlen(e->d_name);
+		if (strncmp(e->d_name, "run-", 4) != 0 || l < 12 ||
+		    strcmp(e->d_name + l - 8, ".journal") != 0)
+			continue;
+		int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && st.st_ino != self.st_ino &&
+		    flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+			for_each_record(fd, collect, out);
+		close(fd); /* also drops a shared lock we may have taken */
+	}
+	closedir(d);
+}
+
+/* The per-user lock around stand-in bookkeeping. */
+static int lock_dir(int dfd)
+{
+	int fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+typedef struct undo_ctx {
+	const devino_set *keep;
+} undo_ctx;
+
+static void undo_cb(char type, unsigned long long dev, unsigned long long ino,
+		    const char *path, void *data)
+{
+	const undo_ctx *u = data;
+	if (u->keep && devino_has(u->keep, dev, ino))
+		return; /* another live run still relies on it */
+	undo_record(type, (dev_t)dev, (ino_t)ino, path);
+}
+
+/* Undo a journal's stand-ins, except those live runs still use. */
+static void undo_journal(int dfd, int fd)
+{
+	devino_set live = {0};
+	live_standins(dfd, fd, &live);
+	undo_ctx u = {.keep = &live};
+	for_each_record(fd, undo_cb, &u);
+	free(live.v);
+}
+
+static void clean_stale_locked(int dfd);
+
 void srt_run_clean_stale(const char *dir)
 {
 	SRT_AUTOCLOSE int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return;
+	SRT_AUTOCLOSE int lk = lock_dir(dfd);
+	if (lk < 0)
+		return;
+	clean_stale_locked(dfd);
+}
+
+static void clean_stale_locked(int dfd)
+{
 	DIR *d = fdopendir(dup(dfd));
 	if (!d)
 		return;
+	rewinddir(d); /* the dup shares its offset with dfd */
 	struct dirent *e;
 	int budget = 4096; /* bounded */
 	while ((e = readdir(d)) != NULL && budget-- > 0) {
@@ -107,7 +231,7 @@ void srt_run_clean_stale(const char *dir)
 			continue;
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			/* its owner is gone */
-			replay_journal(fd);
+			undo_journal(dfd, fd);
 			char tmp[256];
 			snprintf(tmp, sizeof tmp, "%.*s.tmp", (int)(l - 8), e->d_name);
 			unlinkat(dfd, tmp, AT_REMOVEDIR);
@@ -120,13 +244,18 @@ void srt_run_clean_stale(const char *dir)
 
 int srt_run_open(srt_run *run, srt_error *err)
 {
-	*run = (srt_run){.journal_fd = -1};
+	*run = (srt_run){.journal_fd = -1, .dir_fd = -1};
 	SRT_AUTOFREE char *tmpname = NULL;
 	run->dir = run_dir_path();
 	if (!run->dir)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	if (ensure_run_dir(run->dir, err) < 0)
 		goto fail;
+	run->dir_fd = open(run->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run->dir_fd < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open %s", run->dir);
+		goto fail;
+	}
 	srt_run_clean_stale(run->dir);
 	run->tmpdir = srt_asprintf("%s/run-XXXXXX", run->dir);
 	if (!run->tmpdir || !mkdtemp(run->tmpdir)) {
@@ -196,7 +325,7 @@ static int open_parent(const char *path, const char **name)
 	return (int)syscall(SYS_openat2, AT_FDCWD, buf, &how, sizeof how);
 }
 
-/* 1: created, 0: already there as the right type, -1: cannot (errno). */
+/* 1: created, 0: already there, -1: cannot (errno). */
 static int create_one(const char *path, bool is_dir, struct stat *st)
 {
 	const char *name;
@@ -218,12 +347,10 @@ static int create_one(const char *path, bool is_dir, struct stat *st)
 			return -1;
 		}
 	}
+	/* whatever exists (a file, a directory, a symlink) is what gets the
+	 * mount; only what we create has the type we chose */
 	if (fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	if (is_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
-		errno = is_dir ? ENOTDIR : EEXIST;
-		return -1;
-	}
 	return created;
 }
 
@@ -233,7 +360,15 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 	SRT_AUTOFREE bool *skipped = calloc(plan->n_standins + 1, sizeof *skipped);
 	if (!skipped)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < plan->n_standins; i++) {
+	if (plan->n_standins == 0)
+		return 0;
+	SRT_AUTOCLOSE int lk = lock_dir(run->dir_fd);
+	if (lk < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot lock %s/lock", run->dir);
+	devino_set live = {0};
+	live_standins(run->dir_fd, run->journal_fd, &live);
+	int rc_all = 0;
+	for (size_t i = 0; i < plan->n_standins && rc_all == 0; i++) {
 		const srt_standin *s = &plan->standins[i];
 		for (size_t j = 0; j < i; j++) /* beneath one that was skipped */
 			if (skipped[j] && srt_path_is_within(s->path, plan->standins[j].path))
@@ -242,38 +377,56 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 			continue;
 		struct stat st;
 		int rc = create_one(s->path, s->is_dir, &st);
-		if (rc == 1 && journal_add(run, s->is_dir ? 'd' : 'f', &st, s->path) < 0) {
+		/* record what we created, and adopt another live run's stand-in
+		 * (the last run using a stand-in removes it) */
+		bool mine = rc == 1 || (rc == 0 && devino_has(&live, (unsigned long long)st.st_dev,
+							      (unsigned long long)st.st_ino));
+		if (mine && journal_add(run, S_ISDIR(st.st_mode) ? 'd' : 'f', &st, s->path) < 0) {
 			int e = errno;
 			/* cannot record it: remove it again and fail closed */
-			if (s->is_dir)
-				rmdir(s->path);
-			else
-				unlink(s->path);
-			return srt_fail_errno(err, SRT_E_SETUP, e, "cannot write journal %s", run->journal);
+			if (rc == 1) {
+				if (s->is_dir)
+					rmdir(s->path);
+				else
+					unlink(s->path);
+			}
+			rc_all = srt_fail_errno(err, SRT_E_SETUP, e, "cannot write journal %s", run->journal);
+			break;
 		}
 		if (rc >= 0)
 			continue;
 		int e = errno;
 		if (e != ENOTDIR && e != ELOOP && e != EACCES && e != EROFS &&
-		    e != EPERM && e != EEXIST && e != ENOENT && e != EXDEV)
-			return srt_fail_errno(err, SRT_E_SETUP, e, "cannot create stand-in %s", s->path);
+		    e != EPERM && e != EEXIST && e != ENOENT && e != EXDEV) {
+			rc_all = srt_fail_errno(err, SRT_E_SETUP, e, "cannot create stand-in %s", s->path);
+			break;
+		}
 		skipped[i] = true;
 		srt_plan_skip_under(plan, s->path);
 		srt_strv_push_owned(notes, srt_asprintf(
 			"protected path %s cannot be pinned (%s): it sits behind a symlink or a file, or this user cannot create it either",
 			s->path, strerror(e)));
 	}
-	return 0;
+	free(live.v);
+	return rc_all;
 }
 
 void srt_run_close(srt_run *run)
 {
 	if (run->journal_fd >= 0) {
-		replay_journal(run->journal_fd);
+		int lk = run->dir_fd >= 0 ? lock_dir(run->dir_fd) : -1;
+		if (run->dir_fd >= 0)
+			undo_journal(run->dir_fd, run->journal_fd);
 		if (run->journal)
 			unlink(run->journal);
 		close(run->journal_fd);
 		run->journal_fd = -1;
+		if (lk >= 0)
+			close(lk);
+	}
+	if (run->dir_fd >= 0) {
+		close(run->dir_fd);
+		run->dir_fd = -1;
 	}
 	if (run->tmpdir)
 		rmdir(run->tmpdir);

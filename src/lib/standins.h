@@ -22,6 +22,7 @@ typedef struct srt_run {
 	char *tmpdir;   /* this run's TMPDIR mount point */
 	char *journal;  /* this run's journal path */
 	int journal_fd; /* locked */
+	int dir_fd;     /* the run directory */
 } srt_run;
 
 /* Create the run directory, clean stale runs, create tmpdir and journal. */

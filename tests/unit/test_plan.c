@@ -109,13 +109,18 @@ static void test_protected_paths_pins_and_standins(void **state)
 	assert_op(&p, "/w/.git/config", SRT_OP_BIND, false);
 	assert_op(&p, "/w/sub", SRT_OP_BIND, true); /* pin */
 	assert_op(&p, "/w/sub/.vscode", SRT_OP_BIND, false);
-	/* stand-ins: .git first, then its children */
-	assert_int_equal(p.n_standins, 3);
-	assert_string_equal(p.standins[0].path, "/w/.git");
-	assert_true(p.standins[0].is_dir);
-	assert_string_equal(p.standins[1].path, "/w/.git/hooks");
-	assert_string_equal(p.standins[2].path, "/w/.git/config");
-	assert_false(p.standins[2].is_dir);
+	/* every protected path and pin must exist at spawn, parents first */
+	assert_int_equal(p.n_standins, 6);
+	assert_string_equal(p.standins[0].path, "/w/.bashrc");
+	assert_false(p.standins[0].is_dir);
+	assert_string_equal(p.standins[1].path, "/w/.git");
+	assert_true(p.standins[1].is_dir);
+	assert_string_equal(p.standins[2].path, "/w/.git/hooks");
+	assert_true(p.standins[2].is_dir);
+	assert_string_equal(p.standins[3].path, "/w/.git/config");
+	assert_false(p.standins[3].is_dir);
+	assert_string_equal(p.standins[4].path, "/w/sub");
+	assert_string_equal(p.standins[5].path, "/w/sub/.vscode");
 	srt_plan_clear(&p);
 }
 
@@ -131,7 +136,9 @@ static void test_protected_outside_writable_is_ignored(void **state)
 	srt_plan p;
 	assert_int_equal(srt_plan_build(&in, &p, NULL), 0);
 	assert_null(find(&p, "/w/ro/.bashrc"));
-	assert_int_equal(p.n_standins, 0);
+	/* only the denyWrite directory itself must exist at spawn */
+	assert_int_equal(p.n_standins, 1);
+	assert_string_equal(p.standins[0].path, "/w/ro");
 	assert_op(&p, "/w/ro", SRT_OP_BIND, false);
 	srt_plan_clear(&p);
 }

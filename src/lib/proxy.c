@@ -1,0 +1,1385 @@
+/* proxy.c - the filtering HTTP and SOCKS5 proxies.
+ *
+ * Every connection is a small state machine driven by conn_run(), which is
+ * called whenever one of its sockets is ready and simply tries to make
+ * progress on everything non-blockingly (level-triggered; all sockets are
+ * O_NONBLOCK).  Handshakes (HTTP heads, SOCKS messages) go through small
+ * bounded buffers; established tunnels move bytes with splice(2) through a
+ * pipe taken from a pool only while bytes are in flight, so neither memory
+ * nor descriptors grow with the size of a transfer or the number of idle
+ * tunnels.  Absolute-form HTTP requests are forwarded message by message
+ * (the proxy must see each head), with bodies relayed by their framing.
+ */
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "http.h"
+#include "socks.h"
+#include "util.h"
+
+#define DEFAULT_MAX_CONNS 8192
+#define DEFAULT_HANDSHAKE_MS 30000
+#define DEFAULT_CONNECT_MS 15000
+#define RESPONSE_HEAD_MS 120000
+#define RELAY_CAP (64 * 1024)
+#define PIPE_SIZE (1024 * 1024)
+#define PIPE_POOL 32
+
+enum proto { P_HTTP, P_SOCKS, P_RELAY };
+
+enum state {
+	ST_HTTP_HEAD,
+	ST_SOCKS_GREETING,
+	ST_SOCKS_AUTH,
+	ST_SOCKS_REQUEST,
+	ST_RESOLVE,
+	ST_CONNECT,
+	ST_TUNNEL,
+	ST_FORWARD,
+	ST_CLOSING, /* flush what is queued for the client, then close */
+	ST_DEAD,
+};
+
+typedef struct buf {
+	char *p;
+	size_t off, len, cap; /* data is p[off..len) */
+} buf;
+
+typedef struct endpoint {
+	int fd;
+	uv_poll_t poll;
+	bool polling;   /* handle initialised */
+	int want;       /* UV_READABLE | UV_WRITABLE currently requested */
+	bool eof;       /* read side saw EOF */
+} endpoint;
+
+typedef struct half { /* one direction of a spliced tunnel */
+	int pipe[2];
+	size_t pending;
+	bool src_eof;
+	bool done;      /* shut down the write side of the destination */
+} half;
+
+typedef struct conn conn;
+
+struct srt_proxy {
+	srt_proxy_options o;
+	uv_loop_t loop;
+	uv_thread_t thread;
+	uv_async_t stop;
+	uv_poll_t http_l, socks_l;
+	conn *conns;
+	size_t n_conns;
+	int pool[PIPE_POOL][2];
+	size_t n_pool;
+	size_t violations;
+	bool stopping;
+};
+
+struct conn {
+	srt_proxy *px;
+	conn *prev, *next;
+	int proto, state;
+	endpoint c, u;
+	buf cin, cout, uin, uout;
+	uv_timer_t timer;
+	int handles;          /* open libuv handles + pending requests */
+	uv_getaddrinfo_t gai;
+	struct addrinfo *ai, *ai_next;
+	struct sockaddr_storage literal;
+	bool literal_used;
+	char host[SRT_HTTP_MAX_HOST + 1];
+	int port;
+	bool literal_ok;      /* allowed by an explicit IP-literal entry */
+	const char *guard_reason;
+	/* HTTP forwarding */
+	bool is_connect;
+	bool client_keepalive;
+	char method[16];
+	srt_body req_body, resp_body;
+	uint64_t req_left, resp_left;
+	srt_chunked req_chunk, resp_chunk;
+	bool req_done, resp_head_done, resp_done;
+	half c2u, u2c;
+};
+
+/* ---- small helpers ------------------------------------------------- */
+
+static int buf_room(buf *b, size_t want, size_t max)
+{
+	if (b->off > 0 && b->off == b->len)
+		b->off = b->len = 0;
+	if (b->cap - b->len >= want)
+		return 0;
+	if (b->off > 0) { /* compact */
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+		if (b->cap - b->len >= want)
+			return 0;
+	}
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < want && cap < max)
+		cap *= 2;
+	if (cap > max)
+		cap = max;
+	if (cap - b->len < want && cap == b->cap)
+		return -1; /* full */
+	char *p = realloc(b->p, cap);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static size_t buf_data(const buf *b) { return b->len - b->off; }
+
+static void buf_consume(buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off == b->len)
+		b->off = b->len = 0;
+}
+
+static int buf_append(buf *b, const void *d, size_t n, size_t max)
+{
+	if (buf_room(b, n, max) < 0)
+		return -1;
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	return 0;
+}
+
+static void buf_free(buf *b)
+{
+	free(b->p);
+	*b = (buf){0};
+}
+
+/* Read what is available into b (bounded by max).  1: got bytes, 0: EOF,
+ * -1: would block or buffer full, -2: error. */
+static int read_into(int fd, buf *b, size_t max)
+{
+	if (buf_room(b, 1, max) < 0)
+		return -1;
+	ssize_t n;
+	do
+		n = recv(fd, b->p + b->len, b->cap - b->len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		b->len += (size_t)n;
+		return 1;
+	}
+	if (n == 0)
+		return 0;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
+}
+
+/* Write as much of b as the socket takes.  0: all written or would block,
+ * -2: error. */
+static int flush_to(int fd, buf *b)
+{
+	while (buf_data(b) > 0) {
+		ssize_t n = send(fd, b->p + b->off, buf_data(b), MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -2;
+		buf_consume(b, (size_t)n);
+	}
+	return 0;
+}
+
+static const char *proto_name(const conn *c)
+{
+	return c->proto == P_SOCKS ? "socks5" : c->is_connect ? "connect" : "http";
+}
+
+static void record_violation(conn *c, const char *rule, const char *reason)
+{
+	srt_proxy *px = c->px;
+	px->violations++;
+	if (!px->o.on_violation)
+		return;
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	srt_violation v = {
+		.kind = "network", .protocol = proto_name(c), .host = c->host,
+		.port = c->port, .rule = rule, .reason = reason,
+		.time = (double)tv.tv_sec + tv.tv_usec / 1e6,
+	};
+	px->o.on_violation(&v, px->o.violation_data);
+}
+
+/* ---- pipe pool ------------------------------------------------------ */
+
+static int pipe_get(srt_proxy *px, int p[2])
+{
+	if (px->n_pool > 0) {
+		px->n_pool--;
+		p[0] = px->pool[px->n_pool][0];
+		p[1] = px->pool[px->n_pool][1];
+		return 0;
+	}
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -1;
+	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE); /* best effort */
+	return 0;
+}
+
+static void pipe_put(srt_proxy *px, int p[2])
+{
+	if (p[0] < 0)
+		return;
+	if (px->n_pool < PIPE_POOL && !px->stopping) {
+		px->pool[px->n_pool][0] = p[0];
+		px->pool[px->n_pool][1] = p[1];
+		px->n_pool++;
+	} else {
+		close(p[0]);
+		close(p[1]);
+	}
+	p[0] = p[1] = -1;
+}
+
+/* ---- connection life cycle ----------------------------------------- */
+
+static void conn_run(conn *c);
+
+static void conn_free_if_done(conn *c)
+{
+	if (c->handles > 0)
+		return;
+	buf_free(&c->cin);
+	buf_free(&c->cout);
+	buf_free(&c->uin);
+	buf_free(&c->uout);
+	if (c->ai)
+		uv_freeaddrinfo(c->ai);
+	free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	conn *c = h->data;
+	c->handles--;
+	if (h == (uv_handle_t *)&c->c.poll)
+		close(c->c.fd);
+	else if (h == (uv_handle_t *)&c->u.poll)
+		close(c->u.fd);
+	conn_free_if_done(c);
+}
+
+static void endpoint_close(conn *c, endpoint *e)
+{
+	if (e->fd < 0)
+		return;
+	if (e->polling) {
+		e->polling = false;
+		uv_close((uv_handle_t *)&e->poll, on_handle_closed);
+	} else {
+		close(e->fd);
+	}
+	/* the fd is closed when the handle is; mark it gone for the logic */
+	e->fd = -1;
+}
+
+static void conn_close(conn *c)
+{
+	if (c->state == ST_DEAD)
+		return;
+	c->state = ST_DEAD;
+	srt_proxy *px = c->px;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		px->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	px->n_conns--;
+	pipe_put(px, c->c2u.pipe);
+	pipe_put(px, c->u2c.pipe);
+	/* a half with bytes still in its pipe cannot go back to the pool */
+	endpoint_close(c, &c->c);
+	endpoint_close(c, &c->u);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	/* a pending getaddrinfo holds a reference until its callback */
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	conn *c = h->data;
+	(void)events;
+	if (status < 0 && status != UV_EBADF) {
+		/* error on the socket: let the next read/write see it */
+	}
+	conn_run(c);
+}
+
+static int endpoint_want(conn *c, endpoint *e, int want)
+{
+	if (e->fd < 0)
+		return 0;
+	if (!e->polling) {
+		if (uv_poll_init(&c->px->loop, &e->poll, e->fd) < 0)
+			return -1;
+		e->poll.data = c;
+		e->polling = true;
+		c->handles++;
+		e->want = -1;
+	}
+	if (want == e->want)
+		return 0;
+	e->want = want;
+	if (want == 0)
+		return uv_poll_stop(&e->poll);
+	return uv_poll_start(&e->poll, want, on_poll);
+}
+
+static void on_timeout(uv_timer_t *t);
+
+static void timer_set(conn *c, uint64_t ms)
+{
+	uv_timer_stop(&c->timer);
+	if (ms)
+		uv_timer_start(&c->timer, on_timeout, ms, 0);
+}
+
+/* ---- replies -------------------------------------------------------- */
+
+static void http_reply(conn *c, int status, const char *phrase, const char *body,
+		       bool blocked)
+{
+	char head[1024];
+	size_t blen = strlen(body);
+	int n = snprintf(head, sizeof head,
+			 "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, phrase, blocked ? "X-Proxy-Error: blocked-by-sandbox\r\n" : "",
+			 blen + 1);
+	if (n > 0 && (size_t)n < sizeof head) {
+		buf_append(&c->cout, head, (size_t)n, RELAY_CAP * 2);
+		buf_append(&c->cout, body, blen, RELAY_CAP * 2);
+		buf_append(&c->cout, "\n", 1, RELAY_CAP * 2);
+	}
+	c->state = ST_CLOSING;
+}
+
+static void socks_reply(conn *c, uint8_t code)
+{
+	uint8_t r[10];
+	size_t n = srt_socks_reply(r, code);
+	buf_append(&c->cout, r, n, RELAY_CAP);
+	if (code != SRT_SOCKS_OK)
+		c->state = ST_CLOSING;
+}
+
+/* Refusal by policy: the specified answer for each protocol. */
+static void refuse(conn *c, const char *rule, const char *reason)
+{
+	record_violation(c, rule, reason);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, SRT_SOCKS_NOT_ALLOWED);
+		return;
+	}
+	char body[700];
+	snprintf(body, sizeof body, "srt: connection to %s:%d blocked by the sandbox: %s",
+		 c->host, c->port, reason);
+	/* for CONNECT the reason is also the status phrase */
+	http_reply(c, 403, c->is_connect ? reason : "Forbidden", body, true);
+}
+
+static void upstream_failed(conn *c, int err, bool timeout)
+{
+	if (c->proto == P_SOCKS) {
+		uint8_t code = timeout ? SRT_SOCKS_HOST_UNREACHABLE
+			     : err == ECONNREFUSED ? SRT_SOCKS_REFUSED
+			     : err == ENETUNREACH ? SRT_SOCKS_NET_UNREACHABLE
+			     : err == EHOSTUNREACH ? SRT_SOCKS_HOST_UNREACHABLE
+						   : SRT_SOCKS_GENERAL_FAILURE;
+		socks_reply(c, code);
+		return;
+	}
+	if (c->proto == P_RELAY) {
+		c->state = ST_CLOSING;
+		return;
+	}
+	char body[600];
+	snprintf(body, sizeof body, "srt: cannot reach %s:%d: %s", c->host, c->port,
+		 timeout ? "timed out" : strerror(err));
+	if (timeout)
+		http_reply(c, 504, "Gateway Timeout", body, false);
+	else
+		http_reply(c, 502, "Bad Gateway", body, false);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	conn *c = t->data;
+	switch (c->state) {
+	case ST_HTTP_HEAD:
+		if (buf_data(&c->cin) == 0 && c->cout.len == 0) {
+			conn_close(c); /* idle keep-alive connection */
+			return;
+		}
+		http_reply(c, 408, "Request Timeout", "srt: request head not received in time", false);
+		break;
+	case ST_RESOLVE:
+	case ST_CONNECT:
+		endpoint_close(c, &c->u);
+		upstream_failed(c, ETIMEDOUT, true);
+		break;
+	case ST_FORWARD:
+		if (!c->resp_head_done) {
+			endpoint_close(c, &c->u);
+			http_reply(c, 504, "Gateway Timeout", "srt: no response from upstream in time", false);
+			break;
+		}
+		return;
+	case ST_CLOSING:
+		conn_close(c);
+		return;
+	default:
+		conn_close(c);
+		return;
+	}
+	conn_run(c);
+}
+
+/* ---- dialing -------------------------------------------------------- */
+
+static void start_connect(conn *c);
+
+static bool is_localhost_name(const char *h)
+{
+	size_t n = strlen(h);
+	if (n > 0 && h[n - 1] == '.')
+		n--;
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return true;
+	return n > 10 && strncasecmp(h + n - 10, ".localhost", 10) == 0;
+}
+
+static bool parse_literal(const char *host, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char tmp[SRT_HTTP_MAX_HOST + 1];
+	snprintf(tmp, sizeof tmp, "%s", host);
+	size_t n = strlen(tmp);
+	if (n > 1 && tmp[n - 1] == '.')
+		tmp[n - 1] = '\0';
+	if (inet_pton(AF_INET, tmp, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return true;
+	}
+	if (inet_pton(AF_INET6, tmp, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return true;
+	}
+	return false;
+}
+
+static const char *addr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	const void *a = sa->sa_family == AF_INET
+				? (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr
+				: (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (!inet_ntop(sa->sa_family, a, out, (socklen_t)len))
+		snprintf(out, len, "?");
+	return out;
+}
+
+/* May this resolved address be dialed?  NULL if yes, else the reason. */
+static const char *address_refused(conn *c, const struct sockaddr *sa)
+{
+	const char *why = srt_guard_check(c->px->o.guard, sa);
+	if (!why)
+		return NULL;
+	char t[INET6_ADDRSTRLEN];
+	/* reaching a literal by name grants nothing the literal does not */
+	if (srt_netpolicy_literal_allowed(c->px->o.policy, addr_text(sa, t, sizeof t), c->port))
+		return NULL;
+	return why;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	conn *c = req->data;
+	c->handles--;
+	if (c->state == ST_DEAD) {
+		if (res)
+			uv_freeaddrinfo(res);
+		conn_free_if_done(c);
+		return;
+	}
+	if (status < 0 || !res) {
+		if (res)
+			uv_freeaddrinfo(res);
+		if (c->proto == P_SOCKS) {
+			socks_reply(c, SRT_SOCKS_HOST_UNREACHABLE);
+		} else {
+			char body[600];
+			snprintf(body, sizeof body, "srt: cannot resolve %s: %s", c->host, uv_strerror(status));
+			http_reply(c, 502, "Bad Gateway", body, false);
+		}
+		conn_run(c);
+		return;
+	}
+	/* Drop every address the guard refuses; dial a survivor (no second
+	 * lookup: the address that passed the check is the one dialed). */
+	struct addrinfo **pp = &res;
+	const char *first_reason = NULL;
+	while (*pp) {
+		const char *why = address_refused(c, (*pp)->ai_addr);
+		if (why) {
+			if (!first_reason)
+				first_reason = why;
+			struct addrinfo *bad = *pp;
+			*pp = bad->ai_next;
+			bad->ai_next = NULL;
+			uv_freeaddrinfo(bad);
+		} else {
+			pp = &(*pp)->ai_next;
+		}
+	}
+	if (!res) {
+		char reason[512];
+		snprintf(reason, sizeof reason, "%s resolves only to refused addresses (%s)", c->host,
+			 first_reason ? first_reason : "none");
+		refuse(c, "resolved-address guard", reason);
+		conn_run(c);
+		return;
+	}
+	c->ai = res;
+	c->ai_next = res;
+	start_connect(c);
+	conn_run(c);
+}
+
+static void begin_dial(conn *c)
+{
+	c->state = ST_RESOLVE;
+	timer_set(c, c->px->o.connect_timeout_ms);
+	if (c->proto != P_RELAY && is_localhost_name(c->host)) {
+		refuse(c, NULL, "localhost is never reachable by name");
+		return;
+	}
+	if (parse_literal(c->host, c->port, &c->literal)) {
+		if (c->proto != P_RELAY && !c->literal_ok) {
+			const char *why = srt_guard_check(c->px->o.guard, (struct sockaddr *)&c->literal);
+			if (why) {
+				refuse(c, "resolved-address guard", why);
+				return;
+			}
+		}
+		c->literal_used = true;
+		start_connect(c);
+		return;
+	}
+	char port[8];
+	snprintf(port, sizeof port, "%d", c->port);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_ADDRCONFIG};
+	c->gai.data = c;
+	if (uv_getaddrinfo(&c->px->loop, &c->gai, on_resolved, c->host, port, &hints) < 0) {
+		upstream_failed(c, EHOSTUNREACH, false);
+		return;
+	}
+	c->handles++;
+}
+
+/* Try the next candidate address; on the last failure answer the client. */
+static void start_connect(conn *c)
+{
+	int last_err = EHOSTUNREACH;
+	for (;;) {
+		const struct sockaddr *sa;
+		socklen_t len;
+		if (c->literal_used) {
+			if (c->ai_next == (void *)-1)
+				break;
+			sa = (const struct sockaddr *)&c->literal;
+			len = c->literal.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+							    : sizeof(struct sockaddr_in6);
+			c->ai_next = (void *)-1;
+		} else {
+			if (!c->ai_next)
+				break;
+			sa = c->ai_next->ai_addr;
+			len = c->ai_next->ai_addrlen;
+			c->ai_next = c->ai_next->ai_next;
+		}
+		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			last_err = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
+			c->u = (endpoint){.fd = fd, .want = 0};
+			c->state = ST_CONNECT;
+			return;
+		}
+		last_err = errno;
+		close(fd);
+	}
+	upstream_failed(c, last_err, false);
+}
+
+static void tunnel_start(conn *c);
+static void forward_start(conn *c);
+
+static void connected(conn *c)
+{
+	timer_set(c, 0);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, SRT_SOCKS_OK);
+		tunnel_start(c);
+	} else if (c->proto == P_RELAY || c->is_connect) {
+		if (c->is_connect) {
+			static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
+			buf_append(&c->cout, ok, sizeof ok - 1, RELAY_CAP);
+		}
+		tunnel_start(c);
+	} else {
+		forward_start(c);
+	}
+}
+
+static void check_connect(conn *c)
+{
+	struct pollfd p = {.fd = c->u.fd, .events = POLLOUT};
+	if (poll(&p, 1, 0) <= 0)
+		return; /* still in progress */
+	int err = 0;
+	socklen_t l = sizeof err;
+	if (getsockopt(c->u.fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		err = errno;
+	if (err == 0) {
+		connected(c);
+		return;
+	}
+	endpoint_close(c, &c->u);
+	c->u = (endpoint){.fd = -1};
+	start_connect(c);
+	if (c->state == ST_CLOSING)
+		return;
+}
+
+/* ---- tunnels -------------------------------------------------------- */
+
+static void tunnel_start(conn *c)
+{
+	c->state = ST_TUNNEL;
+	c->c2u = (half){.pipe = {-1, -1}};
+	c->u2c = (half){.pipe = {-1, -1}};
+	/* bytes the client sent after its request go first */
+	if (buf_data(&c->cin) > 0) {
+		buf_append(&c->uout, c->cin.p + c->cin.off, buf_data(&c->cin), RELAY_CAP * 2);
+		buf_consume(&c->cin, buf_data(&c->cin));
+	}
+	buf_free(&c->cin);
+}
+
+/* Move bytes from -> to through the half's pipe.  Returns -1 on error,
+ * else whether anything moved; *wr / *ww get the events needed. */
+static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *want_to)
+{
+	int moved = 0;
+	for (int rounds = 0; rounds < 64; rounds++) {
+		bool progress = false;
+		if (!h->src_eof && h->pending == 0 && h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
+			return -1;
+		if (!h->src_eof && h->pipe[0] >= 0) {
+			ssize_t n = splice(from, NULL, h->pipe[1], NULL, PIPE_SIZE,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				h->pending += (size_t)n;
+				progress = true;
+			} else if (n == 0) {
+				h->src_eof = true;
+				progress = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return -1;
+			} else if (h->pending == 0) {
+				*want_from |= UV_READABLE;
+			}
+		}
+		if (h->pending > 0) {
+			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				h->pending -= (size_t)n;
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			} else if (n < 0) {
+				*want_to |= UV_WRITABLE;
+			}
+		}
+		if (h->pending == 0 && h->pipe[0] >= 0)
+			pipe_put(px, h->pipe); /* idle: give the descriptors back */
+		if (h->src_eof && h->pending == 0 && !h->done) {
+			shutdown(to, SHUT_WR);
+			h->done = true;
+		}
+		if (!progress)
+			break;
+		moved = 1;
+	}
+	if (!h->src_eof && h->pending == 0 && !(*want_from & UV_READABLE))
+		*want_from |= UV_READABLE; /* budget used up: come back */
+	return moved;
+}
+
+static void tunnel_run(conn *c)
+{
+	int cw = 0, uw = 0;
+	/* queued bytes (replies, early client data) go before spliced ones */
+	if (flush_to(c->c.fd, &c->cout) < 0 || flush_to(c->u.fd, &c->uout) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (buf_data(&c->cout) > 0)
+		cw |= UV_WRITABLE;
+	if (buf_data(&c->uout) > 0)
+		uw |= UV_WRITABLE;
+	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
+	    pump(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (buf_data(&c->cout) == 0 && !c->u2c.done &&
+	    pump(c->px, &c->u2c, c->u.fd, c->c.fd, &uw, &cw) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->c2u.done && c->u2c.done) {
+		conn_close(c);
+		return;
+	}
+	endpoint_want(c, &c->c, cw);
+	endpoint_want(c, &c->u, uw);
+}
+
+/* ---- HTTP ----------------------------------------------------------- */
+
+static bool token_eq(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+static void handle_http_request(conn *c, const srt_http_request *req)
+{
+	const char *path = NULL;
+	size_t path_len = 0;
+	c->is_connect = token_eq(req->method, req->method_len, "CONNECT");
+	snprintf(c->method, sizeof c->method, "%.*s", (int)(req->method_len < 15 ? req->method_len : 15),
+		 req->method);
+	int ok = c->is_connect
+			 ? srt_http_parse_authority(req->target, req->target_len, c->host, &c->port)
+			 : srt_http_parse_absolute(req->target, req->target_len, c->host, &c->port,
+						   &path, &path_len);
+	if (ok < 0) {
+		http_reply(c, 400, "Bad Request",
+			   c->is_connect ? "srt: CONNECT needs host:port"
+					 : "srt: this proxy takes absolute-form http:// requests (use CONNECT for https)",
+			   false);
+		return;
+	}
+	srt_net_verdict v;
+	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
+	if (!v.allowed) {
+		refuse(c, v.rule, v.reason);
+		return;
+	}
+	c->literal_ok = v.by_ip_literal;
+	if (!c->is_connect) {
+		/* the rewritten head goes to upstream once connected */
+		if (srt_http_request_body(req, &c->req_body) < 0) {
+			http_reply(c, 400, "Bad Request", "srt: invalid request body framing", false);
+			return;
+		}
+		const srt_http_header *conn_h = srt_http_find(req->headers, req->n_headers, "Connection");
+		bool close_req = conn_h && srt_http_has_token(conn_h->value, conn_h->value_len, "close");
+		const srt_http_header *pc = srt_http_find(req->headers, req->n_headers, "Proxy-Connection");
+		bool ka10 = (conn_h && srt_http_has_token(conn_h->value, conn_h->value_len, "keep-alive")) ||
+			    (pc && srt_http_has_token(pc->value, pc->value_len, "keep-alive"));
+		c->client_keepalive = req->version_minor == 1 ? !close_req : ka10 && !close_req;
+		char line[64];
+		int n = snprintf(line, sizeof line, "%.*s ", (int)req->method_len, req->method);
+		buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		if (!path)
+			buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
+		else if (*path == '?')
+			buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
+		if (path)
+			buf_append(&c->uout, path, path_len, SRT_HTTP_MAX_HEAD * 2);
+		n = snprintf(line, sizeof line, " HTTP/1.%d\r\n", req->version_minor);
+		buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		bool have_host = false;
+		for (size_t i = 0; i < req->n_headers; i++) {
+			const srt_http_header *h = &req->headers[i];
+			/* framing headers stay: the body is relayed as it is */
+			bool framing = token_eq(h->name, h->name_len, "Transfer-Encoding");
+			if (!framing && srt_http_is_hop_by_hop(req->headers, req->n_headers, h))
+				continue;
+			if (token_eq(h->name, h->name_len, "Host"))
+				have_host = true;
+			buf_append(&c->uout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
+			buf_append(&c->uout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
+			buf_append(&c->uout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
+			buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
+		}
+		if (!have_host) {
+			char hh[300];
+			bool v6 = strchr(c->host, ':') != NULL;
+			n = c->port == 80 ? snprintf(hh, sizeof hh, "Host: %s%s%s\r\n", v6 ? "[" : "", c->host, v6 ? "]" : "")
+					  : snprintf(hh, sizeof hh, "Host: %s%s%s:%d\r\n", v6 ? "[" : "", c->host,
+						     v6 ? "]" : "", c->port);
+			buf_append(&c->uout, hh, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		}
+		static const char tail[] = "Connection: close\r\n\r\n";
+		if (buf_append(&c->uout, tail, sizeof tail - 1, SRT_HTTP_MAX_HEAD * 2) < 0) {
+			http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
+			return;
+		}
+	}
+	buf_consume(&c->cin, req->head_len);
+	begin_dial(c);
+}
+
+static void forward_start(conn *c)
+{
+	c->state = ST_FORWARD;
+	c->req_left = c->req_body.kind == SRT_BODY_LENGTH ? c->req_body.length : 0;
+	c->req_done = c->req_body.kind == SRT_BODY_NONE ||
+		      (c->req_body.kind == SRT_BODY_LENGTH && c->req_left == 0);
+	c->req_chunk = (srt_chunked){0};
+	c->resp_chunk = (srt_chunked){0};
+	c->resp_head_done = c->resp_done = false;
+	timer_set(c, RESPONSE_HEAD_MS);
+}
+
+/* Move request body bytes from cin to uout according to the framing. */
+static int relay_request_body(conn *c)
+{
+	while (!c->req_done && buf_data(&c->cin) > 0 && buf_data(&c->uout) < RELAY_CAP) {
+		size_t avail = buf_data(&c->cin);
+		size_t room = RELAY_CAP - buf_data(&c->uout);
+		size_t take = avail < room ? avail : room;
+		if (c->req_body.kind == SRT_BODY_LENGTH) {
+			if (take > c->req_left)
+				take = (size_t)c->req_left;
+			c->req_left -= take;
+			c->req_done = c->req_left == 0;
+		} else {
+			bool done = false;
+			long n = srt_chunked_scan(&c->req_chunk, c->cin.p + c->cin.off, take, &done);
+			if (n < 0)
+				return -1;
+			take = (size_t)n;
+			c->req_done = done;
+		}
+		if (buf_append(&c->uout, c->cin.p + c->cin.off, take, RELAY_CAP * 2) < 0)
+			return -1;
+		buf_consume(&c->cin, take);
+	}
+	return 0;
+}
+
+static int relay_response_body(conn *c)
+{
+	while (!c->resp_done && buf_data(&c->uin) > 0 && buf_data(&c->cout) < RELAY_CAP) {
+		size_t avail = buf_data(&c->uin);
+		size_t room = RELAY_CAP - buf_data(&c->cout);
+		size_t take = avail < room ? avail : room;
+		if (c->resp_body.kind == SRT_BODY_LENGTH) {
+			if (take > c->resp_left)
+				take = (size_t)c->resp_left;
+			c->resp_left -= take;
+			c->resp_done = c->resp_left == 0;
+		} else if (c->resp_body.kind == SRT_BODY_CHUNKED) {
+			bool done = false;
+			long n = srt_chunked_scan(&c->resp_chunk, c->uin.p + c->uin.off, take, &done);
+			if (n < 0)
+				return -1;
+			take = (size_t)n;
+			c->resp_done = done;
+		}
+		if (buf_append(&c->cout, c->uin.p + c->uin.off, take, RELAY_CAP * 2) < 0)
+			return -1;
+		buf_consume(&c->uin, take);
+	}
+	return 0;
+}
+
+/* Parse the response head in uin; forward 1xx; set up the body relay. */
+static int response_head(conn *c)
+{
+	for (;;) {
+		srt_http_response r;
+		int pr = srt_http_parse_response(c->uin.p + c->uin.off, buf_data(&c->uin), &r);
+		if (pr == 0)
+			return buf_data(&c->uin) >= SRT_HTTP_MAX_HEAD ? -1 : 0;
+		if (pr < 0)
+			return -1;
+		bool interim = r.status >= 100 && r.status < 200;
+		if (r.status == 101)
+			return -1; /* we asked for no upgrade */
+		if (!interim) {
+			if (srt_http_response_body(&r, c->method, strlen(c->method), &c->resp_body) < 0)
+				return -1;
+			if (c->resp_body.kind == SRT_BODY_UNTIL_CLOSE)
+				c->client_keepalive = false;
+			c->resp_left = c->resp_body.kind == SRT_BODY_LENGTH ? c->resp_body.length : 0;
+			c->resp_done = c->resp_body.kind == SRT_BODY_NONE ||
+				       (c->resp_body.kind == SRT_BODY_LENGTH && c->resp_left == 0);
+		}
+		char line[600];
+		int n = snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", r.status,
+				 (int)(r.reason_len < 512 ? r.reason_len : 512), r.reason);
+		buf_append(&c->cout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		for (size_t i = 0; i < r.n_headers; i++) {
+			const srt_http_header *h = &r.headers[i];
+			bool framing = token_eq(h->name, h->name_len, "Transfer-Encoding");
+			if (!framing && srt_http_is_hop_by_hop(r.headers, r.n_headers, h))
+				continue;
+			buf_append(&c->cout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
+			buf_append(&c->cout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
+			buf_append(&c->cout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
+			buf_append(&c->cout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
+		}
+		const char *tail = interim ? "\r\n"
+				   : c->client_keepalive ? "Connection: keep-alive\r\n\r\n"
+							 : "Connection: close\r\n\r\n";
+		if (buf_append(&c->cout, tail, strlen(tail), SRT_HTTP_MAX_HEAD * 2) < 0)
+			return -1;
+		buf_consume(&c->uin, r.head_len);
+		if (!interim) {
+			c->resp_head_done = true;
+			timer_set(c, 0);
+			return 0;
+		}
+	}
+}
+
+static void forward_run(conn *c)
+{
+	int cw = 0, uw = 0;
+	/* request: head and body to upstream */
+	if (relay_request_body(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->u.fd >= 0 && flush_to(c->u.fd, &c->uout) < 0) {
+		if (!c->resp_head_done) {
+			endpoint_close(c, &c->u);
+			upstream_failed(c, EPIPE, false);
+			return;
+		}
+	}
+	if (buf_data(&c->uout) > 0)
+		uw |= UV_WRITABLE;
+	if (!c->req_done && buf_data(&c->cin) < RELAY_CAP && !c->c.eof) {
+		int r = read_into(c->c.fd, &c->cin, RELAY_CAP);
+		if (r == 0 || r == -2) { /* client gone mid-request */
+			conn_close(c);
+			return;
+		}
+		if (r == 1) {
+			forward_run(c);
+			return;
+		}
+		cw |= UV_READABLE;
+	}
+	/* response: from upstream to the client */
+	if (!c->resp_done && c->u.fd >= 0 && buf_data(&c->cout) < RELAY_CAP) {
+		int r = read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
+		if (r == -2 || r == 0) {
+			c->u.eof = true;
+			if (!c->resp_head_done) {
+				endpoint_close(c, &c->u);
+				http_reply(c, 502, "Bad Gateway", "srt: upstream closed the connection without a response", false);
+				conn_run(c);
+				return;
+			}
+			if (c->resp_body.kind == SRT_BODY_UNTIL_CLOSE)
+				c->resp_done = buf_data(&c->uin) == 0;
+			else if (buf_data(&c->uin) == 0) {
+				/* truncated: pass on what we have, then close */
+				c->client_keepalive = false;
+				c->resp_done = true;
+			}
+		} else if (r == -1) {
+			uw |= UV_READABLE;
+		}
+		if (!c->resp_head_done && response_head(c) < 0) {
+			endpoint_close(c, &c->u);
+			http_reply(c, 502, "Bad Gateway", "srt: invalid response from upstream", false);
+			conn_run(c);
+			return;
+		}
+		if (c->resp_head_done && relay_response_body(c) < 0) {
+			conn_close(c);
+			return;
+		}
+		if (c->resp_body.kind == SRT_BODY_UNTIL_CLOSE && c->u.eof && buf_data(&c->uin) == 0)
+			c->resp_done = true;
+		if (r == 1) {
+			forward_run(c); /* more may be waiting */
+			return;
+		}
+	}
+	if (flush_to(c->c.fd, &c->cout) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (buf_data(&c->cout) > 0)
+		cw |= UV_WRITABLE;
+	if (c->resp_done && c->req_done && buf_data(&c->cout) == 0) {
+		endpoint_close(c, &c->u);
+		c->u = (endpoint){.fd = -1};
+		buf_free(&c->uin);
+		buf_free(&c->uout);
+		if (!c->client_keepalive) {
+			conn_close(c);
+			return;
+		}
+		c->state = ST_HTTP_HEAD; /* next request on this connection */
+		timer_set(c, c->px->o.handshake_timeout_ms);
+		conn_run(c);
+		return;
+	}
+	endpoint_want(c, &c->c, cw);
+	endpoint_want(c, &c->u, uw);
+}
+
+static void http_head_run(conn *c)
+{
+	for (int rounds = 0; rounds < 16; rounds++) {
+		srt_http_request req;
+		int status = 400;
+		int r = srt_http_parse_request(c->cin.p ? c->cin.p + c->cin.off : "", buf_data(&c->cin), &req,
+					       &status);
+		if (r == 1) {
+			handle_http_request(c, &req);
+			return;
+		}
+		if (r < 0) {
+			const char *phrase = status == 431 ? "Request Header Fields Too Large"
+					     : status == 414 ? "URI Too Long"
+					     : status == 505 ? "HTTP Version Not Supported"
+							     : "Bad Request";
+			http_reply(c, status, phrase, "srt: malformed request", false);
+			return;
+		}
+		int rr = read_into(c->c.fd, &c->cin, SRT_HTTP_MAX_HEAD);
+		if (rr == 1)
+			continue;
+		if (rr == 0 || rr == -2) {
+			conn_close(c);
+			return;
+		}
+		if (buf_data(&c->cin) >= SRT_HTTP_MAX_HEAD) {
+			http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
+			return;
+		}
+		endpoint_want(c, &c->c, UV_READABLE);
+		return;
+	}
+	endpoint_want(c, &c->c, UV_READABLE);
+}
+
+/* ---- SOCKS5 --------------------------------------------------------- */
+
+static void socks_run(conn *c)
+{
+	for (int rounds = 0; rounds < 16; rounds++) {
+		const uint8_t *p = (const uint8_t *)(c->cin.p ? c->cin.p + c->cin.off : "");
+		size_t n = buf_data(&c->cin), used = 0;
+		int r = 0;
+		if (c->state == ST_SOCKS_GREETING) {
+			int method = SRT_SOCKS_NO_ACCEPTABLE;
+			r = srt_socks_parse_greeting(p, n, &used, &method);
+			if (r == 1) {
+				buf_consume(&c->cin, used);
+				uint8_t ans[2] = {5, (uint8_t)method};
+				buf_append(&c->cout, ans, 2, RELAY_CAP);
+				if (method == SRT_SOCKS_NO_ACCEPTABLE) {
+					c->state = ST_CLOSING;
+					return;
+				}
+				c->state = method == SRT_SOCKS_USERPASS ? ST_SOCKS_AUTH : ST_SOCKS_REQUEST;
+				continue;
+			}
+		} else if (c->state == ST_SOCKS_AUTH) {
+			r = srt_socks_parse_userpass(p, n, &used);
+			if (r == 1) { /* any credentials are accepted */
+				buf_consume(&c->cin, used);
+				uint8_t ans[2] = {1, 0};
+				buf_append(&c->cout, ans, 2, RELAY_CAP);
+				c->state = ST_SOCKS_REQUEST;
+				continue;
+			}
+		} else {
+			srt_socks_request req;
+			int reply = SRT_SOCKS_GENERAL_FAILURE;
+			r = srt_socks_parse_request(p, n, &used, &req, &reply);
+			if (r == 1) {
+				buf_consume(&c->cin, used);
+				snprintf(c->host, sizeof c->host, "%s", req.host);
+				c->port = req.port;
+				if (req.cmd != SRT_SOCKS_CMD_CONNECT) {
+					socks_reply(c, SRT_SOCKS_CMD_UNSUPPORTED);
+					return;
+				}
+				if (req.port == 0) {
+					socks_reply(c, SRT_SOCKS_GENERAL_FAILURE);
+					return;
+				}
+				srt_net_verdict v;
+				srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
+				if (!v.allowed) {
+					refuse(c, v.rule, v.reason);
+					return;
+				}
+				c->literal_ok = v.by_ip_literal;
+				begin_dial(c);
+				return;
+			}
+			if (r < 0) {
+				socks_reply(c, (uint8_t)reply);
+				return;
+			}
+		}
+		if (r < 0) {
+			c->state = ST_CLOSING;
+			return;
+		}
+		/* need more bytes */
+		if (n >= 600) {
+			c->state = ST_CLOSING;
+			return;
+		}
+		int rr = read_into(c->c.fd, &c->cin, 1024);
+		if (rr == 1)
+			continue;
+		if (rr == 0 || rr == -2) {
+			conn_close(c);
+			return;
+		}
+		break;
+	}
+	if (flush_to(c->c.fd, &c->cout) < 0) {
+		conn_close(c);
+		return;
+	}
+	endpoint_want(c, &c->c, UV_READABLE | (buf_data(&c->cout) ? UV_WRITABLE : 0));
+}
+
+/* ---- the driver ----------------------------------------------------- */
+
+static void conn_run(conn *c)
+{
+	switch (c->state) {
+	case ST_HTTP_HEAD:
+		http_head_run(c);
+		break;
+	case ST_SOCKS_GREETING:
+	case ST_SOCKS_AUTH:
+	case ST_SOCKS_REQUEST:
+		socks_run(c);
+		break;
+	case ST_RESOLVE:
+		endpoint_want(c, &c->c, 0);
+		break;
+	case ST_CONNECT:
+		check_connect(c);
+		if (c->state == ST_CONNECT) {
+			endpoint_want(c, &c->c, 0);
+			endpoint_want(c, &c->u, UV_WRITABLE);
+			return;
+		}
+		conn_run(c);
+		return;
+	case ST_TUNNEL:
+		tunnel_run(c);
+		break;
+	case ST_FORWARD:
+		forward_run(c);
+		break;
+	case ST_CLOSING:
+		if (c->u.fd >= 0)
+			endpoint_close(c, &c->u);
+		if (flush_to(c->c.fd, &c->cout) < 0 || buf_data(&c->cout) == 0) {
+			/* drain nothing more; closing now is the clean refusal */
+			shutdown(c->c.fd, SHUT_WR);
+			conn_close(c);
+			return;
+		}
+		timer_set(c, 5000);
+		endpoint_want(c, &c->c, UV_WRITABLE);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_accept(uv_poll_t *h, int status, int events)
+{
+	srt_proxy *px = h->loop->data;
+	(void)events;
+	if (status < 0)
+		return;
+	int proto_kind = h == &px->http_l ? P_HTTP : P_SOCKS;
+	int relay_port = proto_kind == P_HTTP ? px->o.byo_http_port : px->o.byo_socks_port;
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(h->io_watcher.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (px->n_conns >= px->o.max_conns) {
+			/* clean refusal: say so where the protocol allows, close */
+			if (proto_kind == P_HTTP && !relay_port) {
+				static const char busy[] =
+					"HTTP/1.1 503 Service Unavailable\r\nX-Proxy-Error: too-many-connections\r\n"
+					"Content-Length: 0\r\nConnection: close\r\n\r\n";
+				(void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			close(fd);
+			continue;
+		}
+		conn *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->px = px;
+		c->c = (endpoint){.fd = fd};
+		c->u = (endpoint){.fd = -1};
+		c->c2u = (half){.pipe = {-1, -1}};
+		c->u2c = (half){.pipe = {-1, -1}};
+		uv_timer_init(&px->loop, &c->timer);
+		c->timer.data = c;
+		c->handles = 1;
+		c->next = px->conns;
+		if (px->conns)
+			px->conns->prev = c;
+		px->conns = c;
+		px->n_conns++;
+		if (relay_port) {
+			c->proto = P_RELAY;
+			snprintf(c->host, sizeof c->host, "127.0.0.1");
+			c->port = relay_port;
+			begin_dial(c);
+		} else {
+			c->proto = proto_kind;
+			c->state = proto_kind == P_HTTP ? ST_HTTP_HEAD : ST_SOCKS_GREETING;
+			timer_set(c, px->o.handshake_timeout_ms);
+		}
+		conn_run(c);
+	}
+}
+
+static void on_stop(uv_async_t *a)
+{
+	srt_proxy *px = a->data;
+	px->stopping = true;
+	while (px->conns)
+		conn_close(px->conns);
+	if (px->o.http_fd >= 0)
+		uv_close((uv_handle_t *)&px->http_l, NULL);
+	if (px->o.socks_fd >= 0)
+		uv_close((uv_handle_t *)&px->socks_l, NULL);
+	uv_close((uv_handle_t *)&px->stop, NULL);
+}
+
+static void loop_main(void *arg)
+{
+	srt_proxy *px = arg;
+	uv_run(&px->loop, UV_RUN_DEFAULT);
+}
+
+srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
+{
+	srt_proxy *px = calloc(1, sizeof *px);
+	if (!px) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	px->o = *o;
+	if (!px->o.max_conns)
+		px->o.max_conns = DEFAULT_MAX_CONNS;
+	if (!px->o.handshake_timeout_ms)
+		px->o.handshake_timeout_ms = DEFAULT_HANDSHAKE_MS;
+	if (!px->o.connect_timeout_ms)
+		px->o.connect_timeout_ms = DEFAULT_CONNECT_MS;
+	int rc = uv_loop_init(&px->loop);
+	if (rc < 0) {
+		free(px);
+		srt_fail(err, SRT_E_SYSTEM, "proxy event loop: %s", uv_strerror(rc));
+		return NULL;
+	}
+	px->loop.data = px;
+	uv_async_init(&px->loop, &px->stop, on_stop);
+	px->stop.data = px;
+	if (o->http_fd >= 0) {
+		uv_poll_init(&px->loop, &px->http_l, o->http_fd);
+		uv_poll_start(&px->http_l, UV_READABLE, on_accept);
+	}
+	if (o->socks_fd >= 0) {
+		uv_poll_init(&px->loop, &px->socks_l, o->socks_fd);
+		uv_poll_start(&px->socks_l, UV_READABLE, on_accept);
+	}
+	rc = uv_thread_create(&px->thread, loop_main, px);
+	if (rc < 0) {
+		srt_fail(err, SRT_E_SYSTEM, "proxy thread: %s", uv_strerror(rc));
+		on_stop(&px->stop);
+		uv_run(&px->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&px->loop);
+		free(px);
+		return NULL;
+	}
+	return px;
+}
+
+size_t srt_proxy_violation_count(const srt_proxy *px) { return px->violations; }
+
+void srt_proxy_stop(srt_proxy *px)
+{
+	if (!px)
+		return;
+	uv_async_send(&px->stop);
+	uv_thread_join(&px->thread);
+	for (size_t i = 0; i < px->n_pool; i++) {
+		close(px->pool[i][0]);
+		close(px->pool[i][1]);
+	}
+	uv_loop_close(&px->loop);
+	if (px->o.http_fd >= 0)
+		close(px->o.http_fd);
+	if (px->o.socks_fd >= 0)
+		close(px->o.socks_fd);
+	free(px);
+}
