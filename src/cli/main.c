@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "connect.h"
 #include "srt.h"
 
 #define EXIT_SRT_FAILURE 125
@@ -21,6 +22,9 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 
 typedef struct cli {
 	const char *settings;
+	const char *violations_path;
+	const char *connect_host;
+	const char *connect_port;
 	const char *shell_string;
 	bool debug;
 	bool check;
@@ -43,6 +47,10 @@ static void usage(FILE *f)
 	      "  --debug           explain what is set up (also SRT_DEBUG=1)\n"
 	      "  --check           report the kernel features srt relies on, start a probe sandbox\n"
 	      "  --print-policy    print the effective policy and exit without running anything\n"
+	      "  --violations FILE append every refusal to FILE as JSON lines (/dev/fd/N for a descriptor)\n"
+	      "  --proxy-connect HOST PORT\n"
+	      "                    inside a sandbox: connect to HOST:PORT through srt's proxy and relay\n"
+	      "                    stdin/stdout (ssh's ProxyCommand; GIT_SSH_COMMAND uses it)\n"
 	      "  -h, --help        this help\n"
 	      "  --version         print the version\n"
 	      "\n"
@@ -53,7 +61,8 @@ static void usage(FILE *f)
 
 static int parse_args(cli *c, int argc, char **argv)
 {
-	enum { OPT_SETTINGS = 256, OPT_DEBUG, OPT_CHECK, OPT_PRINT, OPT_VERSION };
+	enum { OPT_SETTINGS = 256, OPT_DEBUG, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_VIOLATIONS,
+	       OPT_CONNECT };
 	static const struct option opts[] = {
 		{"settings", required_argument, NULL, OPT_SETTINGS},
 		{"debug", no_argument, NULL, OPT_DEBUG},
@@ -61,6 +70,8 @@ static int parse_args(cli *c, int argc, char **argv)
 		{"print-policy", no_argument, NULL, OPT_PRINT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"violations", required_argument, NULL, OPT_VIOLATIONS},
+		{"proxy-connect", required_argument, NULL, OPT_CONNECT},
 		{NULL, 0, NULL, 0},
 	};
 	int o;
@@ -80,6 +91,17 @@ static int parse_args(cli *c, int argc, char **argv)
 		case OPT_PRINT:
 			c->print_policy = true;
 			break;
+		case OPT_VIOLATIONS:
+			c->violations_path = optarg;
+			break;
+		case OPT_CONNECT:
+			c->connect_host = optarg;
+			if (optind >= argc) {
+				fprintf(stderr, "srt: --proxy-connect needs HOST PORT\n");
+				return -1;
+			}
+			c->connect_port = argv[optind++];
+			return 0;
 		case 'c':
 			c->shell_string = optarg;
 			break;
@@ -127,7 +149,7 @@ static int parse_args(cli *c, int argc, char **argv)
 	} else if (nrest > 0) {
 		c->command = rest;
 	}
-	if (!c->command && !c->check && !c->print_policy) {
+	if (!c->command && !c->check && !c->print_policy && !c->connect_host) {
 		fprintf(stderr, "srt: no command given; try 'srt --help'\n");
 		return -1;
 	}
@@ -143,6 +165,74 @@ static int run_check(void)
 		       r.items[i].ok ? "ok" : (r.items[i].required ? "FAIL" : "warn"), r.items[i].detail);
 	printf("%s\n", r.can_sandbox ? "a sandbox can start here" : "srt cannot start a sandbox here");
 	return r.can_sandbox ? 0 : EXIT_SRT_FAILURE;
+}
+
+/* ---- violations --------------------------------------------------- */
+
+#define SUMMARY_MAX 10
+
+typedef struct violation_log {
+	FILE *out;            /* --violations, or NULL */
+	size_t count;
+	char seen[SUMMARY_MAX][320];
+	size_t n_seen;
+} violation_log;
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* Runs on the proxy thread, one call at a time. */
+static void on_violation(const srt_violation *v, void *data)
+{
+	violation_log *log = data;
+	log->count++;
+	char key[320];
+	snprintf(key, sizeof key, "%s:%d (%s)", v->host, v->port, v->reason ? v->reason : "");
+	bool dup = false;
+	for (size_t i = 0; i < log->n_seen; i++)
+		dup |= strcmp(log->seen[i], key) == 0;
+	if (!dup && log->n_seen < SUMMARY_MAX)
+		snprintf(log->seen[log->n_seen++], sizeof log->seen[0], "%s", key);
+	if (!log->out)
+		return;
+	fprintf(log->out, "{\"time\":%.3f,\"kind\":", v->time);
+	json_string(log->out, v->kind);
+	fputs(",\"protocol\":", log->out);
+	json_string(log->out, v->protocol);
+	fputs(",\"host\":", log->out);
+	json_string(log->out, v->host);
+	fprintf(log->out, ",\"port\":%d,\"rule\":", v->port);
+	if (v->rule)
+		json_string(log->out, v->rule);
+	else
+		fputs("null", log->out);
+	fputs(",\"reason\":", log->out);
+	json_string(log->out, v->reason);
+	fputs("}\n", log->out);
+	fflush(log->out);
+}
+
+static void print_summary(const violation_log *log)
+{
+	if (log->count == 0)
+		return;
+	fprintf(stderr, "srt: %zu network request%s blocked by the sandbox:\n", log->count,
+		log->count == 1 ? " was" : "s were");
+	for (size_t i = 0; i < log->n_seen; i++)
+		fprintf(stderr, "srt:   %s\n", log->seen[i]);
+	if (log->count > log->n_seen)
+		fprintf(stderr, "srt:   ...\n");
 }
 
 static int exit_code_for(srt_status s)
@@ -193,6 +283,8 @@ int main(int argc, char **argv)
 		c.debug = true;
 	if (c.check)
 		return run_check();
+	if (c.connect_host)
+		return srt_cli_proxy_connect(c.connect_host, c.connect_port);
 
 	srt_error err = {0};
 	srt_config *cfg = srt_config_load(c.settings, &err);
@@ -227,7 +319,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "srt: cannot set up signal handling: %s\n", strerror(errno));
 		return EXIT_SRT_FAILURE;
 	}
-	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1}};
+	violation_log vlog = {0};
+	if (c.violations_path) {
+		vlog.out = fopen(c.violations_path, "ae");
+		if (!vlog.out) {
+			fprintf(stderr, "srt: cannot open %s: %s\n", c.violations_path, strerror(errno));
+			return EXIT_SRT_FAILURE;
+		}
+	}
+	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1},
+			       .on_violation = on_violation, .violation_data = &vlog};
 	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
 	int code;
 	if (!sb) {
@@ -244,8 +345,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "srt: command %s %d\n",
 					ex.signaled ? "killed by signal" : "exited with", ex.code);
 		}
-		srt_sandbox_destroy(sb);
+		srt_sandbox_destroy(sb); /* joins the proxy thread */
 	}
+	print_summary(&vlog);
+	if (vlog.out)
+		fclose(vlog.out);
 	close(sfd);
 	srt_policy_free(pol);
 	srt_config_free(cfg);

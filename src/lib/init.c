@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "caps.h"
 #include "landlock.h"
 #include "mounts.h"
+#include "netpolicy.h"
 #include "util.h"
 
 /* Signals that the host forwards and init passes on to the command. */
@@ -57,6 +60,59 @@ static int loopback_up(srt_error *err)
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot bring up loopback");
+	return 0;
+}
+
+/* A listening TCP socket on the sandbox's own loopback. */
+static int listen_on(int port, srt_error *err)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "proxy socket");
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4096) < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot listen on 127.0.0.1:%d inside the sandbox", port);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Create the proxies' listeners and hand them to the host process, which
+ * serves them from its own network namespace. */
+static int send_listeners(int sock, srt_error *err)
+{
+	int fds[2] = {listen_on(SRT_HTTP_PROXY_PORT, err), -1};
+	if (fds[0] < 0)
+		return -1;
+	fds[1] = listen_on(SRT_SOCKS_PROXY_PORT, err);
+	if (fds[1] < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	char byte = 'L';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof fds)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	int e = errno;
+	close(fds[0]);
+	close(fds[1]);
+	if (n != 1)
+		return srt_fail_errno(err, SRT_E_SETUP, e, "cannot pass the proxy sockets to srt");
 	return 0;
 }
 
@@ -209,6 +265,11 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 
 	if (srt_mounts_apply(c->plan, c->clone_fds, &err) < 0 || loopback_up(&err) < 0)
 		die(c, &err);
+	if (c->net_fd >= 0) {
+		if (send_listeners(c->net_fd, &err) < 0)
+			die(c, &err);
+		close(c->net_fd);
+	}
 	if (chdir(c->cwd) < 0) {
 		srt_fail_errno(&err, SRT_E_SETUP, errno,
 			       "the working directory %s is not reachable inside the sandbox", c->cwd);

@@ -54,6 +54,8 @@ typedef struct srt_init_ctx {
 	char gid_map[64];
 	int status_fd;               /* init -> host messages */
 	int go_fd;                   /* host -> init: maps written, go */
+	int net_fd;                  /* init -> host: the proxies' listening
+				      * sockets (SCM_RIGHTS), -1: none */
 	int keep_fds[8];             /* fds init must not touch (-1 = none) */
 } srt_init_ctx;
 

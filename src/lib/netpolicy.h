@@ -11,6 +11,10 @@
 #include "config.h"
 #include "srt.h"
 
+/* Where the proxies listen inside the sandbox (its own loopback). */
+#define SRT_HTTP_PROXY_PORT 3128
+#define SRT_SOCKS_PROXY_PORT 1080
+
 typedef struct srt_netpolicy srt_netpolicy;
 
 typedef struct srt_net_verdict {

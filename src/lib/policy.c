@@ -3,6 +3,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,6 +102,49 @@ static int warn_missing_write_roots(srt_policy *pol)
 	return 0;
 }
 
+static int copy_network(srt_policy *pol, const srt_config *cfg, srt_error *err)
+{
+	pol->net = srt_netpolicy_new(cfg, err);
+	if (!pol->net)
+		return -1;
+	pol->guard = srt_guard_new(cfg, err);
+	if (!pol->guard)
+		return -1;
+	pol->byo_http_port = cfg->http_proxy_port;
+	pol->byo_socks_port = cfg->socks_proxy_port;
+	if (cfg->n_ignore_violations) {
+		pol->ignore = calloc(cfg->n_ignore_violations, sizeof *pol->ignore);
+		if (!pol->ignore)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < cfg->n_ignore_violations; i++) {
+			srt_ignore_rule *d = &pol->ignore[pol->n_ignore++];
+			d->command = strdup(cfg->ignore_violations[i].command);
+			if (!d->command)
+				return srt_fail(err, SRT_E_NOMEM, "out of memory");
+			for (size_t j = 0; j < cfg->ignore_violations[i].paths.n; j++)
+				if (srt_strv_push(&d->paths, cfg->ignore_violations[i].paths.v[j]) < 0)
+					return srt_fail(err, SRT_E_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+bool srt_policy_ignores(const srt_policy *pol, const char *cmd, const char *host, int port)
+{
+	char hp[300];
+	snprintf(hp, sizeof hp, "%s:%d", host, port);
+	for (size_t i = 0; i < pol->n_ignore; i++) {
+		const srt_ignore_rule *r = &pol->ignore[i];
+		if (fnmatch(r->command, cmd, 0) != 0)
+			continue;
+		for (size_t j = 0; j < r->paths.n; j++)
+			if (fnmatch(r->paths.v[j], host, FNM_CASEFOLD) == 0 ||
+			    fnmatch(r->paths.v[j], hp, FNM_CASEFOLD) == 0)
+				return true;
+	}
+	return false;
+}
+
 srt_policy *srt_policy_resolve(const srt_config *cfg,
 			       const srt_policy_context *ctx, srt_error *err)
 {
@@ -159,6 +203,8 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	}
 	srt_strv_clear(&roots);
 	if (srt_plan_build(&in, &pol->plan, err) < 0)
+		goto fail;
+	if (copy_network(pol, cfg, err) < 0)
 		goto fail;
 	return pol;
 fail:
@@ -226,7 +272,14 @@ char *srt_policy_describe(const srt_policy *pol)
 				     pol->plan.standins[i].is_dir ? "/" : "");
 	}
 	rc |= append(&b, &len, &cap, "mandatory deny search depth: %d\n", pol->search_depth);
-	rc |= append(&b, &len, &cap, "network: no network (own namespace with loopback only)\n");
+	rc |= append(&b, &len, &cap,
+		     "network: own namespace with loopback only; HTTP proxy 127.0.0.1:%d, SOCKS5 127.0.0.1:%d inside\n",
+		     SRT_HTTP_PROXY_PORT, SRT_SOCKS_PROXY_PORT);
+	if (pol->byo_http_port || pol->byo_socks_port)
+		rc |= append(&b, &len, &cap, "  forwarded unfiltered to your own proxy: http -> 127.0.0.1:%d, socks -> 127.0.0.1:%d (0 = srt's filter)\n",
+			     pol->byo_http_port, pol->byo_socks_port);
+	rc |= append(&b, &len, &cap, "  domain rules: %zu (denied first, then allowed, else denied)\n",
+		     srt_netpolicy_size(pol->net));
 	rc |= append(&b, &len, &cap, "unix sockets: %s\nnested user namespaces: %s\n",
 		     pol->allow_all_unix_sockets ? "allowed" : "socket(AF_UNIX) refused",
 		     pol->allow_nested_userns ? "allowed" : "refused");
@@ -253,5 +306,12 @@ void srt_policy_free(srt_policy *pol)
 	srt_protected_list_clear(&pol->protected_paths);
 	srt_plan_clear(&pol->plan);
 	srt_strv_clear(&pol->warnings);
+	srt_netpolicy_free(pol->net);
+	srt_guard_free(pol->guard);
+	for (size_t i = 0; i < pol->n_ignore; i++) {
+		free(pol->ignore[i].command);
+		srt_strv_clear(&pol->ignore[i].paths);
+	}
+	free(pol->ignore);
 	free(pol);
 }

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "mandatory.h"
 #include "paths.h"
+#include "guard.h"
+#include "netpolicy.h"
 #include "plan.h"
 
 struct srt_policy {
@@ -20,6 +22,16 @@ struct srt_policy {
 	bool weaker_nested;
 	int search_depth;
 	char *config_source;
+	/* network */
+	srt_netpolicy *net;
+	srt_guard *guard;
+	int byo_http_port, byo_socks_port;
+	srt_ignore_rule *ignore;
+	size_t n_ignore;
 };
+
+/* Should a violation for command `cmd` (basename) about `host`:`port` be
+ * suppressed by ignoreViolations? */
+bool srt_policy_ignores(const srt_policy *pol, const char *cmd, const char *host, int port);
 
 #endif

@@ -1201,7 +1201,7 @@ static void socks_run(conn *c)
 
 /* ---- the driver ----------------------------------------------------- */
 
-static void conn_run(conn *c)
+static void conn_step(conn *c)
 {
 	switch (c->state) {
 	case ST_HTTP_HEAD:
@@ -1220,9 +1220,7 @@ static void conn_run(conn *c)
 		if (c->state == ST_CONNECT) {
 			endpoint_want(c, &c->c, 0);
 			endpoint_want(c, &c->u, UV_WRITABLE);
-			return;
 		}
-		conn_run(c);
 		return;
 	case ST_TUNNEL:
 		tunnel_run(c);
@@ -1244,6 +1242,18 @@ static void conn_run(conn *c)
 		break;
 	default:
 		break;
+	}
+}
+
+/* Step until the state stops changing (a step that moves to a new state
+ * lets that state register what it waits for). */
+static void conn_run(conn *c)
+{
+	for (int i = 0; i < 16; i++) {
+		int before = c->state;
+		conn_step(c);
+		if (c->state == before || c->state == ST_DEAD)
+			return;
 	}
 }
 

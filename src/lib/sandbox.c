@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "init.h"
 #include "landlock.h"
 #include "policy.h"
+#include "proxy.h"
 #include "filter.h"
 #include "standins.h"
 #include "util.h"
@@ -34,22 +36,91 @@ struct srt_sandbox {
 	pid_t init_pid;
 	int pidfd;
 	int status_fd;
+	int net_fd;          /* our end of the socket the listeners come over */
 	bool reaped;
+	srt_proxy *proxy;
+	const srt_policy *pol;
+	char cmd_name[256];  /* basename of argv[0], for ignoreViolations */
+	srt_violation_fn user_cb;
+	void *user_data;
 };
 
 static const char *const always_writable[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/shm",
 };
 
-static int build_env(srt_sandbox *sb, char *const *envp, srt_error *err)
+/* Variables the sandbox sets; the caller's values of these are replaced. */
+static bool env_overridden(const char *kv)
 {
-	char *const *src = envp ? envp : environ;
-	for (size_t i = 0; src && src[i]; i++)
-		if (strncmp(src[i], "TMPDIR=", 7) != 0 && srt_strv_push(&sb->env, src[i]) < 0)
+	static const char *const names[] = {
+		"TMPDIR", "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+		"ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "GIT_SSH_COMMAND",
+		"RSYNC_PROXY", "npm_config_proxy", "npm_config_https_proxy",
+		"GRPC_PROXY", "grpc_proxy", "FTP_PROXY", "ftp_proxy", "SRT_SANDBOX",
+		"JAVA_TOOL_OPTIONS", "DOCKER_HTTP_PROXY", "DOCKER_HTTPS_PROXY",
+		"CLOUDSDK_PROXY_TYPE", "CLOUDSDK_PROXY_ADDRESS", "CLOUDSDK_PROXY_PORT",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		size_t l = strlen(names[i]);
+		if (strncmp(kv, names[i], l) == 0 && kv[l] == '=')
+			return true;
+	}
+	return false;
+}
+
+static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
+{
+	char *const *src = o->envp ? o->envp : environ;
+	const char *java = NULL;
+	for (size_t i = 0; src && src[i]; i++) {
+		if (strncmp(src[i], "JAVA_TOOL_OPTIONS=", 18) == 0)
+			java = src[i] + 18;
+		if (!env_overridden(src[i]) && srt_strv_push(&sb->env, src[i]) < 0)
 			return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	if (srt_strv_push_owned(&sb->env, srt_asprintf("TMPDIR=%s", sb->run.tmpdir)) < 0)
-		return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	return 0;
+	}
+	char self[4096] = "srt";
+	if (o->srt_path)
+		snprintf(self, sizeof self, "%s", o->srt_path);
+	else {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		self[n > 0 ? n : 0] = '\0';
+	}
+	const int hp = SRT_HTTP_PROXY_PORT, sp = SRT_SOCKS_PROXY_PORT;
+	char *vars[] = {
+		srt_asprintf("TMPDIR=%s", sb->run.tmpdir),
+		srt_asprintf("SRT_SANDBOX=1"),
+		srt_asprintf("http_proxy=http://127.0.0.1:%d", hp),
+		srt_asprintf("HTTP_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("https_proxy=http://127.0.0.1:%d", hp),
+		srt_asprintf("HTTPS_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("ftp_proxy=http://127.0.0.1:%d", hp),
+		srt_asprintf("FTP_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("grpc_proxy=http://127.0.0.1:%d", hp),
+		srt_asprintf("GRPC_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("npm_config_proxy=http://127.0.0.1:%d", hp),
+		srt_asprintf("npm_config_https_proxy=http://127.0.0.1:%d", hp),
+		srt_asprintf("DOCKER_HTTP_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("DOCKER_HTTPS_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("CLOUDSDK_PROXY_TYPE=http"),
+		srt_asprintf("CLOUDSDK_PROXY_ADDRESS=127.0.0.1"),
+		srt_asprintf("CLOUDSDK_PROXY_PORT=%d", hp),
+		srt_asprintf("RSYNC_PROXY=127.0.0.1:%d", hp),
+		srt_asprintf("ALL_PROXY=socks5h://127.0.0.1:%d", sp),
+		srt_asprintf("all_proxy=socks5h://127.0.0.1:%d", sp),
+		srt_asprintf("NO_PROXY=localhost,127.0.0.1,::1"),
+		srt_asprintf("no_proxy=localhost,127.0.0.1,::1"),
+		srt_asprintf("GIT_SSH_COMMAND=ssh -o ProxyCommand='%s --proxy-connect %%h %%p'", self),
+		srt_asprintf("JAVA_TOOL_OPTIONS=%s%s-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=%d "
+			     "-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=%d "
+			     "-Dhttp.nonProxyHosts=localhost|127.0.0.1 -DsocksProxyHost=127.0.0.1 "
+			     "-DsocksProxyPort=%d",
+			     java ? java : "", java ? " " : "", hp, hp, sp),
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+		if (srt_strv_push_owned(&sb->env, vars[i]) < 0)
+			rc = -1;
+	return rc < 0 ? srt_fail(err, SRT_E_NOMEM, "out of memory") : 0;
 }
 
 static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
@@ -152,8 +223,9 @@ static void reap(srt_sandbox *sb, int *status)
 static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		      const srt_spawn_options *o, srt_error *err)
 {
-	int st_p[2] = {-1, -1}, go_p[2] = {-1, -1};
-	if (pipe2(st_p, O_CLOEXEC) < 0 || pipe2(go_p, O_CLOEXEC) < 0) {
+	int st_p[2] = {-1, -1}, go_p[2] = {-1, -1}, net_p[2] = {-1, -1};
+	if (pipe2(st_p, O_CLOEXEC) < 0 || pipe2(go_p, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, net_p) < 0) {
 		srt_fail_errno(err, SRT_E_SYSTEM, errno, "pipe");
 		goto fail;
 	}
@@ -172,6 +244,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.allow_unix_sockets = pol->allow_all_unix_sockets,
 		.status_fd = st_p[1],
 		.go_fd = go_p[0],
+		.net_fd = net_p[1],
 	};
 	inner_maps(&ctx);
 	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
@@ -187,12 +260,16 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 	if (pid == 0) {
 		close(st_p[0]);
 		close(go_p[1]);
+		close(net_p[0]);
 		srt_init_main(&ctx);
 	}
 	sb->init_pid = (pid_t)pid;
 	close(st_p[1]);
 	close(go_p[0]);
-	st_p[1] = go_p[0] = -1;
+	close(net_p[1]);
+	st_p[1] = go_p[0] = net_p[1] = -1;
+	sb->net_fd = net_p[0];
+	net_p[0] = -1;
 	sb->status_fd = st_p[0];
 	st_p[0] = -1;
 	sb->pidfd = (int)syscall(SYS_pidfd_open, sb->init_pid, 0);
@@ -234,8 +311,68 @@ fail:
 			close(st_p[i]);
 		if (go_p[i] >= 0)
 			close(go_p[i]);
+		if (net_p[i] >= 0)
+			close(net_p[i]);
 	}
 	return -1;
+}
+
+/* The listening sockets init made inside the sandbox's network namespace. */
+static int receive_listeners(srt_sandbox *sb, int fds[2], srt_error *err)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf};
+	ssize_t n;
+	do
+		n = recvmsg(sb->net_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)) || (mh.msg_flags & MSG_CTRUNC))
+		return srt_fail(err, SRT_E_SETUP, "did not receive the proxy sockets from the sandbox");
+	memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+	close(sb->net_fd);
+	sb->net_fd = -1;
+	return 0;
+}
+
+static void on_violation(const srt_violation *v, void *data)
+{
+	srt_sandbox *sb = data;
+	if (srt_policy_ignores(sb->pol, sb->cmd_name, v->host, v->port))
+		return;
+	if (sb->user_cb)
+		sb->user_cb(v, sb->user_data);
+}
+
+static int start_proxy(srt_sandbox *sb, srt_error *err)
+{
+	int fds[2];
+	if (receive_listeners(sb, fds, err) < 0)
+		return -1;
+	srt_proxy_options po = {
+		.policy = sb->pol->net,
+		.guard = sb->pol->guard,
+		.http_fd = fds[0],
+		.socks_fd = fds[1],
+		.byo_http_port = sb->pol->byo_http_port,
+		.byo_socks_port = sb->pol->byo_socks_port,
+		.on_violation = on_violation,
+		.violation_data = sb,
+	};
+	sb->proxy = srt_proxy_start(&po, err);
+	if (!sb->proxy) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	return 0;
 }
 
 srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o,
@@ -250,7 +387,12 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	sb->pidfd = sb->status_fd = -1;
+	sb->pidfd = sb->status_fd = sb->net_fd = -1;
+	sb->pol = pol;
+	sb->user_cb = o->on_violation;
+	sb->user_data = o->violation_data;
+	const char *slash = strrchr(o->argv[0], '/');
+	snprintf(sb->cmd_name, sizeof sb->cmd_name, "%s", slash ? slash + 1 : o->argv[0]);
 	sb->run.journal_fd = sb->run.dir_fd = -1;
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
 				  .allow_nested_userns = pol->allow_nested_userns};
@@ -259,14 +401,14 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	    srt_plan_add(&sb->plan, SRT_OP_TMPFS, sb->run.tmpdir, true, true, "TMPDIR", err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
 	    srt_seccomp_build(&so, &sb->bpf, err) < 0 ||
-	    build_env(sb, o->envp, err) < 0 || build_landlock_paths(sb, err) < 0)
+	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
 		goto fail;
 	sb->clone_fds = calloc(sb->plan.n_ops + 1, sizeof *sb->clone_fds);
 	if (!sb->clone_fds) {
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (start_init(sb, pol, o, err) < 0)
+	if (start_init(sb, pol, o, err) < 0 || start_proxy(sb, err) < 0)
 		goto fail;
 	return sb;
 fail:
@@ -316,6 +458,9 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 		kill(sb->init_pid, SIGKILL);
 		reap(sb, NULL);
 	}
+	srt_proxy_stop(sb->proxy);
+	if (sb->net_fd >= 0)
+		close(sb->net_fd);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
 	if (sb->status_fd >= 0)
