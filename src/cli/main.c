@@ -112,11 +112,13 @@ static int parse_args(cli *c, int argc, char **argv)
 			printf("srt %s\n", SRT_VERSION);
 			exit(0);
 		default:
-			if (optopt)
+			if (optopt > 0 && optopt < 256)
 				fprintf(stderr, "srt: option -%c %s\n", optopt,
-					strchr("c", optopt) ? "needs an argument" : "is unknown");
+					optopt == 'c' ? "needs an argument" : "is unknown");
+			else if (optopt >= 256)
+				fprintf(stderr, "srt: option %s needs an argument\n", argv[optind - 1]);
 			else
-				fprintf(stderr, "srt: unknown option or missing argument: %s\n", argv[optind - 1]);
+				fprintf(stderr, "srt: unknown option %s\n", argv[optind - 1]);
 			fprintf(stderr, "srt: try 'srt --help'\n");
 			return -1;
 		}

@@ -734,8 +734,13 @@ srt_config *srt_config_parse(const char *json, size_t len, const char *name,
 		srt_fail(err, SRT_E_INVALID, "%s: no settings text given", name);
 		return NULL;
 	}
-	if (len == 0) {
-		srt_fail(err, SRT_E_CONFIG, "%s: file is empty", name);
+	size_t blank = 0;
+	while (blank < len && (json[blank] == ' ' || json[blank] == '\t' ||
+			       json[blank] == '\n' || json[blank] == '\r'))
+		blank++;
+	if (blank == len) {
+		srt_fail(err, SRT_E_CONFIG, "%s: file is empty%s", name,
+			 len ? " (only white space)" : "");
 		return NULL;
 	}
 	/* A UTF-8 byte order mark is invisible in editors; skip it so that

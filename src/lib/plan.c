@@ -172,8 +172,61 @@ static int push_standin(srt_plan *p, const char *path, bool is_dir)
 	return 0;
 }
 
-/* Protected paths, their pins (directories between the write root and the
- * protected path) and the stand-ins for those that do not exist yet. */
+/* Keep `path` in place inside its write root: every directory between the
+ * root and the path becomes a pin (a writable self-bind, so it cannot be
+ * renamed or removed), and the path and its pins must exist at spawn
+ * ("ensure", even when they exist now: another run's stand-in may be gone
+ * by the time this one mounts). */
+static int protect_one(cand_set *s, srt_plan *plan, const char *path, bool is_dir,
+		       bool exists, unsigned rule)
+{
+	const char *root = NULL;
+	for (size_t r = 0; r < plan->write_roots.n; r++)
+		if (srt_path_is_within(path, plan->write_roots.v[r]) &&
+		    strcmp(path, plan->write_roots.v[r]) != 0 &&
+		    (!root || strlen(plan->write_roots.v[r]) > strlen(root)))
+			root = plan->write_roots.v[r];
+	if (!root)
+		return 0;
+	SRT_AUTOFREE char *buf = strdup(path);
+	if (!buf)
+		return -1;
+	size_t rl = strlen(root);
+	for (char *q = buf + rl + 1; (q = strchr(q, '/')) != NULL; q++) {
+		*q = '\0';
+		cand *c = cand_add(s, buf, R_PIN, exists, true);
+		if (!c)
+			return -1;
+		c->standin = true;
+		if (push_standin(plan, buf, true) < 0)
+			return -1;
+		*q = '/';
+	}
+	cand *c = cand_add(s, path, rule, exists, is_dir);
+	if (!c)
+		return -1;
+	c->standin = true;
+	if (!c->exists)
+		c->is_dir = is_dir;
+	return push_standin(plan, path, c->exists ? c->is_dir : is_dir);
+}
+
+/* Writable, judged without the entries at `path` itself. */
+static bool parent_writable(const cand_set *s, const char *path)
+{
+	SRT_AUTOFREE char *parent = strdup(path);
+	if (!parent)
+		return false;
+	char *slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return readable(s, parent) && any_above(s, parent, R_ALLOW_WRITE) &&
+	       !any_above(s, parent, R_DENY_WRITE | R_PROTECTED);
+}
+
+/* Mandatory-deny paths inside writable roots. */
 static int add_protected(cand_set *s, srt_plan *plan, const srt_plan_input *in)
 {
 	const srt_protected_list *pl = in->protected_paths;
@@ -181,65 +234,24 @@ static int add_protected(cand_set *s, srt_plan *plan, const srt_plan_input *in)
 		const srt_protected *pr = &pl->v[i];
 		if (!writable(s, pr->path))
 			continue; /* already read-only or hidden */
-		const char *root = NULL;
-		for (size_t r = 0; r < plan->write_roots.n; r++)
-			if (srt_path_is_within(pr->path, plan->write_roots.v[r]) &&
-			    (!root || strlen(plan->write_roots.v[r]) > strlen(root)))
-				root = plan->write_roots.v[r];
-		if (!root)
-			continue;
-		/* every ancestor strictly between root and the path */
-		SRT_AUTOFREE char *buf = strdup(pr->path);
-		if (!buf)
-			return -1;
-		size_t rl = strlen(root);
-		for (char *q = buf + rl + 1; (q = strchr(q, '/')) != NULL; q++) {
-			*q = '\0';
-			cand *c = cand_add(s, buf, R_PIN, pr->exists, true);
-			if (!c)
-				return -1;
-			/* "ensure it exists" even when it does now: another run's
-			 * stand-in may be gone by the time this one mounts */
-			c->standin = true;
-			if (push_standin(plan, buf, true) < 0)
-				return -1;
-			*q = '/';
-		}
-		cand *c = cand_add(s, pr->path, R_PROTECTED, pr->exists, pr->is_dir);
-		if (!c)
-			return -1;
-		c->standin = true;
-		if (push_standin(plan, pr->path, pr->is_dir) < 0)
+		if (protect_one(s, plan, pr->path, pr->is_dir, pr->exists, R_PROTECTED) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* denyWrite entries inside a writable region must exist at spawn: those that
- * do not get an empty read-only stand-in file, so they cannot be created. */
-static int add_missing_deny_write(cand_set *s, srt_plan *plan)
+/* denyWrite entries inside a writable region are kept in place like the
+ * mandatory ones; one that does not exist gets an empty read-only stand-in
+ * file (and its missing parents stand-in directories), so it cannot be
+ * created. */
+static int add_deny_write(cand_set *s, srt_plan *plan, const srt_plan_input *in)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		cand *c = &s->v[i];
-		if (!(c->rules & R_DENY_WRITE))
+	for (size_t i = 0; in->deny_write && i < in->deny_write->n; i++) {
+		const srt_resolved_path *d = &in->deny_write->v[i];
+		if (!parent_writable(s, d->path))
 			continue;
-		SRT_AUTOFREE char *parent = strdup(c->path);
-		if (!parent)
-			return -1;
-		char *slash = strrchr(parent, '/');
-		if (slash == parent)
-			slash[1] = '\0';
-		else if (slash)
-			*slash = '\0';
-		/* writable(parent) ignoring this very entry: */
-		if (!readable(s, parent) || !any_above(s, parent, R_ALLOW_WRITE) ||
-		    any_above(s, parent, R_DENY_WRITE | R_PROTECTED))
-			continue;
-		/* ensured even when it exists now (another run's stand-in) */
-		c->standin = true;
-		if (!c->exists)
-			c->is_dir = false;
-		if (push_standin(plan, c->path, c->is_dir) < 0)
+		if (protect_one(s, plan, d->path, d->exists ? d->is_dir : false, d->exists,
+				R_DENY_WRITE) < 0)
 			return -1;
 	}
 	return 0;
@@ -283,7 +295,7 @@ int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err)
 	    add_list(&s, in->allow_write, R_ALLOW_WRITE) < 0 ||
 	    add_list(&s, in->deny_write, R_DENY_WRITE) < 0 ||
 	    srt_plan_write_roots(in, &out->write_roots) < 0 ||
-	    add_protected(&s, out, in) < 0 || add_missing_deny_write(&s, out) < 0)
+	    add_protected(&s, out, in) < 0 || add_deny_write(&s, out, in) < 0)
 		goto nomem;
 
 	qsort(s.v, s.n, sizeof *s.v, cmp_cand);

@@ -60,10 +60,19 @@ typedef struct buf {
 	size_t off, len, cap; /* data is p[off..len) */
 } buf;
 
+typedef struct conn conn;
+
+/* A poll handle owns its descriptor and its memory: it lives on after its
+ * endpoint is reused until libuv has closed it. */
+typedef struct pollbox {
+	uv_poll_t h;
+	int fd;
+	conn *c;
+} pollbox;
+
 typedef struct endpoint {
 	int fd;
-	uv_poll_t poll;
-	bool polling;   /* handle initialised */
+	pollbox *pb;    /* NULL until first polled */
 	int want;       /* UV_READABLE | UV_WRITABLE currently requested */
 	bool eof;       /* read side saw EOF */
 } endpoint;
@@ -74,8 +83,6 @@ typedef struct half { /* one direction of a spliced tunnel */
 	bool src_eof;
 	bool done;      /* shut down the write side of the destination */
 } half;
-
-typedef struct conn conn;
 
 struct srt_proxy {
 	srt_proxy_options o;
@@ -275,29 +282,33 @@ static void conn_free_if_done(conn *c)
 	free(c);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void on_timer_closed(uv_handle_t *h)
 {
 	conn *c = h->data;
 	c->handles--;
-	if (h == (uv_handle_t *)&c->c.poll)
-		close(c->c.fd);
-	else if (h == (uv_handle_t *)&c->u.poll)
-		close(c->u.fd);
+	conn_free_if_done(c);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	pollbox *pb = (pollbox *)h;
+	conn *c = pb->c;
+	close(pb->fd);
+	free(pb);
+	c->handles--;
 	conn_free_if_done(c);
 }
 
 static void endpoint_close(conn *c, endpoint *e)
 {
+	(void)c;
 	if (e->fd < 0)
 		return;
-	if (e->polling) {
-		e->polling = false;
-		uv_close((uv_handle_t *)&e->poll, on_handle_closed);
-	} else {
+	if (e->pb)
+		uv_close((uv_handle_t *)&e->pb->h, on_poll_closed); /* closes the fd */
+	else
 		close(e->fd);
-	}
-	/* the fd is closed when the handle is; mark it gone for the logic */
-	e->fd = -1;
+	*e = (endpoint){.fd = -1};
 }
 
 static void conn_close(conn *c)
@@ -318,13 +329,13 @@ static void conn_close(conn *c)
 	/* a half with bytes still in its pipe cannot go back to the pool */
 	endpoint_close(c, &c->c);
 	endpoint_close(c, &c->u);
-	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 	/* a pending getaddrinfo holds a reference until its callback */
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
-	conn *c = h->data;
+	conn *c = ((pollbox *)h)->c;
 	(void)events;
 	if (status < 0 && status != UV_EBADF) {
 		/* error on the socket: let the next read/write see it */
@@ -336,11 +347,17 @@ static int endpoint_want(conn *c, endpoint *e, int want)
 {
 	if (e->fd < 0)
 		return 0;
-	if (!e->polling) {
-		if (uv_poll_init(&c->px->loop, &e->poll, e->fd) < 0)
+	if (!e->pb) {
+		e->pb = calloc(1, sizeof *e->pb);
+		if (!e->pb)
 			return -1;
-		e->poll.data = c;
-		e->polling = true;
+		if (uv_poll_init(&c->px->loop, &e->pb->h, e->fd) < 0) {
+			free(e->pb);
+			e->pb = NULL;
+			return -1;
+		}
+		e->pb->fd = e->fd;
+		e->pb->c = c;
 		c->handles++;
 		e->want = -1;
 	}
@@ -348,8 +365,8 @@ static int endpoint_want(conn *c, endpoint *e, int want)
 		return 0;
 	e->want = want;
 	if (want == 0)
-		return uv_poll_stop(&e->poll);
-	return uv_poll_start(&e->poll, want, on_poll);
+		return uv_poll_stop(&e->pb->h);
+	return uv_poll_start(&e->pb->h, want, on_poll);
 }
 
 static void on_timeout(uv_timer_t *t);
@@ -578,6 +595,11 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 static void begin_dial(conn *c)
 {
+	/* a keep-alive connection dials anew for each request */
+	if (c->ai)
+		uv_freeaddrinfo(c->ai);
+	c->ai = c->ai_next = NULL;
+	c->literal_used = false;
 	c->state = ST_RESOLVE;
 	timer_set(c, c->px->o.connect_timeout_ms);
 	if (c->proto != P_RELAY && is_localhost_name(c->host)) {
@@ -681,7 +703,6 @@ static void check_connect(conn *c)
 		return;
 	}
 	endpoint_close(c, &c->u);
-	c->u = (endpoint){.fd = -1};
 	start_connect(c);
 	if (c->state == ST_CLOSING)
 		return;
@@ -985,93 +1006,102 @@ static int response_head(conn *c)
 	}
 }
 
-static void forward_run(conn *c)
+/* One pass of request-body and response relaying; returns 1 when bytes
+ * moved, 0 when nothing could, -1 when the connection was closed or turned
+ * into an error reply. */
+static int forward_pass(conn *c)
 {
-	int cw = 0, uw = 0;
+	int moved = 0;
+	size_t before;
 	/* request: head and body to upstream */
 	if (relay_request_body(c) < 0) {
 		conn_close(c);
-		return;
+		return -1;
 	}
-	if (c->u.fd >= 0 && flush_to(c->u.fd, &c->uout) < 0) {
-		if (!c->resp_head_done) {
-			endpoint_close(c, &c->u);
-			upstream_failed(c, EPIPE, false);
-			return;
-		}
+	before = buf_data(&c->uout);
+	if (flush_to(c->u.fd, &c->uout) < 0 && !c->resp_head_done) {
+		endpoint_close(c, &c->u);
+		upstream_failed(c, EPIPE, false);
+		return -1;
 	}
-	if (buf_data(&c->uout) > 0)
-		uw |= UV_WRITABLE;
-	if (!c->req_done && buf_data(&c->cin) < RELAY_CAP && !c->c.eof) {
+	moved |= buf_data(&c->uout) != before;
+	if (!c->req_done && buf_data(&c->cin) < RELAY_CAP) {
 		int r = read_into(c->c.fd, &c->cin, RELAY_CAP);
 		if (r == 0 || r == -2) { /* client gone mid-request */
 			conn_close(c);
-			return;
+			return -1;
 		}
-		if (r == 1) {
-			forward_run(c);
-			return;
-		}
-		cw |= UV_READABLE;
+		moved |= r == 1;
 	}
 	/* response: from upstream to the client */
-	if (!c->resp_done && c->u.fd >= 0 && buf_data(&c->cout) < RELAY_CAP) {
+	if (!c->resp_done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP) {
 		int r = read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
-		if (r == -2 || r == 0) {
+		if (r == 0 || r == -2)
 			c->u.eof = true;
-			if (!c->resp_head_done) {
-				endpoint_close(c, &c->u);
-				http_reply(c, 502, "Bad Gateway", "srt: upstream closed the connection without a response", false);
-				conn_run(c);
-				return;
-			}
-			if (c->resp_body.kind == SRT_BODY_UNTIL_CLOSE)
-				c->resp_done = buf_data(&c->uin) == 0;
-			else if (buf_data(&c->uin) == 0) {
-				/* truncated: pass on what we have, then close */
-				c->client_keepalive = false;
-				c->resp_done = true;
-			}
-		} else if (r == -1) {
-			uw |= UV_READABLE;
-		}
-		if (!c->resp_head_done && response_head(c) < 0) {
+		moved |= r != -1;
+	}
+	if (!c->resp_head_done) {
+		if (response_head(c) < 0 || (c->u.eof && !c->resp_head_done)) {
 			endpoint_close(c, &c->u);
-			http_reply(c, 502, "Bad Gateway", "srt: invalid response from upstream", false);
-			conn_run(c);
-			return;
-		}
-		if (c->resp_head_done && relay_response_body(c) < 0) {
-			conn_close(c);
-			return;
-		}
-		if (c->resp_body.kind == SRT_BODY_UNTIL_CLOSE && c->u.eof && buf_data(&c->uin) == 0)
-			c->resp_done = true;
-		if (r == 1) {
-			forward_run(c); /* more may be waiting */
-			return;
+			http_reply(c, 502, "Bad Gateway", "srt: no valid response from upstream", false);
+			return -1;
 		}
 	}
+	if (c->resp_head_done) {
+		before = buf_data(&c->uin);
+		if (relay_response_body(c) < 0) {
+			conn_close(c);
+			return -1;
+		}
+		moved |= buf_data(&c->uin) != before;
+		if (c->u.eof && buf_data(&c->uin) == 0 && !c->resp_done) {
+			/* until-close bodies end here; others were truncated */
+			if (c->resp_body.kind != SRT_BODY_UNTIL_CLOSE)
+				c->client_keepalive = false;
+			c->resp_done = true;
+		}
+	}
+	before = buf_data(&c->cout);
 	if (flush_to(c->c.fd, &c->cout) < 0) {
 		conn_close(c);
-		return;
+		return -1;
 	}
-	if (buf_data(&c->cout) > 0)
-		cw |= UV_WRITABLE;
+	moved |= buf_data(&c->cout) != before;
+	return moved;
+}
+
+static void forward_run(conn *c)
+{
+	for (int i = 0; i < 64; i++) {
+		int r = forward_pass(c);
+		if (r < 0)
+			return;
+		if (r == 0)
+			break;
+	}
 	if (c->resp_done && c->req_done && buf_data(&c->cout) == 0) {
 		endpoint_close(c, &c->u);
-		c->u = (endpoint){.fd = -1};
 		buf_free(&c->uin);
 		buf_free(&c->uout);
 		if (!c->client_keepalive) {
+			shutdown(c->c.fd, SHUT_WR);
 			conn_close(c);
 			return;
 		}
 		c->state = ST_HTTP_HEAD; /* next request on this connection */
 		timer_set(c, c->px->o.handshake_timeout_ms);
-		conn_run(c);
 		return;
 	}
+	/* level-triggered: ask for exactly what would let us progress */
+	int cw = 0, uw = 0;
+	if (!c->req_done && buf_data(&c->cin) < RELAY_CAP)
+		cw |= UV_READABLE;
+	if (buf_data(&c->cout) > 0)
+		cw |= UV_WRITABLE;
+	if (buf_data(&c->uout) > 0)
+		uw |= UV_WRITABLE;
+	if (!c->resp_done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP)
+		uw |= UV_READABLE;
 	endpoint_want(c, &c->c, cw);
 	endpoint_want(c, &c->u, uw);
 }

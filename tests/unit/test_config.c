@@ -239,7 +239,7 @@ static void test_syntax_errors(void **state)
 	ERR("{\"a\": 1,}", "t.json:1:");
 	ERR("{\"network\": {}, \"network\": {}}", "t.json:1:",
 	    "duplicate object key");
-	ERR("   ", "t.json:1:");
+	ERR("   ", "t.json: file is empty (only white space)");
 	ERR("{\"x\": \"\\u0000\"}", "t.json:1:", "\\u0000");
 	ERR("{\"a\\u0000b\": 1}", "t.json:1:", "NUL");
 	ERR("{\"x\": \"\xff\"}", "t.json:1:", "0xff");

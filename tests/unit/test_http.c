@@ -523,6 +523,7 @@ static void test_request_framing(void **state)
 	REQ_BODY_OK("content-length: 0\r\n", SRT_BODY_LENGTH, 0);
 	REQ_BODY_OK("Content-Length: 005\r\n", SRT_BODY_LENGTH, 5);
 	REQ_BODY_OK("Content-Length: 5, 5\r\n", SRT_BODY_LENGTH, 5);
+	REQ_BODY_OK("Content-Length: 5 ,\t5\r\n", SRT_BODY_LENGTH, 5);
 	REQ_BODY_OK("Content-Length: 5\r\nContent-Length: 5\r\n",
 		    SRT_BODY_LENGTH, 5);
 	REQ_BODY_OK("Content-Length: 5,5\r\nContent-Length: 05\r\n",
@@ -561,6 +562,9 @@ static void test_request_framing(void **state)
 	REQ_BODY_ERR("Content-Length: 5.0\r\n");
 	REQ_BODY_ERR("Content-Length: 5,\r\n");
 	REQ_BODY_ERR("Content-Length: ,5\r\n");
+	REQ_BODY_ERR("Content-Length: ,0\r\n");
+	REQ_BODY_ERR("Content-Length: 0,\r\n");
+	REQ_BODY_ERR("Content-Length: 0, ,0\r\n");
 	REQ_BODY_ERR("Content-Length: \r\n");
 	REQ_BODY_ERR("Content-Length: 5\r\nContent-Length:\r\n");
 	REQ_BODY_ERR("Content-Length: 18446744073709551616\r\n");
@@ -769,6 +773,7 @@ static void test_chunked(void **state)
 	/* bare LF everywhere */
 	CHUNK_OK("5\nhello\n0\nX: 1\n\n", 16);
 	CHUNK_OK("5\r\nhello\n0\n\r\n", 13);
+	CHUNK_OK("5;x\nhello\n0;y=z\n\n", 17);
 	/* data bytes are opaque */
 	CHUNK_OK("4\r\n\r\n\0\n\r\n0\r\n\r\n", 14);
 

@@ -184,6 +184,26 @@ static void test_redundant_ops_elided_and_add(void **state)
 	srt_plan_clear(&p);
 }
 
+static void test_deny_write_nested_is_pinned(void **state)
+{
+	(void)state;
+	srt_resolved_path w[] = {RP("/w", true)};
+	srt_resolved_path dw[] = {{.path = "/w/conf/.env", .exists = false}};
+	srt_resolved_list W = {w, 1}, DW = {dw, 1};
+	srt_plan_input in = {.allow_write = &W, .deny_write = &DW};
+	srt_plan p;
+	assert_int_equal(srt_plan_build(&in, &p, NULL), 0);
+	/* the parent is pinned (cannot be renamed away) and created if missing */
+	assert_op(&p, "/w/conf", SRT_OP_BIND, true);
+	assert_op(&p, "/w/conf/.env", SRT_OP_BIND, false);
+	assert_int_equal(p.n_standins, 2);
+	assert_string_equal(p.standins[0].path, "/w/conf");
+	assert_true(p.standins[0].is_dir);
+	assert_string_equal(p.standins[1].path, "/w/conf/.env");
+	assert_false(p.standins[1].is_dir);
+	srt_plan_clear(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_protected_outside_writable_is_ignored),
 		cmocka_unit_test(test_missing_deny_write_gets_standin),
 		cmocka_unit_test(test_redundant_ops_elided_and_add),
+		cmocka_unit_test(test_deny_write_nested_is_pinned),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }
