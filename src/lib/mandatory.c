@@ -42,9 +42,8 @@ const srt_mandatory_name srt_mandatory_names[MANDATORY_COUNT] = {
 	/* beyond the spec's list: git reads these too, and a planted one
 	 * redirects it to attacker-controlled config (found by our tests) */
 	{ ".git/config.worktree", false },
-	/* an empty commondir breaks git, so no stand-in: protected only when
-	 * it exists (linked worktrees) */
-	{ ".git/commondir", false, .only_existing = true },
+	/* (its stand-in holds ".", see standins.c: an empty one breaks git) */
+	{ ".git/commondir", false },
 };
 const size_t srt_mandatory_name_count = MANDATORY_COUNT;
 
@@ -168,8 +167,7 @@ static int check_container(scan *s, int dfd, const char *name, size_t nlen)
 			if (emit(s, rel, true, S_ISDIR(st.st_mode)) < 0)
 				return -1;
 		} else if (errno == ENOENT) {
-			if (!srt_mandatory_names[i].only_existing &&
-			    emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
+			if (emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
 				return -1;
 		} else {
 			/* Cannot tell: drop the children, protect the whole. */
@@ -388,7 +386,7 @@ int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 	 * exist gets a stand-in (is_dir says what to create).  The children
 	 * of an existing .git/.claude were handled by check_container. */
 	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
-		if ((s->seen_at_root & (UINT32_C(1) << i)) || srt_mandatory_names[i].only_existing)
+		if (s->seen_at_root & (UINT32_C(1) << i))
 			continue;
 		if (emit(s, srt_mandatory_names[i].rel, false,
 			 srt_mandatory_names[i].is_dir) < 0)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -39,6 +40,26 @@ static int ensure_run_dir(const char *dir, srt_error *err)
 
 /* ---- journal replay ------------------------------------------------ */
 
+static const char *content_for(const char *path);
+
+/* Still exactly what we created (so nothing the user wrote is removed)? */
+static bool standin_untouched(const char *path, const struct stat *st)
+{
+	const char *want = content_for(path);
+	size_t wl = strlen(want);
+	if ((size_t)st->st_size != wl)
+		return false;
+	if (wl == 0)
+		return true;
+	char buf[16] = {0};
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	return n == (ssize_t)wl && memcmp(buf, want, wl) == 0;
+}
+
 static void undo_record(char type, dev_t dev, ino_t ino, const char *path)
 {
 	struct stat st;
@@ -46,7 +67,7 @@ static void undo_record(char type, dev_t dev, ino_t ino, const char *path)
 		return; /* gone or replaced: not ours any more */
 	if (type == 'd' && S_ISDIR(st.st_mode))
 		rmdir(path); /* fails, and stays, when something was put in it */
-	else if (type == 'f' && S_ISREG(st.st_mode) && st.st_size == 0)
+	else if (type == 'f' && S_ISREG(st.st_mode) && standin_untouched(path, &st))
 		unlink(path);
 }
 
@@ -177,8 +198,77 @@ static int lock_dir(int dfd)
 	return fd;
 }
 
+/* Mount points of other sandboxes, including other users' (whose journals
+ * we do not see): a stand-in that is a mount point in any live sandbox stays.
+ * Sandboxes are found by the init's process name, which is ours (init is a
+ * clone of srt, it never executes anything).  Mountinfo escapes " \t\n\\"
+ * as octal; so do we before comparing. */
+static void escape_mountinfo(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (; *in && o + 5 < cap; in++) {
+		if (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\\')
+			o += (size_t)snprintf(out + o, cap - o, "\\%03o", (unsigned char)*in);
+		else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+static bool read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+static void sandbox_mountpoints(srt_strv *out)
+{
+	char self[64];
+	if (!read_small("/proc/self/comm", self, sizeof self))
+		return;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *e;
+	int budget = 65536;
+	pid_t me = getpid();
+	while ((e = readdir(d)) != NULL && budget-- > 0) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == me)
+			continue;
+		char p[64], comm[64];
+		snprintf(p, sizeof p, "/proc/%ld/comm", pid);
+		if (!read_small(p, comm, sizeof comm) || strcmp(comm, self) != 0)
+			continue;
+		snprintf(p, sizeof p, "/proc/%ld/mountinfo", pid);
+		FILE *f = fopen(p, "re");
+		if (!f)
+			continue;
+		char line[8192];
+		for (int lines = 0; lines < 100000 && fgets(line, sizeof line, f); lines++) {
+			/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+			char *save = NULL, *tok = strtok_r(line, " ", &save);
+			for (int k = 0; tok && k < 4; k++)
+				tok = strtok_r(NULL, " ", &save);
+			if (tok && !srt_strv_contains(out, tok))
+				srt_strv_push(out, tok);
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
 typedef struct undo_ctx {
 	const devino_set *keep;
+	const srt_strv *mounted;
 } undo_ctx;
 
 static void undo_cb(char type, unsigned long long dev, unsigned long long ino,
@@ -187,6 +277,10 @@ static void undo_cb(char type, unsigned long long dev, unsigned long long ino,
 	const undo_ctx *u = data;
 	if (u->keep && devino_has(u->keep, dev, ino))
 		return; /* another live run still relies on it */
+	char esc[8192];
+	escape_mountinfo(path, esc, sizeof esc);
+	if (srt_strv_contains(u->mounted, esc))
+		return; /* a mount point in some sandbox (maybe another user's) */
 	undo_record(type, (dev_t)dev, (ino_t)ino, path);
 }
 
@@ -194,10 +288,15 @@ static void undo_cb(char type, unsigned long long dev, unsigned long long ino,
 static void undo_journal(int dfd, int fd)
 {
 	devino_set live = {0};
+	srt_strv mounted = {0};
 	live_standins(dfd, fd, &live);
-	undo_ctx u = {.keep = &live};
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		sandbox_mountpoints(&mounted);
+	undo_ctx u = {.keep = &live, .mounted = &mounted};
 	for_each_record(fd, undo_cb, &u);
 	free(live.v);
+	srt_strv_clear(&mounted);
 }
 
 static void clean_stale_locked(int dfd);
@@ -325,6 +424,27 @@ static int open_parent(const char *path, const char **name)
 	return (int)syscall(SYS_openat2, AT_FDCWD, buf, &how, sizeof how);
 }
 
+/* Stand-in files are empty, except where an empty file would break the
+ * tool that reads it: git fails on an empty .git/commondir, while "."
+ * names the repository itself (what a missing file means). */
+static const struct {
+	const char *suffix;
+	const char *content;
+} standin_content[] = {
+	{"/.git/commondir", ".\n"},
+};
+
+static const char *content_for(const char *path)
+{
+	size_t pl = strlen(path);
+	for (size_t i = 0; i < sizeof standin_content / sizeof *standin_content; i++) {
+		size_t sl = strlen(standin_content[i].suffix);
+		if (pl >= sl && strcmp(path + pl - sl, standin_content[i].suffix) == 0)
+			return standin_content[i].content;
+	}
+	return "";
+}
+
 /* 1: created, 0: already there, -1: cannot (errno). */
 static int create_one(const char *path, bool is_dir, struct stat *st)
 {
@@ -342,7 +462,14 @@ static int create_one(const char *path, bool is_dir, struct stat *st)
 		int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			created = 1;
+			const char *content = content_for(path);
+			size_t cl = strlen(content);
+			ssize_t w = cl ? write(fd, content, cl) : 0;
 			close(fd);
+			if (w != (ssize_t)cl) {
+				unlinkat(pfd, name, 0);
+				return -1;
+			}
 		} else if (errno != EEXIST) {
 			return -1;
 		}
