@@ -97,6 +97,22 @@ void srt_policy_free(srt_policy *pol);
 
 /* ---- sandbox ----------------------------------------------------------- */
 
+/* ---- violations -------------------------------------------------------- */
+
+/* One refusal the runtime saw.  Strings are valid only during the call. */
+typedef struct srt_violation {
+	const char *kind;      /* "network" */
+	const char *protocol;  /* "http", "connect", "socks5" */
+	const char *host;      /* as the client asked for it */
+	int port;
+	const char *rule;      /* the matching settings entry, or NULL */
+	const char *reason;    /* why it was refused */
+	double time;           /* seconds since the epoch */
+} srt_violation;
+
+/* Called from the sandbox's proxy thread, one call at a time. */
+typedef void (*srt_violation_fn)(const srt_violation *v, void *data);
+
 typedef struct srt_spawn_options {
 	char *const *argv;  /* argv[0] is looked up in PATH inside the sandbox */
 	char *const *envp;  /* NULL: the caller's environ */
@@ -104,6 +120,13 @@ typedef struct srt_spawn_options {
 	/* stdin/stdout/stderr of the command; -1 means "inherit the caller's
 	 * descriptor of the same number". */
 	int stdio[3];
+	/* Network refusals (may be NULL).  The callback runs on the proxy
+	 * thread while the sandbox lives. */
+	srt_violation_fn on_violation;
+	void *violation_data;
+	/* Path of the srt executable, used inside the sandbox as ssh's
+	 * ProxyCommand (GIT_SSH_COMMAND); NULL: /proc/self/exe's target. */
+	const char *srt_path;
 } srt_spawn_options;
 
 typedef struct srt_exit {
