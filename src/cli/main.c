@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -337,6 +338,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "srt: %s\n", err.message);
 		code = exit_code_for(err.code);
 	} else {
+		/* The proxies hold two sockets (and briefly pipes) per tunnel:
+		 * raise srt's own descriptor limit now that the command has
+		 * started with the caller's. */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		srt_exit ex = {0};
 		if (supervise(sb, sfd, &ex, &err) < 0) {
 			fprintf(stderr, "srt: %s\n", err.message[0] ? err.message : strerror(errno));

@@ -784,8 +784,12 @@ static void tunnel_run(conn *c)
 	}
 	if (buf_data(&c->cout) > 0)
 		cw |= UV_WRITABLE;
+	else if (c->cout.p)
+		buf_free(&c->cout); /* idle tunnels hold no buffers */
 	if (buf_data(&c->uout) > 0)
 		uw |= UV_WRITABLE;
+	else if (c->uout.p)
+		buf_free(&c->uout);
 	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
 	    pump(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
 		conn_close(c);
@@ -859,11 +863,22 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			buf_append(&c->uout, path, path_len, SRT_HTTP_MAX_HEAD * 2);
 		n = snprintf(line, sizeof line, " HTTP/1.%d\r\n", req->version_minor);
 		buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
-		bool have_host = false;
+		bool have_host = false, have_length = false;
 		for (size_t i = 0; i < req->n_headers; i++) {
 			const srt_http_header *h = &req->headers[i];
-			/* framing headers stay: the body is relayed as it is */
+			/* framing headers stay (the body is relayed as it is), a
+			 * length as one plain number ("5, 5" becomes "5") */
 			bool framing = token_eq(h->name, h->name_len, "Transfer-Encoding");
+			if (token_eq(h->name, h->name_len, "Content-Length")) {
+				if (c->req_body.kind == SRT_BODY_LENGTH && !have_length) {
+					char cl[40];
+					int vn = snprintf(cl, sizeof cl, "Content-Length: %llu\r\n",
+							  (unsigned long long)c->req_body.length);
+					buf_append(&c->uout, cl, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
+					have_length = true;
+				}
+				continue;
+			}
 			if (!framing && srt_http_is_hop_by_hop(req->headers, req->n_headers, h))
 				continue;
 			if (token_eq(h->name, h->name_len, "Host"))
@@ -984,9 +999,27 @@ static int response_head(conn *c)
 		buf_append(&c->cout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
 		for (size_t i = 0; i < r.n_headers; i++) {
 			const srt_http_header *h = &r.headers[i];
-			bool framing = token_eq(h->name, h->name_len, "Transfer-Encoding");
-			if (!framing && srt_http_is_hop_by_hop(r.headers, r.n_headers, h))
+			bool te = token_eq(h->name, h->name_len, "Transfer-Encoding");
+			bool cl = token_eq(h->name, h->name_len, "Content-Length");
+			/* the body is relayed as framed: keep exactly the header
+			 * that frames it (chunked beats a length; a body read
+			 * until close has neither) */
+			if (!interim && (te || cl)) {
+				bool keep = (te && c->resp_body.kind == SRT_BODY_CHUNKED) ||
+					    (cl && c->resp_body.kind != SRT_BODY_CHUNKED &&
+					     c->resp_body.kind != SRT_BODY_UNTIL_CLOSE);
+				if (!keep)
+					continue;
+				if (cl) {
+					char v[40];
+					int vn = snprintf(v, sizeof v, "Content-Length: %llu\r\n",
+							  (unsigned long long)c->resp_body.length);
+					buf_append(&c->cout, v, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
+					continue;
+				}
+			} else if (!te && srt_http_is_hop_by_hop(r.headers, r.n_headers, h)) {
 				continue;
+			}
 			buf_append(&c->cout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
 			buf_append(&c->cout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
 			buf_append(&c->cout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
