@@ -2,16 +2,27 @@
 #include "caps.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
 
-static int last_cap(void)
+int srt_caps_last(void)
 {
+	char buf[16] = {0};
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n > 0)
+			return atoi(buf);
+	}
 	/* Probe upwards: PR_CAPBSET_READ fails with EINVAL past the last. */
 	int c = 0;
 	while (c < 64 && prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) >= 0)
@@ -19,22 +30,42 @@ static int last_cap(void)
 	return c - 1;
 }
 
-int srt_caps_drop_all(srt_error *err)
+/* CapBnd from /proc/self/status is zero?  (one read instead of a prctl per
+ * capability) */
+static int bounding_is_empty(void)
 {
-	int last = last_cap();
-	/* Root inside the namespace must not regain anything on exec. */
-	if (prctl(PR_SET_SECUREBITS,
-		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-			  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-			  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-		  0, 0, 0) < 0)
-		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot lock securebits");
-	for (int c = 0; c <= last; c++)
-		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
-			return srt_fail_errno(err, SRT_E_SETUP, errno,
-					      "cannot drop capability %d from the bounding set", c);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot clear ambient capabilities");
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "\nCapBnd:");
+	if (!p)
+		return -1;
+	return strtoull(p + 8, NULL, 16) == 0;
+}
+
+int srt_caps_drop_all(int last, bool before_exec, srt_error *err)
+{
+	if (before_exec) {
+		/* Root inside the namespace must not regain anything on exec. */
+		if (prctl(PR_SET_SECUREBITS,
+			  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+				  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+				  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+			  0, 0, 0) < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot lock securebits");
+		for (int c = 0; c <= last; c++)
+			if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
+				return srt_fail_errno(err, SRT_E_SETUP, errno,
+						      "cannot drop capability %d from the bounding set", c);
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+			return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot clear ambient capabilities");
+	}
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
 	if (syscall(SYS_capset, &hdr, data) < 0)
@@ -48,9 +79,8 @@ int srt_caps_drop_all(srt_error *err)
 	for (int i = 0; i < 2; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
 			return srt_fail(err, SRT_E_SETUP, "capabilities remain after dropping them");
-	for (int c = 0; c <= last; c++)
-		if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) != 0)
-			return srt_fail(err, SRT_E_SETUP, "capability %d remains in the bounding set", c);
+	if (before_exec && bounding_is_empty() != 1)
+		return srt_fail(err, SRT_E_SETUP, "capabilities remain in the bounding set");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return srt_fail(err, SRT_E_SETUP, "no_new_privs did not stick");
 	return 0;

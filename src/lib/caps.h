@@ -2,11 +2,18 @@
 #ifndef SRT_CAPS_H
 #define SRT_CAPS_H
 
+#include <stdbool.h>
+
 #include "srt.h"
 
-/* Lock securebits, clear the bounding and ambient sets, then the effective,
- * permitted and inheritable sets; set no_new_privs.  Then read everything
- * back and fail unless it is all empty.  Async-signal-safe (no allocation). */
-int srt_caps_drop_all(srt_error *err);
+/* The highest capability number this kernel knows
+ * (/proc/sys/kernel/cap_last_cap), read once by the host process. */
+int srt_caps_last(void);
+
+/* Clear the effective, permitted and inheritable sets and set
+ * no_new_privs.  With `before_exec`, also lock securebits and clear the
+ * bounding and ambient sets, so nothing comes back at execve.  Then read
+ * the result back and fail unless it is all empty.  Async-signal-safe. */
+int srt_caps_drop_all(int last_cap, bool before_exec, srt_error *err);
 
 #endif

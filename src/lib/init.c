@@ -176,7 +176,7 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 
-	if (srt_caps_drop_all(&err) < 0)
+	if (srt_caps_drop_all(c->last_cap, true, &err) < 0)
 		goto fail;
 	if (ruleset >= 0) {
 		if (srt_landlock_enforce(ruleset, &err) < 0)
@@ -337,7 +337,8 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 
 	/* init itself now holds nothing the command could use */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (srt_caps_drop_all(&err) < 0 || srt_seccomp_install(c->bpf) < 0) {
+	/* init never executes anything: its bounding set does not matter */
+	if (srt_caps_drop_all(c->last_cap, false, &err) < 0 || srt_seccomp_install(c->bpf) < 0) {
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
 	}

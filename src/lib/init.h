@@ -47,6 +47,7 @@ typedef struct srt_init_ctx {
 	int landlock_abi;            /* 0: none */
 	const char *const *landlock_paths;
 	size_t n_landlock_paths;
+	int last_cap;                /* /proc/sys/kernel/cap_last_cap */
 	bool allow_nested_userns;
 	bool allow_unix_sockets;
 	/* inner user namespace maps, written by init for the command */

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "diagnose.h"
 #include "init.h"
 #include "landlock.h"
@@ -240,6 +241,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.landlock_abi = srt_landlock_abi(),
 		.landlock_paths = (const char *const *)sb->landlock_paths.v,
 		.n_landlock_paths = sb->landlock_paths.n,
+		.last_cap = srt_caps_last(),
 		.allow_nested_userns = pol->allow_nested_userns,
 		.allow_unix_sockets = pol->allow_all_unix_sockets,
 		.status_fd = st_p[1],
