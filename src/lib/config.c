@@ -531,8 +531,34 @@ static const char *const network_keys[] = {
 	"allowedDomains",	   "deniedDomains",	 "deniedDomainReasons",
 	"deniedResolvedAddresses", "allowUnixSockets",	 "allowAllUnixSockets",
 	"allowLocalBinding",	   "httpProxyPort",	 "socksProxyPort",
+	"hostPorts",
 	NULL,
 };
+
+/* hostPorts (our extension): ports of the host's loopback that
+ * localhost:PORT inside the sandbox reaches. */
+static int parse_host_ports(walk *w, const char *path, const json_t *arr,
+			    srt_config *cfg)
+{
+	if (expect_array(w, path, arr, "port numbers") < 0)
+		return -1;
+	if (json_array_size(arr) > SRT_MAX_HOST_PORTS)
+		return werr(w, path, "at most %d ports", SRT_MAX_HOST_PORTS);
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		char ip[PATH_BUF];
+		int port;
+		path_index(ip, path, i);
+		if (get_port(w, ip, json_array_get(arr, i), &port) < 0)
+			return -1;
+		if (port == 3128 || port == 1080)
+			return werr(w, ip, "port %d is where srt's own proxies listen inside the sandbox", port);
+		for (size_t k = 0; k < cfg->n_host_ports; k++)
+			if (cfg->host_ports[k] == port)
+				return werr(w, ip, "port %d is listed twice", port);
+		cfg->host_ports[cfg->n_host_ports++] = port;
+	}
+	return 0;
+}
 
 static int parse_network(walk *w, const char *path, const json_t *obj,
 			 srt_config *cfg)
@@ -569,6 +595,8 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 			r = get_port(w, kp, v, &cfg->http_proxy_port);
 		} else if (strcmp(key, "socksProxyPort") == 0) {
 			r = get_port(w, kp, v, &cfg->socks_proxy_port);
+		} else if (strcmp(key, "hostPorts") == 0) {
+			r = parse_host_ports(w, kp, v, cfg);
 		} else {
 			r = unknown_key(w, kp, network_keys);
 		}

@@ -12,6 +12,8 @@
 
 /* One entry of a filesystem list: a string, or {"path": ..., "literal": true}.
  * `path` is as written (not yet resolved: may start with "~" or be relative). */
+#define SRT_MAX_HOST_PORTS 64
+
 typedef struct srt_path_entry {
 	char *path;
 	bool literal; /* never treated as a glob */
@@ -58,6 +60,10 @@ struct srt_config {
 	bool allow_local_binding;
 	int http_proxy_port;  /* 0 = unset, else 1..65535 */
 	int socks_proxy_port; /* 0 = unset, else 1..65535 */
+	/* hostPorts (extension): localhost:PORT inside reaches the host's
+	 * 127.0.0.1:PORT, unfiltered (a development server) */
+	int host_ports[SRT_MAX_HOST_PORTS];
+	size_t n_host_ports;
 
 	/* filesystem */
 	srt_path_list deny_read;

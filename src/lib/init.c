@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "landlock.h"
 #include "mounts.h"
+#include "config.h"
 #include "netpolicy.h"
 #include "util.h"
 
@@ -81,39 +82,46 @@ static int listen_on(int port, srt_error *err)
 	return fd;
 }
 
-/* Create the proxies' listeners and hand them to the host process, which
- * serves them from its own network namespace. */
-static int send_listeners(int sock, srt_error *err)
+/* Create the proxies' listeners (3128, 1080, then each hostPorts entry)
+ * and hand them to the host process, which serves them from its own
+ * network namespace. */
+static int send_listeners(const srt_init_ctx *c, srt_error *err)
 {
-	int fds[2] = {listen_on(SRT_HTTP_PROXY_PORT, err), -1};
-	if (fds[0] < 0)
-		return -1;
-	fds[1] = listen_on(SRT_SOCKS_PROXY_PORT, err);
-	if (fds[1] < 0) {
-		close(fds[0]);
-		return -1;
+	int fds[2 + SRT_MAX_HOST_PORTS];
+	size_t n = 0;
+	int rc = 0;
+	int ports[2 + SRT_MAX_HOST_PORTS] = {SRT_HTTP_PROXY_PORT, SRT_SOCKS_PROXY_PORT};
+	for (size_t i = 0; i < c->n_host_ports && i < SRT_MAX_HOST_PORTS; i++)
+		ports[2 + i] = c->host_ports[i];
+	size_t want = 2 + (c->n_host_ports < SRT_MAX_HOST_PORTS ? c->n_host_ports : SRT_MAX_HOST_PORTS);
+	for (; n < want; n++) {
+		fds[n] = listen_on(ports[n], err);
+		if (fds[n] < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	char byte = 'L';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof fds)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof u.buf};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof fds);
-	memcpy(CMSG_DATA(cm), fds, sizeof fds);
-	ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	int e = errno;
-	close(fds[0]);
-	close(fds[1]);
-	if (n != 1)
-		return srt_fail_errno(err, SRT_E_SETUP, e, "cannot pass the proxy sockets to srt");
-	return 0;
+	if (rc == 0) {
+		char byte = 'L';
+		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+		union {
+			char buf[CMSG_SPACE(sizeof fds)];
+			struct cmsghdr align;
+		} u;
+		memset(&u, 0, sizeof u);
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				    .msg_controllen = CMSG_SPACE(n * sizeof(int))};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+		if (sendmsg(c->net_fd, &mh, MSG_NOSIGNAL) != 1)
+			rc = srt_fail_errno(err, SRT_E_SETUP, errno, "cannot pass the proxy sockets to srt");
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	return rc;
 }
 
 static int write_file(const char *path, const char *data, srt_error *err)
@@ -266,7 +274,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	if (srt_mounts_apply(c->plan, c->clone_fds, &err) < 0 || loopback_up(&err) < 0)
 		die(c, &err);
 	if (c->net_fd >= 0) {
-		if (send_listeners(c->net_fd, &err) < 0)
+		if (send_listeners(c, &err) < 0)
 			die(c, &err);
 		close(c->net_fd);
 	}

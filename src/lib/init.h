@@ -57,6 +57,8 @@ typedef struct srt_init_ctx {
 	int go_fd;                   /* host -> init: maps written, go */
 	int net_fd;                  /* init -> host: the proxies' listening
 				      * sockets (SCM_RIGHTS), -1: none */
+	const int *host_ports;       /* hostPorts: more listeners, in order */
+	size_t n_host_ports;
 	int keep_fds[8];             /* fds init must not touch (-1 = none) */
 } srt_init_ctx;
 

@@ -112,6 +112,8 @@ static int copy_network(srt_policy *pol, const srt_config *cfg, srt_error *err)
 		return -1;
 	pol->byo_http_port = cfg->http_proxy_port;
 	pol->byo_socks_port = cfg->socks_proxy_port;
+	memcpy(pol->host_ports, cfg->host_ports, sizeof pol->host_ports);
+	pol->n_host_ports = cfg->n_host_ports;
 	if (cfg->n_ignore_violations) {
 		pol->ignore = calloc(cfg->n_ignore_violations, sizeof *pol->ignore);
 		if (!pol->ignore)
@@ -280,6 +282,9 @@ char *srt_policy_describe(const srt_policy *pol)
 			     pol->byo_http_port, pol->byo_socks_port);
 	rc |= append(&b, &len, &cap, "  domain rules: %zu (denied first, then allowed, else denied)\n",
 		     srt_netpolicy_size(pol->net));
+	for (size_t i = 0; i < pol->n_host_ports; i++)
+		rc |= append(&b, &len, &cap, "  localhost:%d inside reaches the host's 127.0.0.1:%d (hostPorts)\n",
+			     pol->host_ports[i], pol->host_ports[i]);
 	rc |= append(&b, &len, &cap, "unix sockets: %s\nnested user namespaces: %s\n",
 		     pol->allow_all_unix_sockets ? "allowed" : "socket(AF_UNIX) refused",
 		     pol->allow_nested_userns ? "allowed" : "refused");

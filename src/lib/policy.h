@@ -26,6 +26,8 @@ struct srt_policy {
 	srt_netpolicy *net;
 	srt_guard *guard;
 	int byo_http_port, byo_socks_port;
+	int host_ports[SRT_MAX_HOST_PORTS];
+	size_t n_host_ports;
 	srt_ignore_rule *ignore;
 	size_t n_ignore;
 };

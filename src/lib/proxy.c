@@ -84,12 +84,18 @@ typedef struct half { /* one direction of a spliced tunnel */
 	bool done;      /* shut down the write side of the destination */
 } half;
 
+typedef struct listen_handle {
+	uv_poll_t h;
+	srt_listener l;
+} listen_handle;
+
 struct srt_proxy {
 	srt_proxy_options o;
 	uv_loop_t loop;
 	uv_thread_t thread;
 	uv_async_t stop;
-	uv_poll_t http_l, socks_l;
+	struct listen_handle *listen;
+	size_t n_listen;
 	conn *conns;
 	size_t n_conns;
 	int pool[PIPE_POOL][2];
@@ -1323,13 +1329,14 @@ static void conn_run(conn *c)
 static void on_accept(uv_poll_t *h, int status, int events)
 {
 	srt_proxy *px = h->loop->data;
+	const listen_handle *lh = (const listen_handle *)h;
 	(void)events;
 	if (status < 0)
 		return;
-	int proto_kind = h == &px->http_l ? P_HTTP : P_SOCKS;
-	int relay_port = proto_kind == P_HTTP ? px->o.byo_http_port : px->o.byo_socks_port;
+	int proto_kind = lh->l.kind == SRT_LISTEN_HTTP ? P_HTTP : P_SOCKS;
+	int relay_port = lh->l.relay_port;
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(h->io_watcher.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lh->l.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (px->n_conns >= px->o.max_conns) {
@@ -1381,10 +1388,8 @@ static void on_stop(uv_async_t *a)
 	px->stopping = true;
 	while (px->conns)
 		conn_close(px->conns);
-	if (px->o.http_fd >= 0)
-		uv_close((uv_handle_t *)&px->http_l, NULL);
-	if (px->o.socks_fd >= 0)
-		uv_close((uv_handle_t *)&px->socks_l, NULL);
+	for (size_t i = 0; i < px->n_listen; i++)
+		uv_close((uv_handle_t *)&px->listen[i].h, NULL);
 	uv_close((uv_handle_t *)&px->stop, NULL);
 }
 
@@ -1417,13 +1422,16 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 	px->loop.data = px;
 	uv_async_init(&px->loop, &px->stop, on_stop);
 	px->stop.data = px;
-	if (o->http_fd >= 0) {
-		uv_poll_init(&px->loop, &px->http_l, o->http_fd);
-		uv_poll_start(&px->http_l, UV_READABLE, on_accept);
-	}
-	if (o->socks_fd >= 0) {
-		uv_poll_init(&px->loop, &px->socks_l, o->socks_fd);
-		uv_poll_start(&px->socks_l, UV_READABLE, on_accept);
+	px->listen = calloc(o->n_listeners + 1, sizeof *px->listen);
+	for (size_t i = 0; px->listen && i < o->n_listeners; i++) {
+		listen_handle *lh = &px->listen[px->n_listen];
+		lh->l = o->listeners[i];
+		if (uv_poll_init(&px->loop, &lh->h, lh->l.fd) < 0) {
+			close(lh->l.fd);
+			continue;
+		}
+		uv_poll_start(&lh->h, UV_READABLE, on_accept);
+		px->n_listen++;
 	}
 	rc = uv_thread_create(&px->thread, loop_main, px);
 	if (rc < 0) {
@@ -1450,9 +1458,8 @@ void srt_proxy_stop(srt_proxy *px)
 		close(px->pool[i][1]);
 	}
 	uv_loop_close(&px->loop);
-	if (px->o.http_fd >= 0)
-		close(px->o.http_fd);
-	if (px->o.socks_fd >= 0)
-		close(px->o.socks_fd);
+	for (size_t i = 0; i < px->n_listen; i++)
+		close(px->listen[i].l.fd);
+	free(px->listen);
 	free(px);
 }

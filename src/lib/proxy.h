@@ -11,13 +11,24 @@
 
 typedef struct srt_proxy srt_proxy;
 
+typedef enum srt_listen_kind {
+	SRT_LISTEN_HTTP,  /* the filtering HTTP proxy */
+	SRT_LISTEN_SOCKS, /* the filtering SOCKS5 proxy */
+} srt_listen_kind;
+
+typedef struct srt_listener {
+	int fd;           /* a listening socket (taken over by the proxy) */
+	srt_listen_kind kind;
+	int relay_port;   /* non-zero: relay raw bytes to the host's
+			   * 127.0.0.1:relay_port instead (httpProxyPort,
+			   * socksProxyPort, hostPorts) */
+} srt_listener;
+
 typedef struct srt_proxy_options {
 	const srt_netpolicy *policy;   /* borrowed; outlives the proxy */
 	const srt_guard *guard;        /* borrowed */
-	int http_fd;                   /* listening sockets (taken over) */
-	int socks_fd;
-	int byo_http_port;             /* httpProxyPort: relay, no filter */
-	int byo_socks_port;            /* socksProxyPort */
+	const srt_listener *listeners; /* copied */
+	size_t n_listeners;
 	srt_violation_fn on_violation; /* may be NULL */
 	void *violation_data;
 	size_t max_conns;              /* 0: default */

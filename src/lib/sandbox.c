@@ -247,6 +247,8 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.status_fd = st_p[1],
 		.go_fd = go_p[0],
 		.net_fd = net_p[1],
+		.host_ports = pol->host_ports,
+		.n_host_ports = pol->n_host_ports,
 	};
 	inner_maps(&ctx);
 	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
@@ -319,13 +321,14 @@ fail:
 	return -1;
 }
 
-/* The listening sockets init made inside the sandbox's network namespace. */
-static int receive_listeners(srt_sandbox *sb, int fds[2], srt_error *err)
+/* The listening sockets init made inside the sandbox's network namespace:
+ * 3128, 1080, then one per hostPorts entry. */
+static int receive_listeners(srt_sandbox *sb, int *fds, size_t want, srt_error *err)
 {
 	char byte;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE((2 + SRT_MAX_HOST_PORTS) * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -336,9 +339,15 @@ static int receive_listeners(srt_sandbox *sb, int fds[2], srt_error *err)
 	while (n < 0 && errno == EINTR);
 	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
 	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)) || (mh.msg_flags & MSG_CTRUNC))
+	    (mh.msg_flags & MSG_CTRUNC))
 		return srt_fail(err, SRT_E_SETUP, "did not receive the proxy sockets from the sandbox");
-	memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+	size_t got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	memcpy(fds, CMSG_DATA(cm), (got < want ? got : want) * sizeof(int));
+	if (got != want) {
+		for (size_t i = 0; i < (got < want ? got : want); i++)
+			close(fds[i]);
+		return srt_fail(err, SRT_E_SETUP, "received %zu proxy sockets instead of %zu", got, want);
+	}
 	close(sb->net_fd);
 	sb->net_fd = -1;
 	return 0;
@@ -355,23 +364,27 @@ static void on_violation(const srt_violation *v, void *data)
 
 static int start_proxy(srt_sandbox *sb, srt_error *err)
 {
-	int fds[2];
-	if (receive_listeners(sb, fds, err) < 0)
+	int fds[2 + SRT_MAX_HOST_PORTS];
+	size_t n = 2 + sb->pol->n_host_ports;
+	if (receive_listeners(sb, fds, n, err) < 0)
 		return -1;
+	srt_listener ls[2 + SRT_MAX_HOST_PORTS];
+	ls[0] = (srt_listener){fds[0], SRT_LISTEN_HTTP, sb->pol->byo_http_port};
+	ls[1] = (srt_listener){fds[1], SRT_LISTEN_SOCKS, sb->pol->byo_socks_port};
+	for (size_t i = 2; i < n; i++)
+		ls[i] = (srt_listener){fds[i], SRT_LISTEN_HTTP, sb->pol->host_ports[i - 2]};
 	srt_proxy_options po = {
 		.policy = sb->pol->net,
 		.guard = sb->pol->guard,
-		.http_fd = fds[0],
-		.socks_fd = fds[1],
-		.byo_http_port = sb->pol->byo_http_port,
-		.byo_socks_port = sb->pol->byo_socks_port,
+		.listeners = ls,
+		.n_listeners = n,
 		.on_violation = on_violation,
 		.violation_data = sb,
 	};
 	sb->proxy = srt_proxy_start(&po, err);
 	if (!sb->proxy) {
-		close(fds[0]);
-		close(fds[1]);
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
 		return -1;
 	}
 	return 0;
