@@ -298,7 +298,8 @@ int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err)
 	    add_protected(&s, out, in) < 0 || add_deny_write(&s, out, in) < 0)
 		goto nomem;
 
-	qsort(s.v, s.n, sizeof *s.v, cmp_cand);
+	if (s.n > 1)
+		qsort(s.v, s.n, sizeof *s.v, cmp_cand);
 
 	for (size_t i = 0; i < s.n; i++) {
 		const cand *c = &s.v[i];

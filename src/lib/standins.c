@@ -395,13 +395,15 @@ fail:
 
 static int journal_add(srt_run *run, char type, const struct stat *st, const char *path)
 {
-	char head[64];
-	int hl = snprintf(head, sizeof head, "%c %llu %llu ", type,
-			  (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
-	if (write(run->journal_fd, head, (size_t)hl) != hl ||
-	    write(run->journal_fd, path, strlen(path) + 1) != (ssize_t)(strlen(path) + 1))
+	char rec[4200];
+	int n = snprintf(rec, sizeof rec, "%c %llu %llu %s", type, (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino, path ? path : "");
+	if (!path || n < 0 || (size_t)n >= sizeof rec) {
+		errno = ENAMETOOLONG;
 		return -1;
-	return 0;
+	}
+	/* one write per record, NUL included */
+	return write(run->journal_fd, rec, (size_t)n + 1) == n + 1 ? 0 : -1;
 }
 
 /* Open the parent directory of `path` without following symlinks. */

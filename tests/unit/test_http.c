@@ -245,7 +245,8 @@ static void test_limits(void **state)
 	(void)state;
 	int st;
 	char *b = malloc(SRT_HTTP_MAX_HEAD + 64);
-	assert_non_null(b);
+	if (!b)
+		abort(); /* (gcc does not know cmocka's asserts end the test) */
 
 	/* target of exactly 8 KiB is fine, one byte more is 414 */
 	size_t n = 0;
@@ -272,11 +273,14 @@ static void test_limits(void **state)
 	for (int i = 0; i < 100; i++)
 		n += (size_t)sprintf(b + n, "X-%d: %d\r\n", i, i);
 	size_t hundred = n;
-	n += (size_t)sprintf(b + n, "\r\n");
+	memcpy(b + n, "\r\n", sizeof "\r\n");
+	n += sizeof "\r\n" - 1;
 	assert_int_equal(preq(b, n, &st), 1);
 	assert_int_equal(req_buf.n_headers, 100);
 	n = hundred;
-	n += (size_t)sprintf(b + n, "X-100: 100\r\n\r\n");
+	static const char extra[] = "X-100: 100\r\n\r\n";
+	memcpy(b + n, extra, sizeof extra);
+	n += sizeof extra - 1;
 	assert_int_equal(preq(b, n, &st), -1);
 	assert_int_equal(st, 431);
 	assert_int_equal(preq(b, hundred + 1, &st), -1);
