@@ -5,8 +5,9 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PYTEST = /usr/bin/python3 -m pytest
+SHELL = /bin/bash
 
-.PHONY: all deps build demo test unit e2e asan fuzz clean
+.PHONY: all deps build demo test unit e2e asan fuzz fuzz-smoke clean
 
 all: build
 
@@ -21,7 +22,7 @@ build:
 demo: build
 	./scripts/demo.sh $(BUILD)/srt
 
-test: deps build unit asan e2e
+test: deps build unit asan fuzz-smoke e2e
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
@@ -33,7 +34,8 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
-		SRT_BIN=$(CURDIR)/$(ASAN_BUILD)/srt $(PYTEST) -q -x tests/e2e/test_cli.py
+		SRT_BIN=$(CURDIR)/$(ASAN_BUILD)/srt $(PYTEST) -q tests/e2e/test_cli.py \
+		tests/e2e/test_filesystem.py tests/e2e/test_process.py
 
 e2e: build
 	SRT_BIN=$(CURDIR)/$(BUILD)/srt $(PYTEST) -q tests/e2e
@@ -41,6 +43,16 @@ e2e: build
 fuzz:
 	[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true
 	ninja -C build-fuzz
+
+# every parser of untrusted input, 10 s each from its seed corpus
+FUZZ_SECONDS ?= 10
+fuzz-smoke: fuzz
+	for f in config domain http socks; do \
+		mkdir -p build-fuzz/corpus-$$f && \
+		./build-fuzz/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build-fuzz/corpus-$$f fuzz/corpus/$$f 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
