@@ -111,8 +111,8 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 	return 0;
 }
 
-int srt_seccomp_build(const srt_seccomp_options *o, srt_bpf *out,
-		      srt_error *err)
+int srt_seccomp_compile(const srt_seccomp_options *o, srt_bpf *out,
+			srt_error *err)
 {
 	*out = (srt_bpf){0};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -162,12 +162,6 @@ int srt_seccomp_build(const srt_seccomp_options *o, srt_bpf *out,
 out:
 	seccomp_release(ctx);
 	return rc;
-}
-
-int srt_seccomp_install(const srt_bpf *prog)
-{
-	struct sock_fprog fp = {.len = prog->len, .filter = prog->insns};
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0);
 }
 
 void srt_bpf_free(srt_bpf *prog)

@@ -30,7 +30,7 @@ struct srt_sandbox {
 	srt_run run;
 	srt_plan plan;
 	int *clone_fds;
-	srt_bpf bpf;
+	const srt_bpf *bpf;  /* embedded, not owned */
 	srt_strv env;
 	srt_strv landlock_paths;
 	srt_strv notes;
@@ -237,7 +237,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.argv = o->argv,
 		.envp = sb->env.v,
 		.stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
-		.bpf = &sb->bpf,
+		.bpf = sb->bpf,
 		.landlock_abi = srt_landlock_abi(),
 		.landlock_paths = (const char *const *)sb->landlock_paths.v,
 		.n_landlock_paths = sb->landlock_paths.n,
@@ -415,7 +415,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
 	    srt_plan_add(&sb->plan, SRT_OP_TMPFS, sb->run.tmpdir, true, true, "TMPDIR", err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
-	    srt_seccomp_build(&so, &sb->bpf, err) < 0 ||
+	    !(sb->bpf = srt_seccomp_program(&so)) ||
 	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
 		goto fail;
 	sb->clone_fds = calloc(sb->plan.n_ops + 1, sizeof *sb->clone_fds);
@@ -483,7 +483,6 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 	srt_run_close(&sb->run);
 	srt_plan_clear(&sb->plan);
 	free(sb->clone_fds);
-	srt_bpf_free(&sb->bpf);
 	srt_strv_clear(&sb->env);
 	srt_strv_clear(&sb->landlock_paths);
 	srt_strv_clear(&sb->notes);

@@ -1,0 +1,1485 @@
+"""Network: the in-sandbox HTTP and SOCKS5 proxies served by srt on the
+host, the domain policy and the resolved-address guard, violation records,
+isolation, robustness and bring-your-own proxies (SPEC §5, §7).
+
+Every server is started here, on the host's 127.0.0.1 (or ::1) with an
+ephemeral port, and stopped at teardown; every client runs inside the
+sandbox.  The sandbox's NO_PROXY covers 127.0.0.1, so clients that reach a
+host loopback server name the proxy explicitly (curl --noproxy '' -x ...,
+or a raw socket to 127.0.0.1:3128 / :1080).
+"""
+
+import functools
+import hashlib
+import http.server
+import json
+import os
+import re
+import resource
+import selectors
+import shutil
+import socket
+import socketserver
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, parse_qs
+
+import pytest
+
+from e2e_util import PY, wait_until, read_line
+
+HTTP_PROXY = "http://127.0.0.1:3128"
+SOCKS_PROXY = "socks5h://127.0.0.1:1080"
+CURL = "curl -sS --max-time 30 --noproxy '' "
+CURL_HTTP = CURL + "-x " + HTTP_PROXY + " "
+CURL_SOCKS = CURL + "-x " + SOCKS_PROXY + " "
+BLOCKED_HEADER = "X-Proxy-Error: blocked-by-sandbox"
+
+
+def net(allowed=(), denied=(), **kw):
+    n = {"allowedDomains": list(allowed), "deniedDomains": list(denied)}
+    n.update(kw)
+    return {"network": n}
+
+
+# ===================== host-side servers ===================================
+
+MIB = 1 << 20
+_BLOCK = b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(MIB // 32))
+
+
+def pattern_block(i):
+    """Block i (1 MiB) of the deterministic test stream."""
+    return i.to_bytes(8, "big") + _BLOCK[8:]
+
+
+@functools.lru_cache(maxsize=None)
+def pattern_sha(mb):
+    h = hashlib.sha256()
+    for i in range(mb):
+        h.update(pattern_block(i))
+    return h.hexdigest()
+
+
+# The same stream, generated inside the sandbox (writes `mb` MiB to stdout).
+GEN_SCRIPT = r"""
+import hashlib, sys
+B = b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(32768))
+out = sys.stdout.buffer
+for i in range(int(sys.argv[1])):
+    out.write(i.to_bytes(8, "big") + B[8:])
+out.flush()
+"""
+
+
+class OriginHandler(http.server.SimpleHTTPRequestHandler):
+    """Test origin: a few routes, else static files (a git dumb-HTTP repo)."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def setup(self):
+        super().setup()
+        self.server.origin.note_conn(self.client_address)
+
+    def _send(self, code, body, ctype="text/plain", headers=()):
+        if isinstance(body, str):
+            body = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _record(self):
+        self.server.origin.requests.append({
+            "method": self.command, "path": self.path,
+            "version": self.request_version,
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "client": self.client_address})
+
+    def handle_expect_100(self):
+        self.server.origin.expect_seen += 1
+        return super().handle_expect_100()
+
+    def do_GET(self):
+        self._record()
+        u = urlsplit(self.path)
+        q = parse_qs(u.query)
+        if u.path == "/hello":
+            self._send(200, "hello from origin\n")
+        elif u.path == "/headers":
+            self._send(200, json.dumps([[k, v] for k, v in self.headers.items()]),
+                       "application/json")
+        elif u.path == "/delay":
+            time.sleep(int(q.get("ms", ["0"])[0]) / 1000)
+            self._send(200, "tag=%s\n" % q.get("tag", [""])[0])
+        elif u.path == "/big":
+            mb = int(q["mb"][0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(mb * MIB))
+            self.end_headers()
+            for i in range(mb):
+                self.wfile.write(pattern_block(i))
+        elif u.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(5):
+                part = ("part%d-" % i).encode() * (i * 1000 + 1)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            super().do_GET()
+
+    def _read_body(self):
+        h = hashlib.sha256()
+        n = 0
+        te = self.headers.get("Transfer-Encoding", "").lower()
+        if "chunked" in te:
+            while True:
+                line = self.rfile.readline(1024)
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                left = size
+                while left:
+                    d = self.rfile.read(min(left, MIB))
+                    if not d:
+                        raise ConnectionError("short chunk")
+                    h.update(d)
+                    n += len(d)
+                    left -= len(d)
+                self.rfile.readline(1024)
+        else:
+            left = int(self.headers.get("Content-Length", "0"))
+            while left:
+                d = self.rfile.read(min(left, MIB))
+                if not d:
+                    raise ConnectionError("short body")
+                h.update(d)
+                n += len(d)
+                left -= len(d)
+        return {"len": n, "sha256": h.hexdigest(), "chunked": "chunked" in te}
+
+    def do_POST(self):
+        self._record()
+        res = self._read_body()
+        self._send(200, json.dumps(res), "application/json")
+
+    do_PUT = do_POST
+
+
+class _OriginHTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+    allow_reuse_address = True
+
+
+class Origin:
+    """An HTTP (or, with a cert, HTTPS) origin on 127.0.0.1:ephemeral."""
+
+    def __init__(self, directory, tls=None, host="127.0.0.1"):
+        self.requests = []
+        self.conns = set()
+        self.expect_seen = 0
+        handler = functools.partial(OriginHandler, directory=str(directory))
+        cls = _OriginHTTPServer
+        if ":" in host:
+            cls = type("_Origin6", (_OriginHTTPServer,),
+                       {"address_family": socket.AF_INET6})
+        self.httpd = cls((host, 0), handler)
+        self.httpd.origin = self
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                                server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def note_conn(self, addr):
+        self.conns.add(addr)
+
+    def paths(self):
+        return [r["path"] for r in self.requests]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(10)
+
+
+class RawServer:
+    """A byte-level TCP server (one selector thread): records what it
+    receives; optionally sends a greeting (and closes), echoes, or sends a
+    reply once per connection on its first data."""
+
+    def __init__(self, host="127.0.0.1", greeting=b"", close_after_greeting=False,
+                 echo=False, reply=None):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(4096)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.greeting, self.close_after = greeting, close_after_greeting
+        self.echo, self.reply = echo, reply
+        self.received = bytearray()
+        self.accepted = 0
+        self.open = 0
+        self.lock = threading.Lock()
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.sock, selectors.EVENT_READ)
+        self._stop = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self._stop:
+            for key, _ in self.sel.select(0.1):
+                if key.fileobj is self.sock:
+                    for _ in range(256):
+                        try:
+                            c, _ = self.sock.accept()
+                        except (BlockingIOError, OSError):
+                            break
+                        self.accepted += 1
+                        if self.greeting:
+                            c.sendall(self.greeting)
+                        if self.close_after:
+                            c.close()
+                            continue
+                        c.setblocking(False)
+                        self.sel.register(c, selectors.EVENT_READ, [False])
+                        self.open += 1
+                    continue
+                c = key.fileobj
+                try:
+                    d = c.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    d = b""
+                if not d:
+                    self.sel.unregister(c)
+                    c.close()
+                    self.open -= 1
+                    continue
+                with self.lock:
+                    self.received += d
+                try:
+                    if self.echo:
+                        c.send(d)
+                    if self.reply is not None and not key.data[0]:
+                        key.data[0] = True
+                        c.send(self.reply)
+                except OSError:
+                    pass
+
+    def data(self):
+        with self.lock:
+            return bytes(self.received)
+
+    def close(self):
+        self._stop = True
+        self.thread.join(10)
+        for key in list(self.sel.get_map().values()):
+            key.fileobj.close()
+        self.sel.close()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 with nothing listening (bound, then closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def ipv6_loopback_works():
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def servers(sb):
+    """Factory for host servers, all closed at teardown."""
+    made = []
+    www = sb.base / "www"
+    www.mkdir(exist_ok=True)
+
+    class F:
+        def origin(self, tls=None, directory=None, host="127.0.0.1"):
+            o = Origin(directory or www, tls=tls, host=host)
+            made.append(o)
+            return o
+
+        def raw(self, **kw):
+            r = RawServer(**kw)
+            made.append(r)
+            return r
+
+    yield F()
+    for s in reversed(made):
+        s.close()
+
+
+@pytest.fixture
+def origin(servers):
+    return servers.origin()
+
+
+@pytest.fixture(scope="session")
+def tls_cert():
+    """A self-signed certificate for 127.0.0.1 (made once with openssl)."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed: no TLS origin")
+    import tempfile
+    d = tempfile.mkdtemp(prefix="srt-e2e-tls-", dir="/tmp")
+    key, crt = os.path.join(d, "key.pem"), os.path.join(d, "crt.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", key, "-out", crt, "-days", "2",
+                        "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.fail("openssl req failed: %s" % r.stderr)
+    yield (crt, key)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def tls_origin(servers, tls_cert):
+    return servers.origin(tls=tls_cert)
+
+
+def need(binary):
+    if not shutil.which(binary):
+        pytest.skip("%s is not installed" % binary)
+
+
+# ===================== in-sandbox client library ===========================
+
+# Imported by the scripts run inside the sandbox: raw HTTP-proxy and SOCKS5
+# clients with every wait bounded.
+NETLIB = r'''
+import json, os, resource, select, socket, struct, sys, time
+
+HTTP = ("127.0.0.1", 3128)
+SOCKS = ("127.0.0.1", 1080)
+
+
+def recv_until_close(s, timeout=20, limit=1 << 26):
+    end = time.monotonic() + timeout
+    buf = b""
+    while len(buf) < limit:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            d = s.recv(65536)
+        except (socket.timeout, OSError):
+            break
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def recvn(s, n, timeout=10):
+    end = time.monotonic() + timeout
+    buf = b""
+    while len(buf) < n:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            d = s.recv(n - len(buf))
+        except (socket.timeout, OSError):
+            break
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def read_head(s, timeout=15):
+    """Read one response head; return (status_line, headers dict, rest)."""
+    end = time.monotonic() + timeout
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        left = end - time.monotonic()
+        if left <= 0:
+            return None, {}, buf
+        s.settimeout(left)
+        try:
+            d = s.recv(65536)
+        except (socket.timeout, OSError):
+            return None, {}, buf
+        if not d:
+            return None, {}, buf
+        buf += d
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return lines[0], hdrs, rest
+
+
+def parse_response(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return {"status_line": lines[0],
+            "status": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
+            "headers": hdrs, "body": body.decode("latin-1")}
+
+
+def http_get(url, extra=b"", timeout=20):
+    """GET url (absolute-form) through the HTTP proxy, Connection: close."""
+    s = socket.create_connection(HTTP, timeout=timeout)
+    hostport = url.split("/")[2]
+    s.sendall(b"GET " + url.encode() + b" HTTP/1.1\r\nHost: " + hostport.encode()
+              + b"\r\nConnection: close\r\n" + extra + b"\r\n")
+    data = recv_until_close(s, timeout)
+    s.close()
+    return parse_response(data)
+
+
+def http_connect(target, timeout=20):
+    """CONNECT target; return (socket, status_line, headers, body-if-refused)."""
+    s = socket.create_connection(HTTP, timeout=timeout)
+    s.sendall(b"CONNECT " + target.encode() + b" HTTP/1.1\r\nHost: "
+              + target.encode() + b"\r\n\r\n")
+    line, hdrs, rest = read_head(s, timeout)
+    return s, line, hdrs, rest
+
+
+def socks_connect(host, port, atyp=None, cmd=1, auth=None, timeout=15):
+    """SOCKS5 request; return (socket, reply code or None, auth status)."""
+    s = socket.create_connection(SOCKS, timeout=timeout)
+    s.sendall(b"\x05\x01\x02" if auth else b"\x05\x01\x00")
+    m = recvn(s, 2, timeout)
+    if len(m) != 2 or m[0] != 5:
+        return s, None, "bad method reply %r" % m
+    astat = None
+    if auth:
+        if m[1] != 2:
+            return s, None, "method %d" % m[1]
+        u, p = auth[0].encode(), auth[1].encode()
+        s.sendall(b"\x01" + bytes([len(u)]) + u + bytes([len(p)]) + p)
+        a = recvn(s, 2, timeout)
+        astat = a[1] if len(a) == 2 else None
+        if astat != 0:
+            return s, None, astat
+    if atyp is None:
+        atyp = 4 if ":" in host else 1
+        try:
+            socket.inet_pton(socket.AF_INET6 if atyp == 4 else socket.AF_INET, host)
+        except OSError:
+            atyp = 3
+    if atyp == 1:
+        a = socket.inet_pton(socket.AF_INET, host)
+    elif atyp == 4:
+        a = socket.inet_pton(socket.AF_INET6, host)
+    else:
+        a = bytes([len(host)]) + host.encode()
+    s.sendall(b"\x05" + bytes([cmd, 0, atyp]) + a + struct.pack(">H", port))
+    r = recvn(s, 4, timeout)
+    if len(r) < 4:
+        return s, None, astat
+    rest = {1: 6, 4: 18}.get(r[3])
+    if rest is None and r[3] == 3:
+        ln = recvn(s, 1, timeout)
+        rest = (ln[0] + 2) if ln else 0
+    recvn(s, rest or 0, timeout)
+    return s, r[1], astat
+
+
+def get_over(s, hostport, path="/hello", timeout=20):
+    """Plain HTTP/1.1 GET over an established tunnel."""
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+               % (path, hostport)).encode())
+    return parse_response(recv_until_close(s, timeout))
+
+
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n if hard == resource.RLIM_INFINITY else min(n, hard)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def out(obj):
+    print(json.dumps(obj), flush=True)
+'''
+
+
+def script(sb, body, name=None):
+    """Write netlib and a script using it into BASE; return the script path."""
+    lib = sb.base / "netlib.py"
+    if not lib.exists():
+        lib.write_text(NETLIB)
+        os.chmod(lib, 0o644)
+    sb._nscripts = getattr(sb, "_nscripts", 0) + 1
+    p = sb.base / (name or "script-%d.py" % sb._nscripts)
+    p.write_text("import sys\nsys.path.insert(0, %r)\nfrom netlib import *\n"
+                 % str(sb.base) + body)
+    os.chmod(p, 0o644)
+    return str(p)
+
+
+def json_lines(text):
+    return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+
+
+def violations(path):
+    p = Path(path)
+    if not p.exists():
+        return []
+    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+
+
+def vpath(sb):
+    return str(sb.base / "violations.jsonl")
+
+
+def assert_violation(recs, protocol, host, port, rule="any", reason=None):
+    """One record matches; return it."""
+    for v in recs:
+        if (v.get("protocol") == protocol and v.get("host") == host
+                and v.get("port") == port):
+            assert v["kind"] == "network", v
+            assert isinstance(v["time"], (int, float)) and \
+                abs(v["time"] - time.time()) < 600, v
+            assert isinstance(v["reason"], str) and v["reason"], v
+            if rule != "any":
+                assert v["rule"] == rule, v
+            if reason is not None:
+                assert v["reason"] == reason, v
+            assert set(v) == {"time", "kind", "protocol", "host", "port",
+                              "rule", "reason"}, v
+            return v
+    raise AssertionError("no %s violation for %s:%s in %r"
+                         % (protocol, host, port, recs))
+
+
+SUMMARY_RE = re.compile(r"^srt: (\d+) network requests? (?:was|were) blocked "
+                        r"by the sandbox:$", re.M)
+
+
+def assert_summary(stderr, count, entries):
+    m = SUMMARY_RE.search(stderr)
+    assert m, stderr
+    assert int(m.group(1)) == count, stderr
+    for host, port, reason in entries:
+        assert "srt:   %s:%d (%s)\n" % (host, port, reason) in stderr, stderr
+
+
+# ===================== allowed traffic =====================================
+
+def test_http_get_and_post_absolute_form(sb, origin):
+    u = "http://127.0.0.1:%d" % origin.port
+    r = sb.run(CURL_HTTP + "-i %s/hello; echo; " % u
+               + CURL_HTTP + "--data-binary 'a=1&b=2' %s/post" % u,
+               settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    assert r.stdout.startswith("HTTP/1.1 200"), r.stdout
+    assert "hello from origin" in r.stdout
+    body = json.loads(r.stdout.strip().splitlines()[-1])
+    assert body == {"len": 7, "sha256": hashlib.sha256(b"a=1&b=2").hexdigest(),
+                    "chunked": False}
+    # the origin gets origin-form request targets
+    assert origin.paths() == ["/hello", "/post"], origin.paths()
+    assert "blocked" not in r.stderr, r.stderr
+
+
+def test_connect_tunnel_plain_http(sb, origin):
+    r = sb.run(CURL_HTTP + "-p -w '\\n%%{http_connect}' "
+               "http://127.0.0.1:%d/hello" % origin.port,
+               settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    assert r.stdout == "hello from origin\n\n200", r.stdout
+
+
+def test_connect_tunnel_tls_origin(sb, tls_origin):
+    r = sb.run(CURL_HTTP + "-k https://127.0.0.1:%d/hello" % tls_origin.port,
+               settings=net(["127.0.0.1:%d" % tls_origin.port]))
+    assert r.returncode == 0, r
+    assert r.stdout == "hello from origin\n"
+
+
+def test_connect_tunnel_any_tcp(sb, servers):
+    echo = servers.raw(echo=True)
+    sc = script(sb, r"""
+s, line, hdrs, rest = http_connect("127.0.0.1:%d")
+out({"line": line})
+s.sendall(b"\x00\x01binary\xffpayload\r\n")
+out({"echo": recvn(s, 19).decode("latin-1")})
+""" % echo.port)
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % echo.port]))
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    assert res[0]["line"].startswith("HTTP/1.1 200"), res
+    assert res[1]["echo"] == "\x00\x01binary\xffpayload\r\n", res
+    assert echo.data() == b"\x00\x01binary\xffpayload\r\n"
+
+
+def test_socks5_domain_ipv4_and_auth(sb, origin):
+    p = origin.port
+    sc = script(sb, r"""
+P = %d
+for name, kw in [("ipv4", {}), ("domain", {"atyp": 3}),
+                 ("userpass", {"auth": ("someone", "any-password")})]:
+    s, code, astat = socks_connect("127.0.0.1", P, **kw)
+    resp = get_over(s, "127.0.0.1:%%d" %% P) if code == 0 else None
+    out({"case": name, "code": code, "auth": astat,
+         "status": resp and resp["status"], "body": resp and resp["body"]})
+""" % p)
+    r = sb.run([PY, sc] , settings=net(["127.0.0.1:%d" % p]))
+    assert r.returncode == 0, r
+    res = {x["case"]: x for x in json_lines(r.stdout)}
+    for case in ("ipv4", "domain", "userpass"):
+        assert res[case]["code"] == 0, res
+        assert res[case]["status"] == 200, res
+        assert res[case]["body"] == "hello from origin\n", res
+    assert res["userpass"]["auth"] == 0, res
+    # and real clients: curl with socks5h (no auth, then credentials)
+    r = sb.run(CURL_SOCKS + "http://127.0.0.1:%d/hello; "
+               "%s -x socks5h://u:p@127.0.0.1:1080 http://127.0.0.1:%d/hello"
+               % (p, CURL, p), settings=net(["127.0.0.1:%d" % p]))
+    assert r.returncode == 0, r
+    assert r.stdout == "hello from origin\n" * 2
+
+
+def test_socks5_ipv6(sb, servers):
+    if not ipv6_loopback_works():
+        pytest.skip("IPv6 loopback is not available on this host")
+    o6 = servers.origin(host="::1")
+    sc = script(sb, r"""
+s, code, _ = socks_connect("::1", %d)
+resp = get_over(s, "[::1]:%d") if code == 0 else None
+out({"code": code, "body": resp and resp["body"]})
+""" % (o6.port, o6.port))
+    r = sb.run([PY, sc] , settings=net(["[::1]:%d" % o6.port]))
+    assert r.returncode == 0, r
+    assert json_lines(r.stdout) == [{"code": 0, "body": "hello from origin\n"}]
+    r = sb.run(CURL_SOCKS + "'http://[::1]:%d/hello'" % o6.port,
+               settings=net(["[::1]:%d" % o6.port]))
+    assert r.returncode == 0, r
+    assert r.stdout == "hello from origin\n"
+
+
+def test_keep_alive_one_connection(sb, origin):
+    u = "http://127.0.0.1:%d" % origin.port
+    r = sb.run(CURL_HTTP + "-w '%%{num_connects}\\n' -o /dev/null %s/hello "
+               "-o /dev/null %s/delay?tag=x" % (u, u),
+               settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["1", "0"], r.stdout
+    assert origin.paths() == ["/hello", "/delay?tag=x"]
+
+
+def test_pipelining_in_order(sb, origin):
+    p = origin.port
+    sc = script(sb, r"""
+P = %d
+s = socket.create_connection(HTTP, timeout=20)
+req = lambda path, extra: ("GET http://127.0.0.1:%%d%%s HTTP/1.1\r\nHost: 127.0.0.1:%%d\r\n%%s\r\n"
+                           %% (P, path, P, extra)).encode()
+s.sendall(req("/delay?ms=400&tag=first", "") + req("/delay?ms=0&tag=second",
+          "Connection: close\r\n"))
+data = recv_until_close(s, 20)
+out({"data": data.decode("latin-1")})
+""" % p)
+    r = sb.run([PY, sc] , settings=net(["127.0.0.1:%d" % p]))
+    assert r.returncode == 0, r
+    data = json_lines(r.stdout)[0]["data"]
+    assert data.count("HTTP/1.1 200") == 2, data
+    assert 0 <= data.index("tag=first") < data.index("tag=second"), data
+
+
+def test_chunked_request_and_response(sb, origin):
+    p = origin.port
+    payload = "".join("line %d of a chunked upload\n" % i for i in range(5000))
+    sb.mkfile("payload.txt", payload)
+    u = "http://127.0.0.1:%d" % p
+    r = sb.run(CURL_HTTP + "-H 'Transfer-Encoding: chunked' --data-binary "
+               "@payload.txt %s/sha; echo; " % u + CURL_HTTP + "%s/chunked" % u,
+               settings=net(["127.0.0.1:%d" % p]))
+    assert r.returncode == 0, r
+    first, second = r.stdout.split("\n", 1)
+    res = json.loads(first)
+    assert res["len"] == len(payload), res
+    assert res["sha256"] == hashlib.sha256(payload.encode()).hexdigest()
+    assert second == "".join(("part%d-" % i) * (i * 1000 + 1) for i in range(5))
+
+
+def test_large_streamed_bodies_both_ways(sb, origin):
+    mb = 200
+    p = origin.port
+    gen = sb.base / "gen.py"
+    gen.write_text(GEN_SCRIPT)
+    os.chmod(gen, 0o644)
+    u = "http://127.0.0.1:%d" % p
+    t0 = time.monotonic()
+    r = sb.run(CURL_HTTP + "%s/big?mb=%d | sha256sum; %s %s %d | "
+               % (u, mb, PY, gen, mb) + CURL_HTTP + "-T - %s/sha" % u,
+               settings=net(["127.0.0.1:%d" % p]), timeout=120)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r
+    down, up = r.stdout.splitlines()
+    assert down.split()[0] == pattern_sha(mb), "download corrupted"
+    res = json.loads(up)
+    assert res["len"] == mb * MIB, res
+    assert res["sha256"] == pattern_sha(mb), "upload corrupted"
+    print("200 MiB down + up through the proxy: %.1f s" % took)
+
+
+def test_expect_100_continue(sb, origin):
+    data = os.urandom(300 * 1024)
+    (sb.ws / "body.bin").write_bytes(data)
+    r = sb.run(CURL_HTTP + "-v -H 'Expect: 100-continue' --expect100-timeout 10 "
+               "--data-binary @body.bin -w '\\n%%{time_total}\\n' "
+               "http://127.0.0.1:%d/sha" % origin.port,
+               settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    body, total = r.stdout.strip().splitlines()
+    res = json.loads(body)
+    assert res["len"] == len(data) and \
+        res["sha256"] == hashlib.sha256(data).hexdigest(), res
+    # the client got the interim 100 (it did not have to time out first)
+    assert re.search(r"^< HTTP/1.1 100", r.stderr, re.M), r.stderr
+    assert float(total) < 5, total
+
+
+def test_http_1_0_client(sb, origin):
+    p = origin.port
+    r = sb.run(CURL_HTTP + "-0 -i http://127.0.0.1:%d/hello" % p,
+               settings=net(["127.0.0.1:%d" % p]))
+    assert r.returncode == 0, r
+    assert re.match(r"HTTP/1\.[01] 200", r.stdout), r.stdout
+    assert r.stdout.endswith("hello from origin\n")
+    # a bare HTTP/1.0 request without Host: answered, then closed
+    sc = script(sb, r"""
+s = socket.create_connection(HTTP, timeout=20)
+s.sendall(b"GET http://127.0.0.1:%d/hello HTTP/1.0\r\n\r\n")
+t = time.monotonic()
+data = recv_until_close(s, 15)
+out({"data": data.decode("latin-1"), "secs": time.monotonic() - t})
+""" % p)
+    r = sb.run([PY, sc] , settings=net(["127.0.0.1:%d" % p]))
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)[0]
+    assert re.match(r"HTTP/1\.[01] 200", res["data"]), res
+    assert res["data"].endswith("hello from origin\n"), res
+    assert res["secs"] < 10, "HTTP/1.0 connection was not closed: %r" % res
+
+
+def test_hop_by_hop_headers_not_forwarded(sb, origin):
+    hop = ["Proxy-Authorization: Basic dXNlcjpwYXNz",
+           "Proxy-Connection: keep-alive", "Keep-Alive: timeout=5",
+           "TE: trailers", "Upgrade: websocket",
+           "Connection: keep-alive, Upgrade, X-Hop-Custom",
+           "X-Hop-Custom: must-not-arrive"]
+    hdrs = " ".join("-H '%s'" % h for h in hop + ["X-End-To-End: arrives"])
+    r = sb.run(CURL_HTTP + hdrs + " http://127.0.0.1:%d/headers" % origin.port,
+               settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    got = {k.lower(): v for k, v in json.loads(r.stdout)}
+    assert got.get("x-end-to-end") == "arrives", got
+    for name in ("proxy-authorization", "proxy-connection", "keep-alive",
+                 "te", "upgrade", "x-hop-custom"):
+        assert name not in got, (name, got)
+    assert got.get("connection", "close").lower() in ("close", "keep-alive"), got
+
+
+def test_python_urllib_uses_proxy_env(sb, origin, tls_origin):
+    sc = script(sb, r"""
+import ssl, urllib.request as u
+out({"proxies": u.getproxies()})
+out({"http": u.urlopen("http://127.0.0.1:%d/hello", timeout=20).read().decode()})
+ctx = ssl._create_unverified_context()
+out({"https": u.urlopen("https://127.0.0.1:%d/hello", timeout=20,
+                        context=ctx).read().decode()})
+""" % (origin.port, tls_origin.port))
+    # urllib honours no_proxy, which covers 127.0.0.1: drop it for this one
+    r = sb.run(["env", "-u", "no_proxy", "-u", "NO_PROXY", PY, sc],
+               settings=net(["127.0.0.1:%d" % origin.port,
+                             "127.0.0.1:%d" % tls_origin.port]))
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    assert res[0]["proxies"]["http"] == HTTP_PROXY, res
+    assert res[0]["proxies"]["https"] == HTTP_PROXY, res
+    assert res[1]["http"] == "hello from origin\n"
+    assert res[2]["https"] == "hello from origin\n"
+    assert origin.paths() == ["/hello"]
+
+
+NODE_CONNECT = r"""
+const http = require('http');
+const proxy = new URL(process.env.https_proxy);
+const [host, port] = [process.argv[2], +process.argv[3]];
+const req = http.request({host: proxy.hostname, port: +proxy.port,
+                          method: 'CONNECT', path: host + ':' + port});
+req.setTimeout(20000, () => { console.log('timeout'); process.exit(3); });
+req.on('connect', (res, socket) => {
+  if (res.statusCode !== 200) { console.log('status ' + res.statusCode); process.exit(2); }
+  const agent = new http.Agent();
+  agent.createConnection = () => socket;
+  http.get({host, port, path: '/hello', agent}, (r) => {
+    let body = '';
+    r.on('data', (d) => body += d);
+    r.on('end', () => { console.log(r.statusCode + ' ' + body.trim()); socket.destroy(); });
+  });
+});
+req.on('error', (e) => { console.log('error ' + e.message); process.exit(1); });
+req.end();
+"""
+
+
+def test_node_http_via_connect_agent(sb, origin):
+    need("node")
+    js = sb.base / "connect.js"
+    js.write_text(NODE_CONNECT)
+    os.chmod(js, 0o644)
+    r = sb.run(["node", str(js), "127.0.0.1", str(origin.port)],
+               settings=net(["127.0.0.1:%d" % origin.port]), timeout=60)
+    assert r.returncode == 0, r
+    assert r.stdout.strip() == "200 hello from origin", r
+
+
+JAVA_FETCH = r"""
+import java.io.*;
+import java.net.*;
+public class Fetch {
+    public static void main(String[] a) throws Exception {
+        HttpURLConnection c = (HttpURLConnection) new URL(a[0]).openConnection();
+        c.setConnectTimeout(20000);
+        c.setReadTimeout(20000);
+        System.out.println("proxy=" + System.getProperty("http.proxyHost") + ":"
+                           + System.getProperty("http.proxyPort") + " using=" + c.usingProxy());
+        try (InputStream in = c.getInputStream()) {
+            System.out.print(c.getResponseCode() + " " + new String(in.readAllBytes(), "UTF-8"));
+        }
+        System.out.println("using=" + c.usingProxy());
+    }
+}
+"""
+
+
+def test_java_uses_jvm_proxy_properties(sb, origin):
+    need("java")
+    src = sb.base / "Fetch.java"
+    src.write_text(JAVA_FETCH)
+    os.chmod(src, 0o644)
+    # JAVA_TOOL_OPTIONS excludes 127.0.0.1 from proxying; a later -D on the
+    # command line narrows that so the JVM's own proxy settings are used.
+    r = sb.run(["java", "-XX:-UsePerfData", "-Xshare:auto",
+                "-Dhttp.nonProxyHosts=none.invalid", str(src),
+                "http://127.0.0.1:%d/hello" % origin.port],
+               settings=net(["127.0.0.1:%d" % origin.port]), timeout=90)
+    assert r.returncode == 0, r
+    assert "proxy=127.0.0.1:3128" in r.stdout, r
+    assert "200 hello from origin" in r.stdout, r
+    assert origin.paths() == ["/hello"]
+
+
+@pytest.fixture
+def bare_repo(sb):
+    """BASE/www/repo.git: a bare repository with one commit, ready for
+    dumb-HTTP serving."""
+    need("git")
+    www = sb.base / "www"
+    www.mkdir(exist_ok=True)
+    work = sb.base / "repo-src"
+    g = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid",
+         "-c", "init.defaultBranch=main"]
+    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", HOME=str(sb.base))
+    for argv in (g + ["init", "-q", str(work)],
+                 None,
+                 g + ["-C", str(work), "add", "README"],
+                 g + ["-C", str(work), "commit", "-q", "-m", "srt e2e commit"],
+                 g + ["clone", "-q", "--bare", str(work), str(www / "repo.git")],
+                 g + ["-C", str(www / "repo.git"), "update-server-info"]):
+        if argv is None:
+            (work / "README").write_text("served through srt\n")
+            continue
+        subprocess.run(argv, check=True, capture_output=True, timeout=60,
+                       env=env)
+    for root, dirs, files in os.walk(www):
+        for n in dirs:
+            os.chmod(os.path.join(root, n), 0o755)
+        for n in files:
+            os.chmod(os.path.join(root, n), 0o644)
+    return www / "repo.git"
+
+
+def test_git_over_http_and_https(sb, servers, bare_repo, tls_cert):
+    o = servers.origin()
+    t = servers.origin(tls=tls_cert)
+    cmd = ("env -u no_proxy -u NO_PROXY sh -c '"
+           "git ls-remote http://127.0.0.1:%d/repo.git && "
+           "GIT_SSL_NO_VERIFY=1 git clone -q https://127.0.0.1:%d/repo.git "
+           "\"$TMPDIR/c\" && cat \"$TMPDIR/c/README\" && "
+           "git -C \"$TMPDIR/c\" log --format=%%s'" % (o.port, t.port))
+    r = sb.run(cmd, settings=net(["127.0.0.1:%d" % o.port,
+                                  "127.0.0.1:%d" % t.port]),
+               env={"GIT_CONFIG_NOSYSTEM": "1"}, timeout=60)
+    assert r.returncode == 0, r
+    assert re.search(r"^[0-9a-f]{40}\trefs/heads/main$", r.stdout, re.M), r
+    assert "served through srt\n" in r.stdout
+    assert r.stdout.rstrip().endswith("srt e2e commit"), r.stdout
+    assert any(p.startswith("/repo.git/info/refs") for p in o.paths())
+    assert any(p.startswith("/repo.git/objects/") for p in t.paths())
+
+
+def test_git_ssh_command_proxy_connect(sb, servers):
+    need("ssh")
+    fake = servers.raw(greeting=b"SSH-2.0-fake\r\n", close_after_greeting=True)
+    r = sb.run('sh -c "$GIT_SSH_COMMAND -v -o BatchMode=yes '
+               '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null '
+               '-p %d 127.0.0.1 true"' % fake.port,
+               settings=net(["127.0.0.1:%d" % fake.port]), timeout=60)
+    assert "ProxyCommand" in r.stderr or "proxy" in r.stderr.lower(), r.stderr
+    assert "remote software version fake" in r.stderr, r.stderr
+    assert fake.accepted == 1
+
+
+# ===================== refusals and violations ==============================
+
+# name -> (allowed, denied, reasons, host, port (None: the origin's), rule,
+# reason (None: not checked)).  {P} is the origin's port, {Q} another one.
+REFUSALS = {
+    "unlisted-name": (["127.0.0.1:{P}"], [], {}, "unlisted.srt-e2e.invalid",
+                      80, None, None),
+    "denied-beats-allowed": (["*.srt-e2e.invalid", "bad.srt-e2e.invalid"],
+                             ["bad.srt-e2e.invalid"], {}, "bad.srt-e2e.invalid",
+                             80, "bad.srt-e2e.invalid", None),
+    "denied-port": (["127.0.0.1"], ["127.0.0.1:{P}"], {}, "127.0.0.1", None,
+                    "127.0.0.1:{P}", None),
+    "unlisted-port": (["127.0.0.1:{Q}"], [], {}, "127.0.0.1", None, None, None),
+    "unlisted-ip": (["127.0.0.1:{P}"], [], {}, "127.0.0.2", None, None, None),
+    "localhost-name": (["localhost:{P}", "127.0.0.1:{P}"], [], {}, "localhost",
+                       None, "any", None),
+    "dot-localhost-name": (["*.localhost", "127.0.0.1:{P}"], [], {},
+                           "app.localhost", None, "any", None),
+    "deny-all": (["127.0.0.1:{P}", "*.srt-e2e.invalid"], ["*"], {}, "127.0.0.1",
+                 None, "*", None),
+    "custom-reason": (["*.srt-e2e.invalid"], ["*.bad.srt-e2e.invalid"],
+                      {"*.bad.srt-e2e.invalid": "E2E policy: use the internal mirror"},
+                      "x.bad.srt-e2e.invalid", 443, "*.bad.srt-e2e.invalid",
+                      "E2E policy: use the internal mirror"),
+}
+
+PROBE = r"""
+H, PORT = %r, %d
+hp = ("[%%s]" %% H if ":" in H else H) + ":%%d" %% PORT
+r = http_get("http://%%s/hello" %% hp)
+out({"proto": "http", "status": r["status"], "status_line": r["status_line"],
+     "headers": r["headers"], "body": r["body"]})
+s, line, hdrs, rest = http_connect(hp)
+s.settimeout(5)
+try:
+    rest += s.recv(4096)
+except OSError:
+    pass
+out({"proto": "connect", "status_line": line, "headers": hdrs,
+     "body": rest.decode("latin-1")})
+s, code, _ = socks_connect(H, PORT)
+out({"proto": "socks5", "code": code})
+"""
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refusal(sb, origin, case):
+    allowed, denied, reasons, host, port, rule, reason = REFUSALS[case]
+    P, Q = origin.port, free_port()
+    fmt = lambda s: s.replace("{P}", str(P)).replace("{Q}", str(Q))
+    settings = net([fmt(a) for a in allowed], [fmt(d) for d in denied])
+    if reasons:
+        settings["network"]["deniedDomainReasons"] = reasons
+    port = port or P
+    rule = fmt(rule) if rule else rule
+    vp = vpath(sb)
+    r = sb.run([PY, script(sb, PROBE % (host, port))], settings=settings,
+               opts=["--violations", vp])
+    assert r.returncode == 0, r
+    res = {x["proto"]: x for x in json_lines(r.stdout)}
+    recs = violations(vp)
+    # HTTP absolute-form: 403, the marker header, the reason in the body
+    h = res["http"]
+    assert h["status"] == 403, h
+    assert h["headers"].get("x-proxy-error") == "blocked-by-sandbox", h
+    v = assert_violation(recs, "http", host, port, rule, reason)
+    assert v["reason"] in h["body"], (v, h)
+    # CONNECT: the same, with the reason as the status phrase
+    c = res["connect"]
+    assert c["status_line"] == "HTTP/1.1 403 " + v["reason"], c
+    assert c["headers"].get("x-proxy-error") == "blocked-by-sandbox", c
+    assert v["reason"] in c["body"], c
+    assert_violation(recs, "connect", host, port, rule, v["reason"])
+    # SOCKS5: reply 0x02 (not allowed by ruleset)
+    assert res["socks5"]["code"] == 2, res
+    assert_violation(recs, "socks5", host, port, rule, v["reason"])
+    assert len(recs) == 3, recs
+    assert_summary(r.stderr, 3, [(host, port, v["reason"])])
+    # nothing reached the origin
+    assert origin.requests == [] and not origin.conns
+
+
+def test_denied_sibling_allowed_name_is_not_refused_by_policy(sb):
+    # the allowed sibling of a denied name passes the policy (it then fails
+    # upstream: .invalid never resolves -> 502, no violation)
+    vp = vpath(sb)
+    r = sb.run(CURL_HTTP + "-o /dev/null -w '%{http_code}\\n' "
+               "http://good.srt-e2e.invalid/",
+               settings=net(["*.srt-e2e.invalid"], ["bad.srt-e2e.invalid"]),
+               opts=["--violations", vp])
+    assert r.returncode == 0, r
+    assert r.stdout.strip() in ("502", "504"), r.stdout
+    assert violations(vp) == []
+    assert "blocked by the sandbox" not in r.stderr
+
+
+def test_wildcard_does_not_match_apex(sb):
+    vp = vpath(sb)
+    r = sb.run(CURL_HTTP + "-o /dev/null -w '%{http_code}\\n' "
+               "http://srt-e2e.invalid/",
+               settings=net(["*.srt-e2e.invalid"]), opts=["--violations", vp])
+    assert r.stdout.strip() == "403", r
+    assert_violation(violations(vp), "http", "srt-e2e.invalid", 80, None)
+
+
+def test_upstream_connection_refused(sb):
+    q = free_port()
+    sc = script(sb, r"""
+r = http_get("http://127.0.0.1:%d/")
+out({"proto": "http", "status": r["status"]})
+s, line, hdrs, rest = http_connect("127.0.0.1:%d")
+out({"proto": "connect", "line": line})
+s, code, _ = socks_connect("127.0.0.1", %d)
+out({"proto": "socks5", "code": code})
+""" % (q, q, q))
+    vp = vpath(sb)
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % q]),
+               opts=["--violations", vp])
+    assert r.returncode == 0, r
+    res = {x["proto"]: x for x in json_lines(r.stdout)}
+    assert res["http"]["status"] == 502, res
+    assert res["connect"]["line"].startswith("HTTP/1.1 502"), res
+    assert res["socks5"]["code"] == 5, res
+    assert violations(vp) == []  # an upstream failure is not a policy refusal
+
+
+def test_socks_bind_and_udp_associate_refused(sb, origin):
+    sc = script(sb, r"""
+for cmd in (2, 3):
+    s, code, _ = socks_connect("127.0.0.1", %d, cmd=cmd)
+    out({"cmd": cmd, "code": code})
+""" % origin.port)
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    assert json_lines(r.stdout) == [{"cmd": 2, "code": 7}, {"cmd": 3, "code": 7}]
+    assert not origin.conns
+
+
+HOSTS_GUARD_CMD = r"""
+r = http_get("http://allowed.test:%(p)d/hello")
+out({"status": r["status"], "hdr": r["headers"].get("x-proxy-error"),
+     "body": r["body"]})
+s, code, _ = socks_connect("allowed.test", %(p)d)
+out({"socks": code})
+"""
+
+
+def test_resolved_address_guard_loopback(sb, origin):
+    if sb.ident.name != "root":
+        pytest.skip("needs a private mount namespace with a custom /etc/hosts "
+                    "around srt itself (srt resolves names on the host side); "
+                    "an unprivileged user cannot bind-mount over /etc/hosts, "
+                    "and `unshare -Ur` would make srt run as root of a user "
+                    "namespace instead of as the unprivileged identity")
+    need("unshare")
+    p = origin.port
+    hosts = sb.base / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 allowed.test\n")
+    os.chmod(hosts, 0o644)
+    sc = script(sb, HOSTS_GUARD_CMD % {"p": p})
+
+    def run(allowed):
+        vp = str(sb.base / ("v-%d.jsonl" % len(allowed)))
+        inner = sb.argv([PY, sc], settings=net(allowed),
+                        opts=["--violations", vp])
+        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts)] + inner
+        p_ = subprocess.run(sb.ident.wrap(argv, sb.env()), cwd=str(sb.ws),
+                            capture_output=True, text=True, timeout=60)
+        return p_, violations(vp)
+
+    # the name alone: it resolves to loopback -> refused like a denial
+    r, recs = run(["allowed.test:%d" % p])
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    assert res[0]["status"] == 403 and res[0]["hdr"] == "blocked-by-sandbox", res
+    assert res[1]["socks"] == 2, res
+    assert_violation(recs, "http", "allowed.test", p)
+    assert_violation(recs, "socks5", "allowed.test", p)
+    assert "allowed.test:%d" % p in r.stderr, r.stderr
+    assert origin.requests == []
+    # with the literal on that port allowed, the name grants nothing more
+    r, recs = run(["allowed.test:%d" % p, "127.0.0.1:%d" % p])
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    assert res[0]["status"] == 200 and res[0]["body"] == "hello from origin\n", res
+    assert res[1]["socks"] == 0, res
+    assert recs == []
+    assert origin.paths() == ["/hello"]
+
+
+# ===================== isolation ===========================================
+
+def test_direct_tcp_to_host_loopback_fails(sb, servers):
+    srv = servers.raw()
+    r = sb.run([PY, "-c",
+                "import socket\ns=socket.socket()\ns.settimeout(3)\n"
+                "try:\n s.connect(('127.0.0.1', %d)); s.sendall(b'LEAK')\n"
+                "except OSError as e: print('ERR', type(e).__name__)\n"
+                "else: print('CONNECTED')" % srv.port],
+               settings=net(["127.0.0.1:%d" % srv.port]))
+    assert r.returncode == 0, r
+    assert r.stdout.startswith("ERR"), r.stdout
+    time.sleep(0.2)
+    assert srv.accepted == 0 and srv.data() == b""
+
+
+def test_udp_to_host_loopback_not_received(sb):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    try:
+        r = sb.run([PY, "-c",
+                    "import socket\ns=socket.socket(socket.AF_INET,"
+                    "socket.SOCK_DGRAM)\nfor i in range(5):\n"
+                    " try: s.sendto(b'LEAK', ('127.0.0.1', %d))\n"
+                    " except OSError as e: print('ERR', e)\nprint('done')"
+                    % u.getsockname()[1]],
+                   settings=net(["127.0.0.1:%d" % u.getsockname()[1]]))
+        assert r.returncode == 0, r
+        u.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            d = u.recvfrom(100)
+            raise AssertionError("datagram reached the host: %r" % (d,))
+    finally:
+        u.close()
+
+
+def test_dns_does_not_work_inside(sb):
+    # A name resolved by DNS (not /etc/hosts) fails, and the configured
+    # nameserver cannot even be sent a datagram; /etc/hosts names still work.
+    sc = r"""
+import socket, json
+res = {}
+try:
+    socket.getaddrinfo("example.com", 80)
+    res["gai"] = "resolved"
+except socket.gaierror as e:
+    res["gai"] = "gaierror"
+ns = None
+try:
+    for l in open("/etc/resolv.conf"):
+        if l.split()[:1] == ["nameserver"]:
+            ns = l.split()[1]
+            break
+except OSError:
+    pass
+res["ns"] = ns
+if ns and not ns.startswith("127."):
+    s = socket.socket(socket.AF_INET6 if ":" in ns else socket.AF_INET,
+                      socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                 b"\x07example\x03com\x00\x00\x01\x00\x01", (ns, 53))
+        s.settimeout(2)
+        s.recvfrom(512)
+        res["udp"] = "answered"
+    except OSError as e:
+        res["udp"] = type(e).__name__ + ":" + str(e.errno)
+res["hosts"] = socket.getaddrinfo("localhost", 80, socket.AF_INET)[0][4][0]
+print(json.dumps(res))
+"""
+    r = sb.run([PY, "-c", sc], settings=net(["example.com"]), timeout=60)
+    assert r.returncode == 0, r
+    res = json.loads(r.stdout)
+    assert res["gai"] == "gaierror", res
+    assert res.get("udp", "OSError:101") == "OSError:101", res  # ENETUNREACH
+    assert res["hosts"] == "127.0.0.1", res
+    g = sb.run(["getent", "hosts", "example.com"], settings=net(["example.com"]))
+    assert g.returncode != 0 and g.stdout == "", g
+
+
+def test_host_unix_socket_unreachable(sb):
+    path = str(sb.base / "host.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    os.chmod(path, 0o777)
+    srv.listen(5)
+    srv.settimeout(0.3)
+    try:
+        r = sb.run([PY, "-c",
+                    "import socket, errno\ntry:\n"
+                    " s = socket.socket(socket.AF_UNIX)\n s.connect(%r)\n"
+                    " print('CONNECTED')\nexcept OSError as e: "
+                    "print(errno.errorcode[e.errno])" % path],
+                   settings=net(["127.0.0.1"]))
+        assert r.returncode == 0, r
+        assert r.stdout.strip() == "EPERM", r
+        with pytest.raises(socket.timeout):
+            srv.accept()
+    finally:
+        srv.close()
+
+
+# ===================== robustness ==========================================
+
+def test_oversized_request_head_431(sb, origin):
+    sc = script(sb, r"""
+big = b"X-Big: " + b"a" * (70 * 1024) + b"\r\n"
+r = http_get("http://127.0.0.1:%d/hello", extra=big)
+out({"status": r["status"]})
+r = http_get("http://127.0.0.1:%d/hello", extra=b"X-Small: 1\r\n")
+out({"status": r["status"]})
+""" % (origin.port, origin.port))
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    assert json_lines(r.stdout) == [{"status": 431}, {"status": 200}]
+    assert origin.paths() == ["/hello"]
+
+
+def test_slowloris_does_not_starve_others(sb, origin):
+    sc = script(sb, r"""
+raise_nofile(1024)
+held = []
+for i in range(200):
+    s = socket.create_connection(HTTP, timeout=10)
+    s.sendall(b"GET http://127.0.0.1:%d/hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    held.append(s)
+time.sleep(0.3)
+t = time.monotonic()
+r = http_get("http://127.0.0.1:%d/hello", timeout=15)
+out({"status": r["status"], "secs": time.monotonic() - t})
+s, code, _ = socks_connect("127.0.0.1", %d)
+out({"socks": code})
+for s in held:
+    s.close()
+""" % (origin.port, origin.port, origin.port))
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % origin.port]),
+               timeout=60)
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    assert res[0]["status"] == 200 and res[0]["secs"] < 3, res
+    assert res[1]["socks"] == 0, res
+
+
+def test_two_thousand_connections(sb, origin):
+    p = origin.port
+    sc = script(sb, r"""
+P = %d
+print("nofile", raise_nofile(4096), file=sys.stderr)
+conns = []
+t0 = time.monotonic()
+for i in range(2000):
+    conns.append(socket.create_connection(HTTP if i %% 2 else SOCKS, timeout=10))
+opened = time.monotonic() - t0
+# every 10th HTTP one makes a real request, all at once
+busy = [c for i, c in enumerate(conns) if i %% 20 == 1]
+for c in busy:
+    c.sendall(b"GET http://127.0.0.1:%%d/hello HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: close\r\n\r\n" %% P)
+ok = 0
+for c in busy:
+    if b"hello from origin" in recv_until_close(c, 20):
+        ok += 1
+t = time.monotonic()
+r = http_get("http://127.0.0.1:%%d/hello" %% P, timeout=15)
+out({"opened": opened, "busy": len(busy), "ok": ok, "status": r["status"],
+     "secs": time.monotonic() - t})
+for c in conns:
+    c.close()
+time.sleep(0.5)
+r = http_get("http://127.0.0.1:%%d/hello" %% P, timeout=15)
+s, code, _ = socks_connect("127.0.0.1", P)
+out({"after": r["status"], "socks_after": code})
+""" % p)
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % p]), timeout=120)
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    assert res[0]["ok"] == res[0]["busy"] == 100, res
+    assert res[0]["status"] == 200 and res[0]["secs"] < 5, res
+    assert res[1] == {"after": 200, "socks_after": 0}, res
+
+
+GARBAGE = [
+    ("http", "binary", None),
+    ("http", "tls-hello", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64),
+    ("http", "no-proxy-target", b"GET / HTTP/1.1\r\nHost: \r\n\r\n"),
+    ("http", "bad-method-line", b"BLAH\r\n\r\n"),
+    ("http", "bad-version", b"GET http://x/ HTTP/9.9\r\nHost: x\r\n\r\n"),
+    ("http", "bad-chunked", None),
+    ("socks", "binary", None),
+    ("socks", "socks4", b"\x04\x01\x00\x50\x7f\x00\x00\x01user\x00"),
+    ("socks", "no-methods", b"\x05\x00"),
+    ("socks", "bad-request", b"\x05\x01\x00\x05\x09\x00\x09" + b"\xff" * 20),
+]
+
+
+def test_garbage_gets_error_or_close(sb, origin):
+    cases = []
+    rnd = hashlib.sha256(b"garbage").digest() * 64  # 2 KiB, deterministic
+    for proto, name, data in GARBAGE:
+        if data is None and name == "binary":
+            data = rnd + b"\r\n\r\n"
+        elif data is None:
+            data = (b"POST http://127.0.0.1:%d/sha HTTP/1.1\r\nHost: x\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\nhello\r\n"
+                    % origin.port)
+        cases.append((proto, name, data.hex()))
+    sc = script(sb, r"""
+for proto, name, data in %r:
+    s = socket.create_connection(HTTP if proto == "http" else SOCKS, timeout=10)
+    t = time.monotonic()
+    try:
+        s.sendall(bytes.fromhex(data))
+    except OSError:
+        pass
+    got = recv_until_close(s, 12)
+    out({"case": proto + "/" + name, "secs": round(time.monotonic() - t, 2),
+         "reply": got[:40].decode("latin-1")})
+    s.close()
+r = http_get("http://127.0.0.1:%d/hello")
+out({"case": "after", "status": r["status"]})
+""" % (cases, origin.port))
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % origin.port]),
+               timeout=200)
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)
+    slow = [x for x in res if x["case"] != "after" and x["secs"] >= 10]
+    assert not slow, "no answer and no close (hang): %r" % slow
+    for x in res:
+        if x["case"].startswith("http/") and x["reply"]:
+            assert re.match(r"HTTP/1\.[01] [45]\d\d", x["reply"]), x
+        if x["case"].startswith("socks/") and x["reply"]:
+            assert x["reply"][0] in "\x05\x00" and x["reply"] != "\x05\x00", x
+    assert res[-1] == {"case": "after", "status": 200}, res
+
+
+def vmrss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def srt_pid(sb, proc):
+    """The Popen pid is srt's own (setpriv and env exec it)."""
+    ok = wait_until(lambda: os.path.realpath("/proc/%d/exe" % proc.pid)
+                    == os.path.realpath(sb.srt), timeout=10)
+    assert ok, "srt did not start"
+    return proc.pid
+
+
+def test_memory_idle_and_with_1000_tunnels(sb, servers):
+    hold = servers.raw()
+    # idle: the command just sleeps
+    p = sb.popen(["sleep", "30"], settings=net(["127.0.0.1:%d" % hold.port]))
+    pid = srt_pid(sb, p)
+    time.sleep(1.0)
+    idle = vmrss_kib(pid)
+    p.kill()
+    p.wait(10)
+    # 1000 idle CONNECT tunnels held open
+    sc = script(sb, r"""
+raise_nofile(4096)
+conns = []
+for i in range(1000):
+    s, line, hdrs, rest = http_connect("127.0.0.1:%d", timeout=20)
+    if not line or not line.startswith("HTTP/1.1 200"):
+        out({"failed_at": i, "line": line})
+        sys.exit(1)
+    conns.append(s)
+out({"ready": len(conns)})
+sys.stdin.read()          # hold until the test closes our stdin
+""" % hold.port)
+    p = sb.popen([PY, sc], settings=net(["127.0.0.1:%d" % hold.port]),
+                 stdin=subprocess.PIPE)
+    pid = srt_pid(sb, p)
+    line = read_line(p, timeout=60)
+    assert json.loads(line or "{}").get("ready") == 1000, \
+        (line, p.poll(), p.stderr.read() if p.poll() is not None else "")
+    assert wait_until(lambda: hold.open >= 1000, timeout=10), hold.open
+    tunnels = vmrss_kib(pid)
+    p.stdin.close()
+    assert p.wait(30) == 0
+    print("srt VmRSS: idle %d KiB, with 1000 CONNECT tunnels %d KiB"
+          % (idle, tunnels))
+    assert idle < 8 * 1024, "idle srt uses %d KiB" % idle
+    assert tunnels < 64 * 1024, "srt with 1000 tunnels uses %d KiB" % tunnels
+
+
+# ===================== bring-your-own proxy ================================
+
+def test_byo_proxy_ports_relay_raw_bytes(sb, servers):
+    fake_http = servers.raw(reply=b"FAKE-HTTP-PROXY\r\n")
+    fake_socks = servers.raw(reply=b"FAKE-SOCKS\r\n")
+    sc = script(sb, r"""
+for name, addr, data in (("http", HTTP, b"NOT-HTTP \x00\xff to anywhere.invalid:1\r\n"),
+                         ("socks", SOCKS, b"\x05\x01\x00raw")):
+    s = socket.create_connection(addr, timeout=10)
+    s.sendall(data)
+    out({"name": name, "got": recvn(s, 12 if name == "socks" else 17).decode("latin-1")})
+    s.close()
+""")
+    vp = vpath(sb)
+    r = sb.run([PY, sc], settings={"network": {
+        "allowedDomains": [], "httpProxyPort": fake_http.port,
+        "socksProxyPort": fake_socks.port}}, opts=["--violations", vp])
+    assert r.returncode == 0, r
+    assert json_lines(r.stdout) == [
+        {"name": "http", "got": "FAKE-HTTP-PROXY\r\n"},
+        {"name": "socks", "got": "FAKE-SOCKS\r\n"}]
+    assert wait_until(lambda: fake_http.data() and fake_socks.data(), 5)
+    assert fake_http.data() == b"NOT-HTTP \x00\xff to anywhere.invalid:1\r\n"
+    assert fake_socks.data() == b"\x05\x01\x00raw"
+    assert violations(vp) == []

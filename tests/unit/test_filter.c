@@ -1,0 +1,42 @@
+/* The embedded seccomp programs are exactly what libseccomp compiles from
+ * the rules now (the build-time generator cannot drift from filter.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "filter.h"
+
+static void test_embedded_matches_rules(void **state)
+{
+	(void)state;
+	for (int v = 0; v < 4; v++) {
+		srt_seccomp_options o = {.allow_unix_sockets = v & 1, .allow_nested_userns = v & 2};
+		srt_bpf now;
+		srt_error err = {0};
+		assert_int_equal(srt_seccomp_compile(&o, &now, &err), 0);
+		const srt_bpf *emb = srt_seccomp_program(&o);
+		assert_int_equal(emb->len, now.len);
+		assert_memory_equal(emb->insns, now.insns, now.len * sizeof *now.insns);
+		srt_bpf_free(&now);
+	}
+}
+
+static void test_options_change_the_program(void **state)
+{
+	(void)state;
+	srt_seccomp_options a = {0}, b = {.allow_unix_sockets = true}, c = {.allow_nested_userns = true};
+	assert_true(srt_seccomp_program(&a)->len > srt_seccomp_program(&b)->len);
+	assert_true(srt_seccomp_program(&a)->len > srt_seccomp_program(&c)->len);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_embedded_matches_rules),
+		cmocka_unit_test(test_options_change_the_program),
+	};
+	return cmocka_run_group_tests_name("filter", tests, NULL, NULL);
+}
