@@ -156,6 +156,11 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err);
 /* Kill whatever still runs, remove every host-side trace, free. */
 void srt_sandbox_destroy(srt_sandbox *sb);
 
+/* Non-fatal findings of the spawn: a protection the kernel lacks (Landlock),
+ * a protected path that could not be pinned.  Valid until destroy. */
+size_t srt_sandbox_note_count(const srt_sandbox *sb);
+const char *srt_sandbox_note(const srt_sandbox *sb, size_t i);
+
 /* The private temporary directory of this run (TMPDIR inside). */
 const char *srt_sandbox_tmpdir(const srt_sandbox *sb);
 

@@ -338,6 +338,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "srt: %s\n", err.message);
 		code = exit_code_for(err.code);
 	} else {
+		for (size_t i = 0; i < srt_sandbox_note_count(sb); i++)
+			fprintf(stderr, "srt: warning: %s\n", srt_sandbox_note(sb, i));
 		/* The proxies hold two sockets (and briefly pipes) per tunnel:
 		 * raise srt's own descriptor limit now that the command has
 		 * started with the caller's. */

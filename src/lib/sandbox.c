@@ -34,6 +34,7 @@ struct srt_sandbox {
 	srt_strv env;
 	srt_strv landlock_paths;
 	srt_strv notes;
+	int landlock_abi;
 	pid_t init_pid;
 	int pidfd;
 	int status_fd;
@@ -238,7 +239,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.envp = sb->env.v,
 		.stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
 		.bpf = sb->bpf,
-		.landlock_abi = srt_landlock_abi(),
+		.landlock_abi = sb->landlock_abi,
 		.landlock_paths = (const char *const *)sb->landlock_paths.v,
 		.n_landlock_paths = sb->landlock_paths.n,
 		.last_cap = srt_caps_last(),
@@ -418,6 +419,13 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	    !(sb->bpf = srt_seccomp_program(&so)) ||
 	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
 		goto fail;
+	sb->landlock_abi = srt_landlock_abi();
+	if (sb->landlock_abi == 0 &&
+	    srt_strv_push(&sb->notes, "Landlock is not available on this kernel: writes are limited by "
+				      "the mounts alone (enable CONFIG_SECURITY_LANDLOCK and lsm=landlock)") < 0) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
 	sb->clone_fds = calloc(sb->plan.n_ops + 1, sizeof *sb->clone_fds);
 	if (!sb->clone_fds) {
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
@@ -432,6 +440,13 @@ fail:
 }
 
 int srt_sandbox_fd(const srt_sandbox *sb) { return sb->status_fd; }
+
+size_t srt_sandbox_note_count(const srt_sandbox *sb) { return sb->notes.n; }
+
+const char *srt_sandbox_note(const srt_sandbox *sb, size_t i)
+{
+	return i < sb->notes.n ? sb->notes.v[i] : NULL;
+}
 
 const char *srt_sandbox_tmpdir(const srt_sandbox *sb) { return sb->run.tmpdir; }
 
