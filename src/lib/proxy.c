@@ -62,6 +62,14 @@ typedef struct buf {
 
 typedef struct conn conn;
 
+/* A message body being relayed by its framing. */
+typedef struct body_relay {
+	srt_body body;
+	uint64_t left;      /* SRT_BODY_LENGTH: bytes still to relay */
+	srt_chunked chunk;  /* SRT_BODY_CHUNKED: the scanner */
+	bool done;
+} body_relay;
+
 /* A poll handle owns its descriptor and its memory: it lives on after its
  * endpoint is reused until libuv has closed it. */
 typedef struct pollbox {
@@ -124,10 +132,8 @@ struct conn {
 	bool is_connect;
 	bool client_keepalive;
 	char method[16];
-	srt_body req_body, resp_body;
-	uint64_t req_left, resp_left;
-	srt_chunked req_chunk, resp_chunk;
-	bool req_done, resp_head_done, resp_done;
+	body_relay req, resp;  /* request body toward upstream, response body back */
+	bool resp_head_done;
 	half c2u, u2c;
 };
 
@@ -676,6 +682,13 @@ static void start_connect(conn *c)
 }
 
 static void tunnel_start(conn *c);
+/* A fresh relay for a body with this framing. */
+static void relay_init(body_relay *r, srt_body body)
+{
+	*r = (body_relay){.body = body, .left = body.kind == SRT_BODY_LENGTH ? body.length : 0};
+	r->done = body.kind == SRT_BODY_NONE || (body.kind == SRT_BODY_LENGTH && body.length == 0);
+}
+
 static void forward_start(conn *c);
 
 static void connected(conn *c)
@@ -848,7 +861,7 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 	c->literal_ok = v.by_ip_literal;
 	if (!c->is_connect) {
 		/* the rewritten head goes to upstream once connected */
-		if (srt_http_request_body(req, &c->req_body) < 0) {
+		if (srt_http_request_body(req, &c->req.body) < 0) {
 			http_reply(c, 400, "Bad Request", "srt: invalid request body framing", false);
 			return;
 		}
@@ -876,10 +889,10 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			 * length as one plain number ("5, 5" becomes "5") */
 			bool framing = token_eq(h->name, h->name_len, "Transfer-Encoding");
 			if (token_eq(h->name, h->name_len, "Content-Length")) {
-				if (c->req_body.kind == SRT_BODY_LENGTH && !have_length) {
+				if (c->req.body.kind == SRT_BODY_LENGTH && !have_length) {
 					char cl[40];
 					int vn = snprintf(cl, sizeof cl, "Content-Length: %llu\r\n",
-							  (unsigned long long)c->req_body.length);
+							  (unsigned long long)c->req.body.length);
 					buf_append(&c->uout, cl, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
 					have_length = true;
 				}
@@ -915,67 +928,39 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 static void forward_start(conn *c)
 {
 	c->state = ST_FORWARD;
-	c->req_left = c->req_body.kind == SRT_BODY_LENGTH ? c->req_body.length : 0;
-	c->req_done = c->req_body.kind == SRT_BODY_NONE ||
-		      (c->req_body.kind == SRT_BODY_LENGTH && c->req_left == 0);
-	c->req_chunk = (srt_chunked){0};
-	c->resp_chunk = (srt_chunked){0};
-	c->resp_head_done = c->resp_done = false;
+	relay_init(&c->req, c->req.body);
+	c->resp = (body_relay){0};
+	c->resp_head_done = false;
 	timer_set(c, RESPONSE_HEAD_MS);
 }
 
 /* Move request body bytes from cin to uout according to the framing. */
-static int relay_request_body(conn *c)
+/* Move body bytes from `from` to `to` (bounded by RELAY_CAP queued) as far
+ * as the framing says the message goes; bytes after it stay in `from`. */
+static int relay_body(body_relay *r, buf *from, buf *to)
 {
-	while (!c->req_done && buf_data(&c->cin) > 0 && buf_data(&c->uout) < RELAY_CAP) {
-		size_t avail = buf_data(&c->cin);
-		size_t room = RELAY_CAP - buf_data(&c->uout);
+	while (!r->done && buf_data(from) > 0 && buf_data(to) < RELAY_CAP) {
+		size_t avail = buf_data(from);
+		size_t room = RELAY_CAP - buf_data(to);
 		size_t take = avail < room ? avail : room;
-		if (c->req_body.kind == SRT_BODY_LENGTH) {
-			if (take > c->req_left)
-				take = (size_t)c->req_left;
-			c->req_left -= take;
-			c->req_done = c->req_left == 0;
-		} else {
-			bool done = false;
-			long n = srt_chunked_scan(&c->req_chunk, c->cin.p + c->cin.off, take, &done);
+		if (r->body.kind == SRT_BODY_LENGTH) {
+			if (take > r->left)
+				take = (size_t)r->left;
+			r->left -= take;
+			r->done = r->left == 0;
+		} else if (r->body.kind == SRT_BODY_CHUNKED) {
+			long n = srt_chunked_scan(&r->chunk, from->p + from->off, take, &r->done);
 			if (n < 0)
 				return -1;
 			take = (size_t)n;
-			c->req_done = done;
 		}
-		if (buf_append(&c->uout, c->cin.p + c->cin.off, take, RELAY_CAP * 2) < 0)
+		if (buf_append(to, from->p + from->off, take, RELAY_CAP * 2) < 0)
 			return -1;
-		buf_consume(&c->cin, take);
+		buf_consume(from, take);
 	}
 	return 0;
 }
 
-static int relay_response_body(conn *c)
-{
-	while (!c->resp_done && buf_data(&c->uin) > 0 && buf_data(&c->cout) < RELAY_CAP) {
-		size_t avail = buf_data(&c->uin);
-		size_t room = RELAY_CAP - buf_data(&c->cout);
-		size_t take = avail < room ? avail : room;
-		if (c->resp_body.kind == SRT_BODY_LENGTH) {
-			if (take > c->resp_left)
-				take = (size_t)c->resp_left;
-			c->resp_left -= take;
-			c->resp_done = c->resp_left == 0;
-		} else if (c->resp_body.kind == SRT_BODY_CHUNKED) {
-			bool done = false;
-			long n = srt_chunked_scan(&c->resp_chunk, c->uin.p + c->uin.off, take, &done);
-			if (n < 0)
-				return -1;
-			take = (size_t)n;
-			c->resp_done = done;
-		}
-		if (buf_append(&c->cout, c->uin.p + c->uin.off, take, RELAY_CAP * 2) < 0)
-			return -1;
-		buf_consume(&c->uin, take);
-	}
-	return 0;
-}
 
 /* Parse the response head in uin; forward 1xx; set up the body relay. */
 static int response_head(conn *c)
@@ -991,13 +976,12 @@ static int response_head(conn *c)
 		if (r.status == 101)
 			return -1; /* we asked for no upgrade */
 		if (!interim) {
-			if (srt_http_response_body(&r, c->method, strlen(c->method), &c->resp_body) < 0)
+			srt_body body;
+			if (srt_http_response_body(&r, c->method, strlen(c->method), &body) < 0)
 				return -1;
-			if (c->resp_body.kind == SRT_BODY_UNTIL_CLOSE)
+			if (body.kind == SRT_BODY_UNTIL_CLOSE)
 				c->client_keepalive = false;
-			c->resp_left = c->resp_body.kind == SRT_BODY_LENGTH ? c->resp_body.length : 0;
-			c->resp_done = c->resp_body.kind == SRT_BODY_NONE ||
-				       (c->resp_body.kind == SRT_BODY_LENGTH && c->resp_left == 0);
+			relay_init(&c->resp, body);
 		}
 		char line[600];
 		int n = snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", r.status,
@@ -1011,15 +995,15 @@ static int response_head(conn *c)
 			 * that frames it (chunked beats a length; a body read
 			 * until close has neither) */
 			if (!interim && (te || cl)) {
-				bool keep = (te && c->resp_body.kind == SRT_BODY_CHUNKED) ||
-					    (cl && c->resp_body.kind != SRT_BODY_CHUNKED &&
-					     c->resp_body.kind != SRT_BODY_UNTIL_CLOSE);
+				bool keep = (te && c->resp.body.kind == SRT_BODY_CHUNKED) ||
+					    (cl && c->resp.body.kind != SRT_BODY_CHUNKED &&
+					     c->resp.body.kind != SRT_BODY_UNTIL_CLOSE);
 				if (!keep)
 					continue;
 				if (cl) {
 					char v[40];
 					int vn = snprintf(v, sizeof v, "Content-Length: %llu\r\n",
-							  (unsigned long long)c->resp_body.length);
+							  (unsigned long long)c->resp.body.length);
 					buf_append(&c->cout, v, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
 					continue;
 				}
@@ -1053,7 +1037,7 @@ static int forward_pass(conn *c)
 	int moved = 0;
 	size_t before;
 	/* request: head and body to upstream */
-	if (relay_request_body(c) < 0) {
+	if (relay_body(&c->req, &c->cin, &c->uout) < 0) {
 		conn_close(c);
 		return -1;
 	}
@@ -1064,7 +1048,7 @@ static int forward_pass(conn *c)
 		return -1;
 	}
 	moved |= buf_data(&c->uout) != before;
-	if (!c->req_done && buf_data(&c->cin) < RELAY_CAP) {
+	if (!c->req.done && buf_data(&c->cin) < RELAY_CAP) {
 		int r = read_into(c->c.fd, &c->cin, RELAY_CAP);
 		if (r == 0 || r == -2) { /* client gone mid-request */
 			conn_close(c);
@@ -1073,7 +1057,7 @@ static int forward_pass(conn *c)
 		moved |= r == 1;
 	}
 	/* response: from upstream to the client */
-	if (!c->resp_done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP) {
+	if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP) {
 		int r = read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
 		if (r == 0 || r == -2)
 			c->u.eof = true;
@@ -1088,16 +1072,16 @@ static int forward_pass(conn *c)
 	}
 	if (c->resp_head_done) {
 		before = buf_data(&c->uin);
-		if (relay_response_body(c) < 0) {
+		if (relay_body(&c->resp, &c->uin, &c->cout) < 0) {
 			conn_close(c);
 			return -1;
 		}
 		moved |= buf_data(&c->uin) != before;
-		if (c->u.eof && buf_data(&c->uin) == 0 && !c->resp_done) {
+		if (c->u.eof && buf_data(&c->uin) == 0 && !c->resp.done) {
 			/* until-close bodies end here; others were truncated */
-			if (c->resp_body.kind != SRT_BODY_UNTIL_CLOSE)
+			if (c->resp.body.kind != SRT_BODY_UNTIL_CLOSE)
 				c->client_keepalive = false;
-			c->resp_done = true;
+			c->resp.done = true;
 		}
 	}
 	before = buf_data(&c->cout);
@@ -1118,7 +1102,7 @@ static void forward_run(conn *c)
 		if (r == 0)
 			break;
 	}
-	if (c->resp_done && c->req_done && buf_data(&c->cout) == 0) {
+	if (c->resp.done && c->req.done && buf_data(&c->cout) == 0) {
 		endpoint_close(c, &c->u);
 		buf_free(&c->uin);
 		buf_free(&c->uout);
@@ -1133,13 +1117,13 @@ static void forward_run(conn *c)
 	}
 	/* level-triggered: ask for exactly what would let us progress */
 	int cw = 0, uw = 0;
-	if (!c->req_done && buf_data(&c->cin) < RELAY_CAP)
+	if (!c->req.done && buf_data(&c->cin) < RELAY_CAP)
 		cw |= UV_READABLE;
 	if (buf_data(&c->cout) > 0)
 		cw |= UV_WRITABLE;
 	if (buf_data(&c->uout) > 0)
 		uw |= UV_WRITABLE;
-	if (!c->resp_done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP)
+	if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP)
 		uw |= UV_READABLE;
 	endpoint_want(c, &c->c, cw);
 	endpoint_want(c, &c->u, uw);
