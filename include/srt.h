@@ -146,6 +146,14 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol,
  * next to your own descriptors, then call srt_sandbox_wait(). */
 int srt_sandbox_fd(const srt_sandbox *sb);
 
+/* Replace the network policy of a running sandbox with the network
+ * section of `cfg` (allowedDomains, deniedDomains, deniedDomainReasons,
+ * deniedResolvedAddresses).  Listeners (httpProxyPort, socksProxyPort,
+ * hostPorts) cannot change while running.  Decisions made after this call
+ * returns use the new policy (connections already established stay). */
+int srt_sandbox_update_network(srt_sandbox *sb, const srt_config *cfg,
+			       srt_error *err);
+
 /* Deliver a signal to the command. */
 int srt_sandbox_signal(srt_sandbox *sb, int sig, srt_error *err);
 

@@ -110,6 +110,12 @@ struct srt_proxy {
 	size_t n_pool;
 	size_t violations;
 	bool stopping;
+	/* live policy updates: handed over under the lock, swapped on the loop */
+	uv_mutex_t lock;
+	uv_cond_t taken;
+	uv_async_t update;
+	srt_netpolicy *pending_np, *owned_np;
+	srt_guard *pending_guard, *owned_guard;
 };
 
 struct conn {
@@ -1366,10 +1372,50 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	}
 }
 
+static void on_update(uv_async_t *a)
+{
+	srt_proxy *px = a->data;
+	uv_mutex_lock(&px->lock);
+	srt_netpolicy *np = px->pending_np;
+	srt_guard *g = px->pending_guard;
+	px->pending_np = NULL;
+	px->pending_guard = NULL;
+	uv_cond_broadcast(&px->taken);
+	uv_mutex_unlock(&px->lock);
+	if (np) { /* connections decide with the policy current when they ask */
+		srt_netpolicy_free(px->owned_np);
+		px->owned_np = np;
+		px->o.policy = np;
+	}
+	if (g) {
+		srt_guard_free(px->owned_guard);
+		px->owned_guard = g;
+		px->o.guard = g;
+	}
+}
+
+int srt_proxy_update(srt_proxy *px, srt_netpolicy *np, srt_guard *guard)
+{
+	uv_mutex_lock(&px->lock);
+	srt_netpolicy_free(px->pending_np);
+	srt_guard_free(px->pending_guard);
+	px->pending_np = np;
+	px->pending_guard = guard;
+	int rc = uv_async_send(&px->update) < 0 ? -1 : 0;
+	/* return once the loop has it (bounded: 5 s) */
+	for (int i = 0; rc == 0 && i < 50 && (px->pending_np || px->pending_guard); i++)
+		uv_cond_timedwait(&px->taken, &px->lock, 100 * 1000 * 1000ULL);
+	if (px->pending_np || px->pending_guard)
+		rc = -1;
+	uv_mutex_unlock(&px->lock);
+	return rc;
+}
+
 static void on_stop(uv_async_t *a)
 {
 	srt_proxy *px = a->data;
 	px->stopping = true;
+	uv_close((uv_handle_t *)&px->update, NULL);
 	while (px->conns)
 		conn_close(px->conns);
 	for (size_t i = 0; i < px->n_listen; i++)
@@ -1406,6 +1452,10 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 	px->loop.data = px;
 	uv_async_init(&px->loop, &px->stop, on_stop);
 	px->stop.data = px;
+	uv_mutex_init(&px->lock);
+	uv_cond_init(&px->taken);
+	uv_async_init(&px->loop, &px->update, on_update);
+	px->update.data = px;
 	px->listen = calloc(o->n_listeners + 1, sizeof *px->listen);
 	for (size_t i = 0; px->listen && i < o->n_listeners; i++) {
 		listen_handle *lh = &px->listen[px->n_listen];
@@ -1445,5 +1495,11 @@ void srt_proxy_stop(srt_proxy *px)
 	for (size_t i = 0; i < px->n_listen; i++)
 		close(px->listen[i].l.fd);
 	free(px->listen);
+	srt_netpolicy_free(px->pending_np);
+	srt_netpolicy_free(px->owned_np);
+	srt_guard_free(px->pending_guard);
+	srt_guard_free(px->owned_guard);
+	uv_cond_destroy(&px->taken);
+	uv_mutex_destroy(&px->lock);
 	free(px);
 }

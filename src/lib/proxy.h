@@ -41,6 +41,11 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err);
 /* Stop accepting, close every connection, join the thread, free. */
 void srt_proxy_stop(srt_proxy *px);
 
+/* Replace the domain policy and the address guard while running (both
+ * taken over; either may be NULL to keep the current one).  Thread-safe;
+ * applies to every decision made after the proxy thread picks it up. */
+int srt_proxy_update(srt_proxy *px, srt_netpolicy *np, srt_guard *guard);
+
 /* Number of refusals recorded so far. */
 size_t srt_proxy_violation_count(const srt_proxy *px);
 

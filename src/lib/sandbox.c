@@ -450,6 +450,23 @@ const char *srt_sandbox_note(const srt_sandbox *sb, size_t i)
 
 const char *srt_sandbox_tmpdir(const srt_sandbox *sb) { return sb->run.tmpdir; }
 
+int srt_sandbox_update_network(srt_sandbox *sb, const srt_config *cfg, srt_error *err)
+{
+	if (!sb->proxy)
+		return srt_fail(err, SRT_E_INVALID, "the sandbox has no proxy running");
+	srt_netpolicy *np = srt_netpolicy_new(cfg, err);
+	if (!np)
+		return -1;
+	srt_guard *g = srt_guard_new(cfg, err);
+	if (!g) {
+		srt_netpolicy_free(np);
+		return -1;
+	}
+	if (srt_proxy_update(sb->proxy, np, g) < 0)
+		return srt_fail(err, SRT_E_SYSTEM, "cannot reach the proxy thread");
+	return 0;
+}
+
 int srt_sandbox_signal(srt_sandbox *sb, int sig, srt_error *err)
 {
 	if (sb->reaped)
