@@ -316,9 +316,9 @@ def inner_probe(t, proxies):
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
             out["modes"][via] = {"ok": False, "detail": str(e)}
     # Without the proxy: is the host's loopback reachable directly?  (It must not be.)
+    host, port = t["target"].rsplit(":", 1)
     try:
-        s = socket.create_connection(tuple(t["target"].rsplit(":", 1)[0:1]) +
-                                     (int(t["target"].rsplit(":", 1)[1]),), timeout=3)
+        s = socket.create_connection((host, int(port)), timeout=3)
         s.close()
         out["direct_loopback"] = "reachable"
     except OSError as e:
@@ -394,8 +394,8 @@ def cmdline(pid):
 
 
 def is_inner(pid):
-    cl = cmdline(pid)
-    return b"--inner" in cl and any(THIS.encode() == a for a in cl)
+    cl = cmdline(pid)        # [python, THIS, --inner, spec]; a runtime's own
+    return cl[1:3] == [THIS.encode(), b"--inner"]   # argv holds them later
 
 
 def runtime_pids(root, extra=()):
@@ -668,6 +668,7 @@ def run_session(rt, ctx, tasks, extra_cpu_pids=(), on_ready=None, start_timeout=
     results = []
     try:
         for i, t in enumerate(tasks):
+            results_ready = {}
             ev = next_ev(start_timeout if i == 0 else 30)
             if ev.get("ev") != "sync":
                 raise SessionError(f"unexpected event {ev}")
@@ -1123,6 +1124,7 @@ def section_policy(args, ctx, rts, tools):
                            "argv": rt.argv(path) + [true_bin] if rt.binary else None,
                            "reason": rt.reason, "runtime": rid})
     env = dict(ctx.env)
+    os.chdir(ctx.work)        # posix_spawn has no cwd: run from the scratch work dir
     for c in scases:
         c["samples"], c["rss"], c["failures"] = [], [], []
         if c["reason"]:

@@ -296,9 +296,11 @@ int main(int argc, char **argv)
 		return EXIT_SRT_FAILURE;
 	}
 	srt_policy *pol = srt_policy_resolve(cfg, NULL, &err);
+	/* the policy holds what it needs: free the settings before the
+	 * sandbox's processes are cloned from this one */
+	srt_config_free(cfg);
 	if (!pol) {
 		fprintf(stderr, "srt: %s\n", err.message);
-		srt_config_free(cfg);
 		return EXIT_SRT_FAILURE;
 	}
 	for (size_t i = 0; i < srt_policy_warning_count(pol); i++)
@@ -311,7 +313,6 @@ int main(int argc, char **argv)
 		}
 		if (c.print_policy) {
 			srt_policy_free(pol);
-			srt_config_free(cfg);
 			return 0;
 		}
 	}
@@ -365,7 +366,6 @@ int main(int argc, char **argv)
 		fclose(vlog.out);
 	close(sfd);
 	srt_policy_free(pol);
-	srt_config_free(cfg);
 	if (c.command != c.shell_argv && c.shell_string)
 		free(c.command);
 	return code;

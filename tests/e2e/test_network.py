@@ -755,8 +755,10 @@ def test_large_streamed_bodies_both_ways(sb, origin):
     os.chmod(gen, 0o644)
     u = "http://127.0.0.1:%d" % p
     t0 = time.monotonic()
-    r = sb.run(CURL_HTTP + "%s/big?mb=%d | sha256sum; %s %s %d | "
-               % (u, mb, PY, gen, mb) + CURL_HTTP + "-T - %s/sha" % u,
+    # normally ~1 s each way: --max-time bounds a stalled transfer
+    c = CURL_HTTP + "--max-time 20 "
+    r = sb.run(c + "%s/big?mb=%d | sha256sum; %s %s %d | "
+               % (u, mb, PY, gen, mb) + c + "-T - %s/sha" % u,
                settings=net(["127.0.0.1:%d" % p]), timeout=120)
     took = time.monotonic() - t0
     assert r.returncode == 0, r
@@ -885,16 +887,27 @@ JAVA_FETCH = r"""
 import java.io.*;
 import java.net.*;
 public class Fetch {
-    public static void main(String[] a) throws Exception {
-        HttpURLConnection c = (HttpURLConnection) new URL(a[0]).openConnection();
+    static void get(String url, Proxy proxy) throws Exception {
+        URL u = new URL(url);
+        HttpURLConnection c = (HttpURLConnection)
+            (proxy == null ? u.openConnection() : u.openConnection(proxy));
         c.setConnectTimeout(20000);
         c.setReadTimeout(20000);
-        System.out.println("proxy=" + System.getProperty("http.proxyHost") + ":"
-                           + System.getProperty("http.proxyPort") + " using=" + c.usingProxy());
-        try (InputStream in = c.getInputStream()) {
-            System.out.print(c.getResponseCode() + " " + new String(in.readAllBytes(), "UTF-8"));
-        }
-        System.out.println("using=" + c.usingProxy());
+        int code = c.getResponseCode();
+        InputStream in = code < 400 ? c.getInputStream() : c.getErrorStream();
+        String body = in == null ? "" : new String(in.readAllBytes(), "UTF-8");
+        System.out.println(code + " " + c.getHeaderField("X-Proxy-Error") + " "
+                           + body.trim());
+    }
+    public static void main(String[] a) throws Exception {
+        // 1. the default ProxySelector, configured by JAVA_TOOL_OPTIONS
+        get(a[0], null);
+        // 2. a Proxy built from those same properties (the JDK never proxies
+        //    loopback addresses by itself)
+        Proxy p = new Proxy(Proxy.Type.HTTP, new InetSocketAddress(
+            System.getProperty("http.proxyHost"),
+            Integer.parseInt(System.getProperty("http.proxyPort"))));
+        get(a[1], p);
     }
 }
 """
@@ -905,15 +918,20 @@ def test_java_uses_jvm_proxy_properties(sb, origin):
     src = sb.base / "Fetch.java"
     src.write_text(JAVA_FETCH)
     os.chmod(src, 0o644)
-    # JAVA_TOOL_OPTIONS excludes 127.0.0.1 from proxying; a later -D on the
-    # command line narrows that so the JVM's own proxy settings are used.
-    r = sb.run(["java", "-XX:-UsePerfData", "-Xshare:auto",
-                "-Dhttp.nonProxyHosts=none.invalid", str(src),
+    vp = vpath(sb)
+    r = sb.run(["java", "-XX:-UsePerfData", str(src),
+                "http://java-probe.srt-e2e.invalid/hello",
                 "http://127.0.0.1:%d/hello" % origin.port],
-               settings=net(["127.0.0.1:%d" % origin.port]), timeout=90)
+               settings=net(["127.0.0.1:%d" % origin.port]), timeout=90,
+               opts=["--violations", vp])
     assert r.returncode == 0, r
-    assert "proxy=127.0.0.1:3128" in r.stdout, r
-    assert "200 hello from origin" in r.stdout, r
+    lines = r.stdout.splitlines()
+    # the refusal can only come from srt's proxy: the JVM used it unasked
+    assert lines[0].startswith("403 blocked-by-sandbox srt: connection to "
+                               "java-probe.srt-e2e.invalid:80 blocked"), r
+    assert_violation(violations(vp), "http", "java-probe.srt-e2e.invalid", 80,
+                     None)
+    assert lines[1] == "200 null hello from origin", r
     assert origin.paths() == ["/hello"]
 
 
