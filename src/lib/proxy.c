@@ -133,6 +133,7 @@ struct conn {
 	char host[SRT_HTTP_MAX_HOST + 1];
 	int port;
 	bool literal_ok;      /* allowed by an explicit IP-literal entry */
+	int dial_err;         /* why the last connect attempt failed */
 	const char *guard_reason;
 	/* HTTP forwarding */
 	bool is_connect;
@@ -618,6 +619,7 @@ static void begin_dial(conn *c)
 		uv_freeaddrinfo(c->ai);
 	c->ai = c->ai_next = NULL;
 	c->literal_used = false;
+	c->dial_err = 0;
 	c->state = ST_RESOLVE;
 	timer_set(c, c->px->o.connect_timeout_ms);
 	if (c->proto != P_RELAY && is_localhost_name(c->host)) {
@@ -651,7 +653,7 @@ static void begin_dial(conn *c)
 /* Try the next candidate address; on the last failure answer the client. */
 static void start_connect(conn *c)
 {
-	int last_err = EHOSTUNREACH;
+	int last_err = c->dial_err ? c->dial_err : EHOSTUNREACH;
 	for (;;) {
 		const struct sockaddr *sa;
 		socklen_t len;
@@ -727,6 +729,7 @@ static void check_connect(conn *c)
 		connected(c);
 		return;
 	}
+	c->dial_err = err;
 	endpoint_close(c, &c->u);
 	start_connect(c);
 	if (c->state == ST_CLOSING)
