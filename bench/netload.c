@@ -24,6 +24,12 @@
  *       rate at a few hundred per second.  Prints "ready"; exits after
  *       SECONDS (default 600).
  *
+ *   netload rss CMD [ARGS...]
+ *       Run CMD, wait, print "<exit status> <peak RSS KiB>" where the peak is
+ *       ru_maxrss of wait4(2): the largest process of the run.  (From a
+ *       small process: a child forked by a big one starts its high-water
+ *       mark at the parent's size.)
+ *
  *   netload relay LISTEN_PORT HOST:PORT [SECONDS]
  *       A bare splice(2) TCP relay on 127.0.0.1:LISTEN_PORT to HOST:PORT,
  *       one connection at a time: the cost of "one extra hop, no sandbox,
@@ -49,6 +55,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -692,14 +699,40 @@ static int cmd_origin(int argc, char **argv)
 	}
 }
 
+static int cmd_rss(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	pid_t pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+		}
+		execvp(argv[1], argv + 1);
+		_exit(127);
+	}
+	int st;
+	struct rusage ru;
+	if (wait4(pid, &st, 0, &ru) < 0)
+		return 1;
+	printf("%d %ld\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), ru.ru_maxrss);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "load"))
 		return cmd_load(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "origin"))
 		return cmd_origin(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "rss"))
+		return cmd_rss(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "relay"))
 		return cmd_relay(argc - 1, argv + 1);
-	fprintf(stderr, "usage: netload load ... | netload origin PORT [SECONDS] | netload relay LISTEN_PORT HOST:PORT [SECONDS]\n");
+	fprintf(stderr, "usage: netload load ... | netload origin PORT [SECONDS] | netload rss CMD... | netload relay LISTEN_PORT HOST:PORT [SECONDS]\n");
 	return 2;
 }

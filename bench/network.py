@@ -235,7 +235,8 @@ def inner_load(t, proxies):
         return {"ok": False, "error": f"netload exit {p.returncode}: "
                 f"{first_line(p.stderr) or first_line(p.stdout)}"}
     r["client_cpu_s"] = cpu
-    r["ok"] = r["ok"] > 0 and r["errors"] == 0
+    r["completed"] = r.pop("ok")
+    r["ok"] = r["completed"] > 0 and r["errors"] == 0
     if not r["ok"]:
         r["error"] = r.get("first_error") or "no request completed"
     return r
@@ -947,6 +948,8 @@ def section_throughput(args, ctx, rts, tools):
 
 def section_rate(args, ctx, rts, tools):
     small = Server("epoll origin", lambda port: [tools["netload"], "origin", str(port), "3600"])
+    relay = Server("relay", lambda port: [tools["netload"], "relay", str(port),
+                                          f"127.0.0.1:{small.port}", "3600"])
     ctx.servers = [small]
     try:
         small.ensure()
@@ -954,9 +957,11 @@ def section_rate(args, ctx, rts, tools):
         return {"reason": str(e)}, []
     if any(rt.probe is None and rt.binary and not rt.reason for rt in rts.values()):
         probe_runtimes([rts["ours"], rts["ref"]], ctx, lambda: f"127.0.0.1:{small.port}")
+    ctx.servers = [small, relay]
 
     def task(case):
-        return {"kind": "load", "via": case.via, "target": f"127.0.0.1:{small.port}",
+        port = relay.port if case.id.startswith("relay") else small.port
+        return {"kind": "load", "via": case.via, "target": f"127.0.0.1:{port}",
                 "clients": case.clients, "n": args.rate_max_requests,
                 "duration": args.rate_seconds, "netload": tools["netload"],
                 "timeout": args.rate_seconds + 120}
@@ -977,7 +982,19 @@ def section_rate(args, ctx, rts, tools):
                 cases[c.id] = c
                 cs.append(c)
         groups.append((rt, cs, task, lambda: (), None))
+        if rid == "direct":
+            # the relay serves one connection at a time: sequential only
+            c = Case("relay-direct-c1", "bare splice relay on the host (1 extra hop, no "
+                     "sandbox)", rt, via="direct", clients=1)
+            cases[c.id] = c
+            groups.append((rt, [c], task,
+                           lambda: (relay.p.pid,) if relay.alive() else (), None))
+    try:
+        relay.ensure()
+    except RuntimeError as e:
+        cases["relay-direct-c1"].reason = str(e)
     run_groups(groups, args.rounds, ctx, "rate")
+    relay.stop()
     small.stop()
     ctx.servers = []
 
@@ -990,10 +1007,10 @@ def section_rate(args, ctx, rts, tools):
              "rps": s,
              "p50_us": summary([r["p50_us"] for r in c.samples]),
              "p99_us": summary([r["p99_us"] for r in c.samples]),
-             "requests": summary([r["ok"] for r in c.samples]),
-             "runtime_cpu_us_per_req": summary([1e6 * r["runtime_cpu_s"] / r["ok"]
-                                                for r in c.samples if r["ok"]]),
-             "samples": [{k: r.get(k) for k in ("rps", "ok", "p50_us", "p90_us", "p99_us",
+             "requests": summary([r["completed"] for r in c.samples]),
+             "runtime_cpu_us_per_req": summary([1e6 * r["runtime_cpu_s"] / r["completed"]
+                                                for r in c.samples]),
+             "samples": [{k: r.get(k) for k in ("rps", "completed", "p50_us", "p90_us", "p99_us",
                                                   "max_us", "elapsed_s", "runtime_cpu_s",
                                                   "client_cpu_s")} for r in c.samples],
              "failures": c.failures}
@@ -1058,18 +1075,29 @@ def section_memory(args, ctx, rts, tools):
 
 
 def timed_run(argv, env, timeout=120):
-    """(seconds, exit status, peak RSS KiB of the biggest process) of one run,
-    with little overhead: posix_spawn + wait4."""
+    """(seconds, exit status) of one run, with little overhead: posix_spawn
+    + wait4 (no shell, no pipes)."""
     t0 = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, env, setsid=True)
     killer = threading.Timer(timeout, lambda: os.kill(pid, signal.SIGKILL))
     killer.start()
     try:
-        _, status, ru = os.wait4(pid, 0)
+        _, status = os.waitpid(pid, 0)
     finally:
         killer.cancel()
-    dt = time.perf_counter() - t0
-    return dt, os.waitstatus_to_exitcode(status), ru.ru_maxrss
+    return time.perf_counter() - t0, os.waitstatus_to_exitcode(status)
+
+
+def peak_rss(netload, argv, env, timeout=120):
+    """ru_maxrss (KiB) of a run measured by `netload rss` (a small parent, so
+    that its size does not leak into the child's high-water mark)."""
+    try:
+        p = subprocess.run([netload, "rss"] + argv, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True, timeout=timeout)
+        rc, kib = p.stdout.split()
+        return int(kib) if int(rc) == 0 else None
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
 
 
 def section_policy(args, ctx, rts, tools):
@@ -1130,7 +1158,7 @@ def section_policy(args, ctx, rts, tools):
         if c["reason"]:
             continue
         try:
-            dt, rc, _ = timed_run(c["argv"], env)     # preflight / warm-up
+            dt, rc = timed_run(c["argv"], env)     # preflight / warm-up
         except OSError as e:
             c["reason"] = f"cannot execute: {e}"
             continue
@@ -1144,12 +1172,16 @@ def section_policy(args, ctx, rts, tools):
         if rnd % 5 == 0:
             log(f"start-up with {args.domains:,} domains: round {rnd + 1}/{args.startup_rounds}")
         for c in rotate([c for c in scases if not c["reason"]], rnd):
-            dt, rc, rss = timed_run(c["argv"], env)
+            dt, rc = timed_run(c["argv"], env)
             if rc == 0:
                 c["samples"].append(dt)
-                c["rss"].append(rss)
             else:
                 c["failures"].append(f"exit {rc}")
+    for rnd in range(3):          # peak memory: a few separate runs
+        for c in [c for c in scases if not c["reason"]]:
+            kib = peak_rss(tools["netload"], c["argv"], env)
+            if kib is not None:
+                c["rss"].append(kib)
     remove_reference_leftovers(before)
     for c in scases:
         s = summary([x * 1000 for x in c["samples"]])
@@ -1266,6 +1298,8 @@ def print_report(res, args):
     meta = res["meta"]
     print(f"## srt network benchmark ({os.cpu_count()} CPUs, kernel {platform.release()}, "
           f"reference {meta['reference'].get('version') or 'n/a'})\n")
+    print(f"Load average (1/5/15 min) at start {' '.join(meta['loadavg_at_start'])}, at end "
+          f"{' '.join(meta['loadavg_at_end'])}; {meta['duration_s']:.0f} s in all.\n")
     th = res["sections"].get("throughput")
     if th:
         print(f"### Throughput: {th['meta'].get('bytes', 0) / GIB:g} GiB download, "
@@ -1310,7 +1344,7 @@ def print_report(res, args):
             print(f"| {e['label']} | {e['clients']} | {s['n']} | {s['median']:.0f} | "
                   f"{s['min']:.0f} – {s['max']:.0f} | {pct} | "
                   f"{fnum(e['p50_us']['median'] / 1000)} | {fnum(e['p99_us']['median'] / 1000)} | "
-                  f"{fnum(cpu['median']) if cpu and e['via'] != 'direct' else '–'} | {e['note']} |")
+                  f"{fnum(cpu['median']) if cpu and e['id'].split('-')[0] in ('ours', 'ref', 'relay') else '–'} | {e['note']} |")
         print("\np50 / p99: median over the measurements of each measurement's "
               "percentile (connect() to the last body byte).\n")
     me = res["sections"].get("memory")
@@ -1320,11 +1354,11 @@ def print_report(res, args):
         if me["meta"].get("reason"):
             print(f"n/a: {me['meta']['reason']}\n")
         print("| runtime, state | n | main process VmHWM | processes | Σ VmHWM | Σ VmRSS "
-              "| Σ PSS | note |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+              "| Σ PSS | tunnels opened in (s) | note |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for e in me["rows"]:
             if e["status"] != "ok":
-                print(f"| {e['label']} | – | n/a | n/a | n/a | n/a | n/a | {e['reason']} |")
+                print(f"| {e['label']} | – | n/a | n/a | n/a | n/a | n/a | n/a | {e['reason']} |")
                 continue
             snap = e["snapshots"][-1]
             comp = ", ".join(f"{v['count']}× {k}" for k, v in
@@ -1333,7 +1367,8 @@ def print_report(res, args):
             mb = lambda k: fnum(e[k]["max"] / 1024)
             print(f"| {e['label']} | {e['main_hwm_kib']['n']} | {mb('main_hwm_kib')} "
                   f"({e['snapshots'][0]['main_comm']}) | {e['processes']['max']} | "
-                  f"{mb('sum_hwm_kib')} | {mb('sum_rss_kib')} | {mb('sum_pss_kib')} | {note} |")
+                  f"{mb('sum_hwm_kib')} | {mb('sum_rss_kib')} | {mb('sum_pss_kib')} | "
+                  f"{fnum(e['open_s']['median']) if e['open_s'] else '–'} | {note} |")
         print("\nΣ: over every process of the runtime (the sandboxed command excluded); "
               "VmHWM is each process's peak resident set, PSS shares pages fairly "
               "between processes.\n")
@@ -1365,9 +1400,11 @@ def print_report(res, args):
                     print(f"| {e['label']} | – | n/a | n/a | n/a | {e['reason']} |")
                     continue
                 print(f"| {e['label']} | {e['ms']['n']} | {fnum(e['ms']['min'])} | "
-                      f"{fnum(e['ms']['median'])} | {fnum(e['peak_rss_kib']['median'] / 1024)} | "
+                      f"{fnum(e['ms']['median'])} | "
+                      f"{fnum(e['peak_rss_kib']['median'] / 1024) if e['peak_rss_kib'] else 'n/a'} | "
                       f"{(str(len(e['failures'])) + ' failed runs') if e['failures'] else ''} |")
-            print("\npeak RSS: ru_maxrss of the run (its largest process).\n")
+            print("\npeak RSS: ru_maxrss of the run, i.e. of its largest process "
+                  "(3 separate runs).\n")
     print("### Targets\n")
     print("| target | verdict | measured |")
     print("|---|---|---|")
@@ -1533,6 +1570,7 @@ def main():
 
     res = {"sections": {}}
     started = time.monotonic()
+    loadavg_start = open("/proc/loadavg").read().split()[:3]
     before = reference_leftovers()
     fns = {"throughput": section_throughput, "rate": section_rate,
            "memory": section_memory, "policy": section_policy}
@@ -1573,6 +1611,7 @@ def main():
     res["meta"] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(), "kernel": platform.release(), "cpus": os.cpu_count(),
+        "loadavg_at_start": loadavg_start,
         "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
         "duration_s": round(time.monotonic() - started, 1),
         "curl": tool_version(["curl", "--version"]),

@@ -169,7 +169,8 @@ void srt_sandbox_destroy(srt_sandbox *sb);
 size_t srt_sandbox_note_count(const srt_sandbox *sb);
 const char *srt_sandbox_note(const srt_sandbox *sb, size_t i);
 
-/* The private temporary directory of this run (TMPDIR inside). */
+/* The private temporary directory of this run, as the command sees it
+ * (TMPDIR inside; it lives in the sandbox's own /dev/shm tmpfs). */
 const char *srt_sandbox_tmpdir(const srt_sandbox *sb);
 
 /* ---- self-check -------------------------------------------------------- */

@@ -8,7 +8,8 @@
  * 4. Fresh /proc (with /proc/sys and friends read-only) and a minimal /dev.
  * 5. Apply the plan's ops, parents first: writable or read-only clones moved
  *    into place, empty read-only tmpfs over hidden directories, an
- *    unreadable file over hidden files, the private TMPDIR tmpfs.
+ *    unreadable file over hidden files.  TMPDIR is a directory in the
+ *    private /dev/shm.
  * The mounts are made in a user namespace that the command is not root of,
  * so it can neither unmount nor remount them; seccomp refuses the calls too.
  */
@@ -149,7 +150,43 @@ static int clone_dev_nodes(int fds[N_DEV], srt_error *err)
 	return 0;
 }
 
-static int build_dev(int fds[N_DEV], srt_error *err)
+/* An unreadable empty file to put over hidden files: made on a scratch
+ * tmpfs at /dev/shm (before the real one), cloned once per hidden file; the
+ * scratch tmpfs is then detached (a clone of an unlinked file could not be
+ * mounted, a clone of a detached file system can). */
+static int clone_denied_files(const srt_plan *plan, int *clone_fds, srt_error *err)
+{
+	static const char file[] = "/dev/shm/denied";
+	bool need = false;
+	for (size_t i = 0; i < plan->n_ops; i++)
+		if (plan->ops[i].kind == SRT_OP_HIDE_FILE && !plan->ops[i].skip)
+			need = true;
+	if (!need)
+		return 0;
+	if (fresh_tmpfs("/dev/shm", "mode=0700,size=4k", err) < 0)
+		return -1;
+	int fd = open(file, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "create %s", file);
+	close(fd);
+	if (chmod(file, 0) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "chmod %s", file);
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		if (plan->ops[i].kind != SRT_OP_HIDE_FILE || plan->ops[i].skip)
+			continue;
+		clone_fds[i] = sys_open_tree(AT_FDCWD, file, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (clone_fds[i] < 0)
+			return srt_fail_errno(err, SRT_E_KERNEL, errno, "open_tree(%s)", file);
+		if (sys_mount_setattr(clone_fds[i], "", AT_EMPTY_PATH,
+				      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0) < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, errno, "read-only hidden file");
+	}
+	if (umount2("/dev/shm", MNT_DETACH) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "umount the scratch /dev/shm");
+	return 0;
+}
+
+static int build_dev(int fds[N_DEV], const srt_plan *plan, int *clone_fds, srt_error *err)
 {
 	if (fresh_tmpfs("/dev", "mode=0755,size=64k", err) < 0)
 		return -1;
@@ -170,8 +207,13 @@ static int build_dev(int fds[N_DEV], srt_error *err)
 	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=620") < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot mount devpts on /dev/pts");
-	if (fresh_tmpfs("/dev/shm", "mode=1777", err) < 0)
+	if (clone_denied_files(plan, clone_fds, err) < 0 ||
+	    fresh_tmpfs("/dev/shm", "mode=1777", err) < 0)
 		return -1;
+	/* the private TMPDIR: inside the sandbox's own tmpfs, so nothing of it
+	 * exists on the host and it is gone when the sandbox ends */
+	if (mkdir(SRT_SANDBOX_TMPDIR, 0700) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "mkdir %s", SRT_SANDBOX_TMPDIR);
 	static const char *const links[][2] = {
 		{"pts/ptmx", "/dev/ptmx"},       {"/proc/self/fd", "/dev/fd"},
 		{"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
@@ -210,48 +252,6 @@ static int build_proc(srt_error *err)
 
 /* ---- the plan ------------------------------------------------------ */
 
-/* An unreadable empty file to put over hidden files: made on a scratch
- * tmpfs at the TMPDIR mount point, cloned once per hidden file, then the
- * scratch tmpfs is detached again. */
-static int clone_denied_files(const srt_plan *plan, int *clone_fds, srt_error *err)
-{
-	const char *scratch = NULL;
-	bool need = false;
-	for (size_t i = 0; i < plan->n_ops; i++) {
-		if (plan->ops[i].kind == SRT_OP_TMPFS)
-			scratch = plan->ops[i].path;
-		if (plan->ops[i].kind == SRT_OP_HIDE_FILE && !plan->ops[i].skip)
-			need = true;
-	}
-	if (!need)
-		return 0;
-	if (!scratch)
-		return srt_fail(err, SRT_E_SETUP, "no scratch directory for hidden files");
-	if (fresh_tmpfs(scratch, "mode=0700,size=4k", err) < 0)
-		return -1;
-	char file[4096];
-	snprintf(file, sizeof file, "%s/denied", scratch);
-	int fd = open(file, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return srt_fail_errno(err, SRT_E_SETUP, errno, "create %s", file);
-	close(fd);
-	if (chmod(file, 0) < 0)
-		return srt_fail_errno(err, SRT_E_SETUP, errno, "chmod %s", file);
-	for (size_t i = 0; i < plan->n_ops; i++) {
-		if (plan->ops[i].kind != SRT_OP_HIDE_FILE || plan->ops[i].skip)
-			continue;
-		clone_fds[i] = sys_open_tree(AT_FDCWD, file, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (clone_fds[i] < 0)
-			return srt_fail_errno(err, SRT_E_KERNEL, errno, "open_tree(%s)", file);
-		if (sys_mount_setattr(clone_fds[i], "", AT_EMPTY_PATH,
-				      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0) < 0)
-			return srt_fail_errno(err, SRT_E_SETUP, errno, "read-only hidden file");
-	}
-	if (umount2(scratch, MNT_DETACH) < 0)
-		return srt_fail_errno(err, SRT_E_SETUP, errno, "umount %s", scratch);
-	return 0;
-}
-
 static int clone_bind_sources(const srt_plan *plan, int *clone_fds, srt_error *err)
 {
 	for (size_t i = 0; i < plan->n_ops; i++) {
@@ -286,10 +286,6 @@ static int apply_op(const srt_plan *plan, size_t i, int *clone_fds, srt_error *e
 		    make_children_mountpoints(plan, i, err) < 0)
 			return -1;
 		return set_ro(o->path, false, err);
-	case SRT_OP_TMPFS:
-		if (fresh_tmpfs(o->path, "mode=0700", err) < 0)
-			return -1;
-		return make_children_mountpoints(plan, i, err);
 	default:
 		return srt_fail(err, SRT_E_SETUP, "unknown mount op");
 	}
@@ -305,15 +301,13 @@ int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot make mounts private");
-	if (clone_bind_sources(plan, clone_fds, err) < 0 ||
-	    clone_dev_nodes(dev_fds, err) < 0 ||
-	    clone_denied_files(plan, clone_fds, err) < 0)
+	if (clone_bind_sources(plan, clone_fds, err) < 0 || clone_dev_nodes(dev_fds, err) < 0)
 		return -1;
 	if (sys_mount_setattr(AT_FDCWD, "/", AT_RECURSIVE,
 			      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0) < 0)
 		return srt_fail_errno(err, SRT_E_KERNEL, errno,
 				      "cannot make the file system read-only (mount_setattr needs Linux >= 5.12)");
-	if (build_proc(err) < 0 || build_dev(dev_fds, err) < 0)
+	if (build_proc(err) < 0 || build_dev(dev_fds, plan, clone_fds, err) < 0)
 		return -1;
 	for (size_t i = 0; i < plan->n_ops; i++)
 		if (!plan->ops[i].skip && apply_op(plan, i, clone_fds, err) < 0)

@@ -8,6 +8,9 @@
 #include "plan.h"
 #include "srt.h"
 
+/* TMPDIR inside the sandbox: in its private /dev/shm tmpfs. */
+#define SRT_SANDBOX_TMPDIR "/dev/shm/tmp"
+
 /* clone_fds: scratch array of plan->n_ops ints, prepared by the caller. */
 int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err);
 

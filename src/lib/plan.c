@@ -341,23 +341,6 @@ nomem:
 	return srt_fail(err, SRT_E_NOMEM, "out of memory while planning mounts");
 }
 
-int srt_plan_add(srt_plan *plan, srt_op_kind kind, const char *path,
-		 bool wr, bool is_dir, const char *why, srt_error *err)
-{
-	if (push_op(plan, kind, path, wr, is_dir, why) < 0)
-		return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	/* keep the order: move the new op before the first deeper op */
-	srt_mount_op op = plan->ops[plan->n_ops - 1];
-	size_t d = srt_path_depth(path), at = plan->n_ops - 1;
-	while (at > 0 && srt_path_depth(plan->ops[at - 1].path) > d) {
-		plan->ops[at] = plan->ops[at - 1];
-		at--;
-	}
-	plan->ops[at] = op;
-	link_parents(plan);
-	return 0;
-}
-
 int srt_plan_copy(const srt_plan *src, srt_plan *dst, srt_error *err)
 {
 	*dst = (srt_plan){0};
@@ -407,8 +390,6 @@ const char *srt_op_kind_name(srt_op_kind k)
 		return "hide-dir";
 	case SRT_OP_HIDE_FILE:
 		return "hide-file";
-	case SRT_OP_TMPFS:
-		return "tmpfs";
 	default:
 		return "?";
 	}

@@ -16,7 +16,6 @@ typedef enum srt_op_kind {
 	SRT_OP_BIND,      /* the host's subtree at path, read-only or writable */
 	SRT_OP_HIDE_DIR,  /* an empty read-only tmpfs over a directory */
 	SRT_OP_HIDE_FILE, /* an unreadable (mode 000) empty file over a file */
-	SRT_OP_TMPFS,     /* a private writable tmpfs (TMPDIR) */
 } srt_op_kind;
 
 typedef struct srt_mount_op {
@@ -67,10 +66,6 @@ int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
  * write root and a protected path a writable self-bind, so that renaming or
  * removing around it fails (EBUSY). */
 int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err);
-
-/* Insert one more op (e.g. the per-run TMPDIR) keeping order and parents. */
-int srt_plan_add(srt_plan *plan, srt_op_kind kind, const char *path,
-		 bool writable, bool is_dir, const char *why, srt_error *err);
 
 /* Deep copy (ops and stand-ins; write_roots too). */
 int srt_plan_copy(const srt_plan *src, srt_plan *dst, srt_error *err);

@@ -263,8 +263,7 @@ char *srt_policy_describe(const srt_policy *pol)
 		const srt_mount_op *o = &pol->plan.ops[i];
 		const char *what = o->kind == SRT_OP_BIND ? (o->writable ? "writable" : "read-only")
 			       : o->kind == SRT_OP_HIDE_DIR ? "hidden (empty directory)"
-			       : o->kind == SRT_OP_HIDE_FILE ? "hidden (unreadable file)"
-			       : "private tmpfs";
+			       : "hidden (unreadable file)";
 		rc |= append(&b, &len, &cap, "  %-26s %s  [%s]\n", what, o->path, o->why);
 	}
 	if (pol->plan.n_standins) {

@@ -16,6 +16,7 @@
 #include "diagnose.h"
 #include "init.h"
 #include "landlock.h"
+#include "mounts.h"
 #include "policy.h"
 #include "proxy.h"
 #include "filter.h"
@@ -89,7 +90,7 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 	}
 	const int hp = SRT_HTTP_PROXY_PORT, sp = SRT_SOCKS_PROXY_PORT;
 	char *vars[] = {
-		srt_asprintf("TMPDIR=%s", sb->run.tmpdir),
+		srt_asprintf("TMPDIR=%s", SRT_SANDBOX_TMPDIR),
 		srt_asprintf("SRT_SANDBOX=1"),
 		srt_asprintf("http_proxy=http://127.0.0.1:%d", hp),
 		srt_asprintf("HTTP_PROXY=http://127.0.0.1:%d", hp),
@@ -129,7 +130,7 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 {
 	for (size_t i = 0; i < sb->plan.n_ops; i++) {
 		const srt_mount_op *o = &sb->plan.ops[i];
-		if (o->skip || !((o->kind == SRT_OP_BIND && o->writable) || o->kind == SRT_OP_TMPFS))
+		if (o->skip || o->kind != SRT_OP_BIND || !o->writable)
 			continue;
 		if (srt_strv_push(&sb->landlock_paths, o->path) < 0)
 			return srt_fail(err, SRT_E_NOMEM, "out of memory");
@@ -414,7 +415,6 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 				  .allow_nested_userns = pol->allow_nested_userns};
 	if (srt_run_open(&sb->run, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
-	    srt_plan_add(&sb->plan, SRT_OP_TMPFS, sb->run.tmpdir, true, true, "TMPDIR", err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
 	    !(sb->bpf = srt_seccomp_program(&so)) ||
 	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
@@ -448,7 +448,11 @@ const char *srt_sandbox_note(const srt_sandbox *sb, size_t i)
 	return i < sb->notes.n ? sb->notes.v[i] : NULL;
 }
 
-const char *srt_sandbox_tmpdir(const srt_sandbox *sb) { return sb->run.tmpdir; }
+const char *srt_sandbox_tmpdir(const srt_sandbox *sb)
+{
+	(void)sb;
+	return SRT_SANDBOX_TMPDIR;
+}
 
 int srt_sandbox_update_network(srt_sandbox *sb, const srt_config *cfg, srt_error *err)
 {

@@ -331,9 +331,6 @@ static void clean_stale_locked(int dfd)
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			/* its owner is gone */
 			undo_journal(dfd, fd);
-			char tmp[256];
-			snprintf(tmp, sizeof tmp, "%.*s.tmp", (int)(l - 8), e->d_name);
-			unlinkat(dfd, tmp, AT_REMOVEDIR);
 			unlinkat(dfd, e->d_name, 0);
 		}
 		close(fd);
@@ -344,53 +341,46 @@ static void clean_stale_locked(int dfd)
 int srt_run_open(srt_run *run, srt_error *err)
 {
 	*run = (srt_run){.journal_fd = -1, .dir_fd = -1};
-	SRT_AUTOFREE char *tmpname = NULL;
 	run->dir = run_dir_path();
 	if (!run->dir)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	if (ensure_run_dir(run->dir, err) < 0)
-		goto fail;
-	run->dir_fd = open(run->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (run->dir_fd < 0) {
-		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open %s", run->dir);
-		goto fail;
-	}
-	srt_run_clean_stale(run->dir);
-	run->tmpdir = srt_asprintf("%s/run-XXXXXX", run->dir);
-	if (!run->tmpdir || !mkdtemp(run->tmpdir)) {
-		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot create a temporary directory in %s", run->dir);
-		free(run->tmpdir);
-		run->tmpdir = NULL;
-		goto fail;
-	}
-	/* The journal is created under a name stale-run cleaners ignore, locked,
-	 * then renamed into place: nobody can see it unlocked. */
-	tmpname = srt_asprintf("%s.new", run->tmpdir);
-	run->journal = srt_asprintf("%s.journal", run->tmpdir);
-	char *final_tmp = srt_asprintf("%s.tmp", run->tmpdir);
-	if (!tmpname || !run->journal || !final_tmp) {
-		free(final_tmp);
-		srt_fail(err, SRT_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	if (rename(run->tmpdir, final_tmp) < 0) {
-		srt_fail_errno(err, SRT_E_SETUP, errno, "rename %s", run->tmpdir);
-		free(final_tmp);
-		goto fail;
-	}
-	free(run->tmpdir);
-	run->tmpdir = final_tmp;
-	run->journal_fd = open(tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (run->journal_fd < 0 || flock(run->journal_fd, LOCK_EX) < 0 ||
-	    rename(tmpname, run->journal) < 0) {
-		srt_fail_errno(err, SRT_E_SETUP, errno, "cannot create journal %s", run->journal);
-		unlink(tmpname);
-		goto fail;
-	}
+	/* what crashed runs left behind; nothing to do when the directory
+	 * does not exist (or is not ours: ensure_run_dir refuses it later) */
+	srt_error ignored = {0};
+	if (access(run->dir, F_OK) == 0 && ensure_run_dir(run->dir, &ignored) == 0)
+		srt_run_clean_stale(run->dir);
 	return 0;
-fail:
-	srt_run_close(run);
-	return -1;
+}
+
+/* The journal is needed only when a run creates stand-ins.  It is created
+ * under a name stale-run cleaners ignore, locked, then renamed into place:
+ * nobody can see it unlocked. */
+static int open_journal(srt_run *run, srt_error *err)
+{
+	if (run->journal_fd >= 0)
+		return 0;
+	if (ensure_run_dir(run->dir, err) < 0)
+		return -1;
+	run->dir_fd = open(run->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run->dir_fd < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open %s", run->dir);
+	SRT_AUTOFREE char *tmpname = srt_asprintf("%s/run-XXXXXX.new", run->dir);
+	if (!tmpname)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	int fd = mkostemps(tmpname, 4, O_CLOEXEC);
+	if (fd < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot create a journal in %s", run->dir);
+	run->journal = srt_asprintf("%.*s.journal", (int)(strlen(tmpname) - 4), tmpname);
+	if (!run->journal || flock(fd, LOCK_EX) < 0 || rename(tmpname, run->journal) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmpname);
+		free(run->journal);
+		run->journal = NULL;
+		return srt_fail_errno(err, SRT_E_SETUP, e, "cannot create journal in %s", run->dir);
+	}
+	run->journal_fd = fd;
+	return 0;
 }
 
 static int journal_add(srt_run *run, char type, const struct stat *st, const char *path)
@@ -491,6 +481,8 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	if (plan->n_standins == 0)
 		return 0;
+	if (open_journal(run, err) < 0)
+		return -1;
 	SRT_AUTOCLOSE int lk = lock_dir(run->dir_fd);
 	if (lk < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot lock %s/lock", run->dir);
@@ -557,10 +549,7 @@ void srt_run_close(srt_run *run)
 		close(run->dir_fd);
 		run->dir_fd = -1;
 	}
-	if (run->tmpdir)
-		rmdir(run->tmpdir);
 	free(run->dir);
-	free(run->tmpdir);
 	free(run->journal);
-	run->dir = run->tmpdir = run->journal = NULL;
+	run->dir = run->journal = NULL;
 }

@@ -1,14 +1,13 @@
 /* standins.h - host-side traces of a run and their removal.
  *
- * Each run owns, under a per-user run directory (/tmp/srt-UID, mode 0700):
- *   run-XXXXXX.tmp      the mount point of the private TMPDIR (empty on the
- *                       host: the files live in a tmpfs inside the sandbox)
- *   run-XXXXXX.journal  locked with flock() for the run's lifetime; lists the
- *                       stand-ins the run created (type, device, inode, path)
- * At exit the run removes its stand-ins, the tmp dir and the journal.  A run
- * that died (even by SIGKILL) leaves its journal unlocked: the next run finds
- * it, removes what it lists if still untouched (same inode, still empty),
- * and deletes it. */
+ * A run that creates stand-ins owns, in a per-user run directory
+ * (/tmp/srt-UID, mode 0700), a journal run-XXXXXX.journal, locked with
+ * flock() for the run's lifetime, listing the stand-ins it created or
+ * adopted (type, device, inode, path).  At exit the run removes them and the
+ * journal.  A run that died (even by SIGKILL) leaves its journal unlocked:
+ * the next run finds it, removes what it lists if still untouched (same
+ * inode, still as created), and deletes it.  (TMPDIR lives inside the
+ * sandbox, in its private /dev/shm: nothing on the host.) */
 #ifndef SRT_STANDINS_H
 #define SRT_STANDINS_H
 
@@ -19,13 +18,12 @@
 
 typedef struct srt_run {
 	char *dir;      /* the per-user run directory */
-	char *tmpdir;   /* this run's TMPDIR mount point */
-	char *journal;  /* this run's journal path */
+	char *journal;  /* this run's journal path, once it has one */
 	int journal_fd; /* locked */
 	int dir_fd;     /* the run directory */
 } srt_run;
 
-/* Create the run directory, clean stale runs, create tmpdir and journal. */
+/* Remove what dead runs left (cheap when there is no run directory). */
 int srt_run_open(srt_run *run, srt_error *err);
 
 /* Create the plan's stand-ins on the host, recording each in the journal.
@@ -36,7 +34,7 @@ int srt_run_open(srt_run *run, srt_error *err);
 int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 			    srt_error *err);
 
-/* Remove stand-ins, tmpdir and journal; release the lock.  Idempotent. */
+/* Remove stand-ins and journal; release the lock.  Idempotent. */
 void srt_run_close(srt_run *run);
 
 /* Remove what dead runs left behind in the run directory of this user. */
