@@ -19,65 +19,10 @@
 
 #include <cmocka.h>
 
+#include "fstree.h"
 #include "mandatory.h"
 
-static char base[PATH_MAX]; /* the writable root; realpath of a mkdtemp */
 static char outside[PATH_MAX];
-
-static const char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *P(const char *fmt, ...)
-{
-	static char ring[8][PATH_MAX * 2];
-	static unsigned at;
-	char *b = ring[at++ % 8];
-	int n = snprintf(b, PATH_MAX, "%s/", base);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b + n, PATH_MAX, fmt, ap);
-	va_end(ap);
-	return b;
-}
-
-static void mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			fail_msg("mkdir %s: %s", buf, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		fail_msg("mkdir %s: %s", buf, strerror(errno));
-}
-
-static void touch(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		fail_msg("create %s: %s", path, strerror(errno));
-	close(fd);
-}
-
-static void link_to(const char *target, const char *linkpath)
-{
-	if (symlink(target, linkpath) < 0)
-		fail_msg("symlink %s -> %s: %s", linkpath, target, strerror(errno));
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	return flag == FTW_DP ? rmdir(p) : unlink(p);
-}
 
 static int setup(void **state)
 {
