@@ -32,7 +32,7 @@ static inline const char *P(const char *fmt, ...)
 
 static inline void mkdirs(const char *path)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX * 2 + 64];
 	snprintf(buf, sizeof buf, "%s", path);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
@@ -48,7 +48,7 @@ static inline void mkdirs(const char *path)
 
 static inline void touch(const char *path)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX * 2 + 64];
 	snprintf(dir, sizeof dir, "%s", path);
 	*strrchr(dir, '/') = '\0';
 	mkdirs(dir);
