@@ -625,7 +625,19 @@ def limit_nofile():
 
 
 class SessionError(Exception):
-    pass
+    def __init__(self, msg, results=(), task=None):
+        super().__init__(msg)
+        self.results = list(results)   # results of the tasks completed before
+        self.task = task               # index of the task in progress, or None
+
+
+def exit_text(rc):
+    if rc is not None and rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit {rc}"
 
 
 def run_session(rt, ctx, tasks, extra_cpu_pids=(), on_ready=None, start_timeout=60):
@@ -658,8 +670,8 @@ def run_session(rt, ctx, tasks, extra_cpu_pids=(), on_ready=None, start_timeout=
             raise SessionError(f"no answer from the command within {timeout:.0f} s")
         if ev is None:
             errf.seek(0)
-            raise SessionError("the command ended early (exit "
-                               f"{p.wait()}): {first_line(errf.read()) or 'no output'}")
+            raise SessionError(f"the run ended early ({rt.label} {exit_text(p.wait())}): "
+                               f"{first_line(errf.read()) or 'no output'}")
         return ev
 
     def go():
@@ -667,14 +679,17 @@ def run_session(rt, ctx, tasks, extra_cpu_pids=(), on_ready=None, start_timeout=
         p.stdin.flush()
 
     results = []
+    current = None
     try:
         for i, t in enumerate(tasks):
+            current = None
             results_ready = {}
             ev = next_ev(start_timeout if i == 0 else 30)
             if ev.get("ev") != "sync":
                 raise SessionError(f"unexpected event {ev}")
             c0 = tree_cpu_ticks(p.pid, extra_cpu_pids)
             w0 = time.perf_counter()
+            current = i
             go()
             while True:
                 ev = next_ev(t.get("timeout", 300))
@@ -691,6 +706,7 @@ def run_session(rt, ctx, tasks, extra_cpu_pids=(), on_ready=None, start_timeout=
                         ev["snapshot"] = results_ready.get("snapshot")
                     results.append(ev)
                     break
+        current = None
         p.stdin.close()
         try:
             rc = p.wait(30)
@@ -698,12 +714,14 @@ def run_session(rt, ctx, tasks, extra_cpu_pids=(), on_ready=None, start_timeout=
             raise SessionError("the command did not exit within 30 s after its last task")
         if rc != 0:
             errf.seek(0)
-            log(f"{rt.id}: the run exited {rc}: {first_line(errf.read())}")
+            log(f"{rt.id}: the run ended with {exit_text(rc)} after its last task: "
+                f"{first_line(errf.read())}")
         return results
     except (SessionError, OSError) as e:
         errf.seek(0)
         tail = first_line(errf.read())
-        raise SessionError(f"{e}{' / stderr: ' + tail if tail else ''}") from None
+        raise SessionError(f"{e}{' / stderr: ' + tail if tail else ''}", results,
+                           current) from None
     finally:
         if p.poll() is None:
             try:
@@ -790,6 +808,7 @@ class Case:
         self.reason = reason
         self.samples = []      # task results (ok ones)
         self.failures = []     # error strings
+        self.skipped = []      # rounds lost because an earlier case crashed the session
         self.__dict__.update(kw)
 
     @property
@@ -809,13 +828,18 @@ class Case:
         if self.reason:
             return self.reason
         if not self.samples:
-            return (f"all {len(self.failures)} runs failed: {self.failures[0]}"
-                    if self.failures else "not run")
+            if self.failures:
+                return f"all {len(self.failures)} runs failed: {self.failures[0]}"
+            return f"never ran: {self.skipped[0]}" if self.skipped else "not run"
         return None
 
     def note(self):
-        return (f"{len(self.failures)} failed runs excluded ({self.failures[0]})"
-                if self.failures and self.samples else "")
+        out = []
+        if self.failures and self.samples:
+            out.append(f"{len(self.failures)} failed runs excluded ({self.failures[0]})")
+        if self.skipped:
+            out.append(f"{len(self.skipped)} rounds not run ({self.skipped[0]})")
+        return "; ".join(out)
 
 
 # ==========================================================================
@@ -848,7 +872,21 @@ def run_groups(groups, rounds, ctx, label):
                                   on_ready=on_ready)
                 for c, r in zip(cases, res):
                     c.add(r)
-            except (SessionError, RuntimeError, OSError) as e:
+            except SessionError as e:
+                done = len(e.results)
+                for c, r in zip(cases, e.results):
+                    c.add(r)
+                rest = cases[done:]
+                if e.task is not None and rest:
+                    log(f"{label}: {rt.id}: during {rest[0].id}: {e}")
+                    rest[0].fail_all(str(e))
+                    for c in rest[1:]:
+                        c.skipped.append(f"session ended during {rest[0].id}")
+                else:
+                    log(f"{label}: {rt.id}: {e}")
+                    for c in rest:
+                        c.fail_all(str(e))
+            except (RuntimeError, OSError) as e:
                 log(f"{label}: {rt.id}: {e}")
                 for c in cases:
                     c.fail_all(str(e))
@@ -938,7 +976,7 @@ def section_throughput(args, ctx, rts, tools):
              "samples": [{k: r.get(k) for k in ("speed", "each_speed", "runtime_cpu_s",
                                                   "client_cpu_s", "wall_s", "bytes")}
                          for r in c.samples],
-             "failures": c.failures}
+             "failures": c.failures, "skipped": c.skipped}
         if s and base:
             e["pct_of_direct_median"] = 100 * s["median"] / base["median"]
             e["pct_of_direct_max"] = 100 * s["max"] / base["max"]
@@ -1013,7 +1051,7 @@ def section_rate(args, ctx, rts, tools):
              "samples": [{k: r.get(k) for k in ("rps", "completed", "p50_us", "p90_us", "p99_us",
                                                   "max_us", "elapsed_s", "runtime_cpu_s",
                                                   "client_cpu_s")} for r in c.samples],
-             "failures": c.failures}
+             "failures": c.failures, "skipped": c.skipped}
         if s and base:
             e["pct_of_direct_median"] = 100 * s["median"] / base["median"]
         rows.append(e)
@@ -1066,7 +1104,7 @@ def section_memory(args, ctx, rts, tools):
              "note": c.note(),
              "runtime_cpu_s": summary([r["runtime_cpu_s"] for r in c.samples]),
              "open_s": summary([r.get("open_s") for r in c.samples]) if c.tunnels else None,
-             "failures": c.failures, "snapshots": snaps}
+             "failures": c.failures, "skipped": c.skipped, "snapshots": snaps}
         for k in ("main_hwm_kib", "main_rss_kib", "sum_hwm_kib", "sum_rss_kib",
                   "sum_pss_kib", "processes"):
             e[k] = summary([s[k] for s in snaps])

@@ -13,7 +13,7 @@
 typedef struct entry {
 	srt_domain_pattern pat;
 	size_t order;        /* position in the settings list */
-	const char *reason;  /* deny only */
+	char *reason;        /* deny only (a copy: the settings may be freed) */
 } entry;
 
 /* name -> first entry index; entries with the same key are chained. */
@@ -85,9 +85,10 @@ static int side_build(side *s, const srt_domain_list *list, const srt_config *cf
 			return srt_fail(err, SRT_E_CONFIG, "domain pattern \"%s\": %s", list->v[i].text, why);
 		e->order = i;
 		if (is_deny)
-			for (size_t r = 0; r < cfg->n_denied_reasons; r++)
-				if (strcmp(cfg->denied_reasons[r].entry, list->v[i].text) == 0)
-					e->reason = cfg->denied_reasons[r].reason;
+			for (size_t r = 0; r < cfg->n_denied_reasons && !e->reason; r++)
+				if (strcmp(cfg->denied_reasons[r].entry, list->v[i].text) == 0 &&
+				    !(e->reason = strdup(cfg->denied_reasons[r].reason)))
+					return srt_fail(err, SRT_E_NOMEM, "out of memory");
 		slot *tab = e->pat.kind == SRT_DOMAIN_EXACT ? s->exact
 			  : e->pat.kind == SRT_DOMAIN_WILDCARD ? s->wild : NULL;
 		if (!tab) {
@@ -112,8 +113,10 @@ static int side_build(side *s, const srt_domain_list *list, const srt_config *cf
 
 static void side_free(side *s)
 {
-	for (size_t i = 0; i < s->n && s->v; i++)
+	for (size_t i = 0; i < s->n && s->v; i++) {
 		srt_domain_pattern_free(&s->v[i].pat);
+		free(s->v[i].reason);
+	}
 	free(s->v);
 	free(s->next);
 	free(s->exact);

@@ -1134,6 +1134,12 @@ static void forward_run(conn *c)
 		uw |= UV_WRITABLE;
 	if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP)
 		uw |= UV_READABLE;
+	/* bytes already buffered but not yet relayed (the pass budget ran
+	 * out): ask for the socket they go to, so we come back */
+	if (!c->req.done && buf_data(&c->cin) > 0)
+		uw |= UV_WRITABLE;
+	if (!c->resp.done && buf_data(&c->uin) > 0)
+		cw |= UV_WRITABLE;
 	endpoint_want(c, &c->c, cw);
 	endpoint_want(c, &c->u, uw);
 }

@@ -66,6 +66,27 @@ static void test_order_and_forms(void **state)
 	srt_config_free(c);
 }
 
+/* The policy outlives the settings it was built from (the CLI frees them
+ * before spawning): reasons must be copies. */
+static void test_outlives_settings(void **state)
+{
+	(void)state;
+	srt_config *c = load("{\"network\":{\"deniedDomains\":[\"*.bad.example\"],"
+			     "\"deniedDomainReasons\":{\"*.bad.example\":\"use the mirror\"}}}");
+	srt_netpolicy *np = srt_netpolicy_new(c, NULL);
+	assert_non_null(np);
+	srt_config_free(c);
+	/* reuse the freed memory */
+	for (int i = 0; i < 64; i++)
+		srt_config_free(load("{\"network\":{\"deniedDomains\":[\"x.y\"],\"deniedDomainReasons\":{\"x.y\":\"zzzzzzzzzzzzzz\"}}}"));
+	srt_net_verdict v;
+	srt_netpolicy_check(np, "a.bad.example", 80, &v);
+	assert_false(v.allowed);
+	assert_string_equal(v.rule, "*.bad.example");
+	assert_string_equal(v.reason, "use the mirror");
+	srt_netpolicy_free(np);
+}
+
 static void test_many_domains(void **state)
 {
 	(void)state;
@@ -142,6 +163,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_forms),
+		cmocka_unit_test(test_outlives_settings),
 		cmocka_unit_test(test_many_domains),
 		cmocka_unit_test(test_guard),
 	};
