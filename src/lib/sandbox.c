@@ -485,6 +485,11 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
 	srt_msg m;
 	int r = read_msg(sb->status_fd, &m, -1);
 	int st = 0;
+	/* The command is gone and init is killing the rest: stop the proxies
+	 * now, so closing their sockets (which ends the network namespace)
+	 * overlaps with init's exit instead of following it. */
+	srt_proxy_stop(sb->proxy);
+	sb->proxy = NULL;
 	reap(sb, &st);
 	if (r == 0 && m.type == SRT_MSG_EXIT)
 		st = m.value;
