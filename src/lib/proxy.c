@@ -1243,6 +1243,10 @@ static void socks_run(conn *c)
 			}
 		}
 		if (r < 0) {
+			if (c->state == ST_SOCKS_GREETING) { /* "no acceptable methods" */
+				uint8_t ans[2] = {5, SRT_SOCKS_NO_ACCEPTABLE};
+				buf_append(&c->cout, ans, 2, RELAY_CAP);
+			}
 			c->state = ST_CLOSING;
 			return;
 		}
