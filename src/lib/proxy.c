@@ -20,6 +20,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,11 +271,13 @@ static int pipe_get(srt_proxy *px, int p[2])
 	return 0;
 }
 
-static void pipe_put(srt_proxy *px, int p[2])
+/* Give a pipe back: to the pool only when it is empty (`pending` bytes
+ * still in it would reach the next tunnel that takes it), else close it. */
+static void pipe_put(srt_proxy *px, int p[2], size_t pending)
 {
 	if (p[0] < 0)
 		return;
-	if (px->n_pool < PIPE_POOL && !px->stopping) {
+	if (pending == 0 && px->n_pool < PIPE_POOL && !px->stopping) {
 		px->pool[px->n_pool][0] = p[0];
 		px->pool[px->n_pool][1] = p[1];
 		px->n_pool++;
@@ -343,9 +347,8 @@ static void conn_close(conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	px->n_conns--;
-	pipe_put(px, c->c2u.pipe);
-	pipe_put(px, c->u2c.pipe);
-	/* a half with bytes still in its pipe cannot go back to the pool */
+	pipe_put(px, c->c2u.pipe, c->c2u.pending);
+	pipe_put(px, c->u2c.pipe, c->u2c.pending);
 	endpoint_close(c, &c->c);
 	endpoint_close(c, &c->u);
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
@@ -788,7 +791,7 @@ static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *w
 			}
 		}
 		if (h->pending == 0 && h->pipe[0] >= 0)
-			pipe_put(px, h->pipe); /* idle: give the descriptors back */
+			pipe_put(px, h->pipe, 0); /* idle: give the descriptors back */
 		if (h->src_eof && h->pending == 0 && !h->done) {
 			shutdown(to, SHUT_WR);
 			h->done = true;
@@ -1439,6 +1442,13 @@ static void on_stop(uv_async_t *a)
 static void loop_main(void *arg)
 {
 	srt_proxy *px = arg;
+	/* splice(2) into a socket the peer reset raises SIGPIPE (it has no
+	 * MSG_NOSIGNAL): keep it pending on this thread instead of letting it
+	 * kill the process; the call itself fails with EPIPE. */
+	sigset_t pipe_set;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
 	uv_run(&px->loop, UV_RUN_DEFAULT);
 }
 
