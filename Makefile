@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 PYTEST = /usr/bin/python3 -m pytest
 SHELL = /bin/bash
 
-.PHONY: all deps build demo test unit e2e asan fuzz fuzz-smoke clean
+.PHONY: all deps build demo test unit e2e asan fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -53,6 +53,13 @@ fuzz-smoke: fuzz
 			build-fuzz/corpus-$$f fuzz/corpus/$$f 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY" ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+
+# Benchmarks (not part of `make test`): start-up, throughput, request rate,
+# memory, policy lookup, side by side with the reference srt and bwrap.
+bench: build
+	./scripts/install-deps.sh bench
+	./bench/install-reference.sh >/dev/null
+	./bench/run-all.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
