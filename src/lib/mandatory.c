@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MANDATORY_COUNT 17
@@ -40,8 +41,10 @@ const srt_mandatory_name srt_mandatory_names[MANDATORY_COUNT] = {
 	{ ".git/hooks", true },
 	{ ".git/config", false },
 	/* beyond the spec's list: git reads these too, and a planted one
-	 * redirects it to attacker-controlled config (found by our tests) */
-	{ ".git/config.worktree", false },
+	 * redirects it to attacker-controlled config (found by our tests).
+	 * config.worktree is read only when .git/config (protected) enables
+	 * extensions.worktreeConfig: a new one is harmless, so no stand-in. */
+	{ ".git/config.worktree", false, .only_existing = true },
 	/* (its stand-in holds ".", see standins.c: an empty one breaks git) */
 	{ ".git/commondir", false },
 };
@@ -167,7 +170,8 @@ static int check_container(scan *s, int dfd, const char *name, size_t nlen)
 			if (emit(s, rel, true, S_ISDIR(st.st_mode)) < 0)
 				return -1;
 		} else if (errno == ENOENT) {
-			if (emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
+			if (!srt_mandatory_names[i].only_existing &&
+			    emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
 				return -1;
 		} else {
 			/* Cannot tell: drop the children, protect the whole. */
@@ -216,74 +220,84 @@ static int descend(scan *s, int dfd, const char *name, size_t nlen, int level)
 	return rc;
 }
 
-/* Read directory fd (taken over) at `level` below the root. */
+/* One directory entry of scan_dir. */
+static int scan_entry(scan *s, int dfd, const char *name, unsigned char dtype, int level,
+		      bool may_descend)
+{
+	enum match_kind kind = MATCH_NONE;
+	size_t nlen = 0;
+
+	if (name[0] == '.') {
+		if (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))
+			return 0;
+		nlen = strlen(name);
+		kind = classify(name, nlen);
+	}
+	if (kind == MATCH_NONE) {
+		/* The common case: no allocation, no stat when d_type is
+		 * known. */
+		if (!may_descend)
+			return 0;
+		if (!entry_type(dfd, name, &dtype) || dtype != DT_DIR)
+			return 0;
+		if (!nlen)
+			nlen = strlen(name);
+		return descend(s, dfd, name, nlen, level);
+	}
+	if (!entry_type(dfd, name, &dtype))
+		return 0;
+	if (level == 0)
+		mark_seen(s, name, nlen);
+	if (kind == MATCH_PROTECTED)
+		/* Not descended into; a symlink is protected as the link
+		 * itself. */
+		return emit(s, name, true, dtype == DT_DIR);
+	if (dtype == DT_DIR)
+		return check_container(s, dfd, name, nlen);
+	/* A ".git" file (worktree, submodule) or a symlink: its children
+	 * cannot exist without replacing it, and rewriting it could point git
+	 * elsewhere, so it is protected itself. */
+	return emit(s, name, true, false);
+}
+
+/* One entry of getdents64(2) (glibc has no wrapper on Debian 12). */
+struct dirent64_raw {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Read directory fd (taken over) at `level` below the root.  getdents64
+ * directly: no DIR allocation and none of fdopendir's fstat and fcntl
+ * calls, which add up over thousands of directories. */
 static int scan_dir(scan *s, int fd, int level)
 {
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return srt_fail_errno(s->err, SRT_E_SYSTEM, e, "cannot read \"%s\"",
-				      s->len ? s->path : "/");
-	}
-	int dfd = dirfd(d);
+	char buf[16384] __attribute__((aligned(8)));
+	int dfd = fd;
 	int rc = 0;
 	bool may_descend = level < s->depth;
 	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (!de) {
+		long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+		if (got < 0) {
 			/* Failing half-way would silently miss protected
 			 * files: an error, not a skip. */
-			if (errno)
-				rc = srt_fail_errno(s->err, SRT_E_SYSTEM, errno,
-						    "cannot read \"%s\"",
-						    s->len ? s->path : "/");
+			rc = srt_fail_errno(s->err, SRT_E_SYSTEM, errno, "cannot read \"%s\"",
+					    s->len ? s->path : "/");
 			break;
 		}
-		const char *name = de->d_name;
-		unsigned char dtype = de->d_type;
-		enum match_kind kind = MATCH_NONE;
-		size_t nlen = 0;
-
-		if (name[0] == '.') {
-			if (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))
-				continue;
-			nlen = strlen(name);
-			kind = classify(name, nlen);
-		}
-		if (kind == MATCH_NONE) {
-			/* The common case: no allocation, no stat when
-			 * d_type is known. */
-			if (!may_descend)
-				continue;
-			if (!entry_type(dfd, name, &dtype) || dtype != DT_DIR)
-				continue;
-			if (!nlen)
-				nlen = strlen(name);
-			rc = descend(s, dfd, name, nlen, level);
-		} else {
-			if (!entry_type(dfd, name, &dtype))
-				continue;
-			if (level == 0)
-				mark_seen(s, name, nlen);
-			if (kind == MATCH_PROTECTED)
-				/* Not descended into; a symlink is protected
-				 * as the link itself. */
-				rc = emit(s, name, true, dtype == DT_DIR);
-			else if (dtype == DT_DIR)
-				rc = check_container(s, dfd, name, nlen);
-			else
-				/* A ".git" file (worktree, submodule) or a
-				 * symlink: its children cannot exist without
-				 * replacing it, and rewriting it could point
-				 * git elsewhere, so it is protected itself. */
-				rc = emit(s, name, true, false);
+		if (got == 0)
+			break;
+		for (long off = 0; off < got && rc >= 0;) {
+			struct dirent64_raw *de = (struct dirent64_raw *)(void *)(buf + off);
+			off += de->d_reclen;
+			rc = scan_entry(s, dfd, de->d_name, de->d_type, level, may_descend);
 		}
 		if (rc < 0)
 			break;
 	}
-	closedir(d);
+	close(fd);
 	return rc;
 }
 
@@ -386,7 +400,7 @@ int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 	 * exist gets a stand-in (is_dir says what to create).  The children
 	 * of an existing .git/.claude were handled by check_container. */
 	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
-		if (s->seen_at_root & (UINT32_C(1) << i))
+		if ((s->seen_at_root & (UINT32_C(1) << i)) || srt_mandatory_names[i].only_existing)
 			continue;
 		if (emit(s, srt_mandatory_names[i].rel, false,
 			 srt_mandatory_names[i].is_dir) < 0)

@@ -24,6 +24,7 @@ typedef struct srt_protected_list {
 typedef struct srt_mandatory_name {
 	const char *rel;  /* ".bashrc", ".git/hooks", ".claude/commands" ... */
 	bool is_dir;
+	bool only_existing; /* protected when present, never created as a stand-in */
 } srt_mandatory_name;
 
 extern const srt_mandatory_name srt_mandatory_names[];

@@ -132,6 +132,11 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 		const srt_mount_op *o = &sb->plan.ops[i];
 		if (o->skip || o->kind != SRT_OP_BIND || !o->writable)
 			continue;
+		/* beneath a writable bind already (pins): Landlock's walk up the
+		 * path crosses mount points, the parent's rule covers it */
+		if (o->parent >= 0 && sb->plan.ops[o->parent].kind == SRT_OP_BIND &&
+		    sb->plan.ops[o->parent].writable && !sb->plan.ops[o->parent].skip)
+			continue;
 		if (srt_strv_push(&sb->landlock_paths, o->path) < 0)
 			return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	}

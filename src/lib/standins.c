@@ -355,15 +355,24 @@ int srt_run_open(srt_run *run, srt_error *err)
 /* The journal is needed only when a run creates stand-ins.  It is created
  * under a name stale-run cleaners ignore, locked, then renamed into place:
  * nobody can see it unlocked. */
-static int open_journal(srt_run *run, srt_error *err)
+static int open_run_dir(srt_run *run, srt_error *err)
 {
-	if (run->journal_fd >= 0)
+	if (run->dir_fd >= 0)
 		return 0;
 	if (ensure_run_dir(run->dir, err) < 0)
 		return -1;
 	run->dir_fd = open(run->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run->dir_fd < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open %s", run->dir);
+	return 0;
+}
+
+static int open_journal(srt_run *run, srt_error *err)
+{
+	if (run->journal_fd >= 0)
+		return 0;
+	if (open_run_dir(run, err) < 0)
+		return -1;
 	SRT_AUTOFREE char *tmpname = srt_asprintf("%s/run-XXXXXX.new", run->dir);
 	if (!tmpname)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
@@ -385,6 +394,9 @@ static int open_journal(srt_run *run, srt_error *err)
 
 static int journal_add(srt_run *run, char type, const struct stat *st, const char *path)
 {
+	srt_error ignored;
+	if (open_journal(run, &ignored) < 0) /* first record: create it now */
+		return -1;
 	char rec[4200];
 	int n = snprintf(rec, sizeof rec, "%c %llu %llu %s", type, (unsigned long long)st->st_dev,
 			 (unsigned long long)st->st_ino, path ? path : "");
@@ -481,7 +493,7 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	if (plan->n_standins == 0)
 		return 0;
-	if (open_journal(run, err) < 0)
+	if (open_run_dir(run, err) < 0)
 		return -1;
 	SRT_AUTOCLOSE int lk = lock_dir(run->dir_fd);
 	if (lk < 0)
@@ -489,15 +501,19 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 	devino_set live = {0};
 	live_standins(run->dir_fd, run->journal_fd, &live);
 	int rc_all = 0;
+	size_t n_skipped = 0;
 	for (size_t i = 0; i < plan->n_standins && rc_all == 0; i++) {
 		const srt_standin *s = &plan->standins[i];
-		for (size_t j = 0; j < i; j++) /* beneath one that was skipped */
+		for (size_t j = 0; n_skipped && j < i; j++) /* beneath one that was skipped */
 			if (skipped[j] && srt_path_is_within(s->path, plan->standins[j].path))
 				skipped[i] = true;
-		if (skipped[i])
+		if (skipped[i]) {
+			n_skipped++;
 			continue;
+		}
 		struct stat st;
-		int rc = create_one(s->path, s->is_dir, &st);
+		/* most exist already: one lstat, no create attempt */
+		int rc = lstat(s->path, &st) == 0 ? 0 : create_one(s->path, s->is_dir, &st);
 		/* record what we created, and adopt another live run's stand-in
 		 * (the last run using a stand-in removes it) */
 		bool mine = rc == 1 || (rc == 0 && devino_has(&live, (unsigned long long)st.st_dev,
@@ -511,7 +527,7 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 				else
 					unlink(s->path);
 			}
-			rc_all = srt_fail_errno(err, SRT_E_SETUP, e, "cannot write journal %s", run->journal);
+			rc_all = srt_fail_errno(err, SRT_E_SETUP, e, "cannot write a journal in %s", run->dir);
 			break;
 		}
 		if (rc >= 0)
@@ -523,6 +539,7 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 			break;
 		}
 		skipped[i] = true;
+		n_skipped++;
 		srt_plan_skip_under(plan, s->path);
 		srt_strv_push_owned(notes, srt_asprintf(
 			"protected path %s cannot be pinned (%s): it sits behind a symlink or a file, or this user cannot create it either",
