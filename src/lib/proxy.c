@@ -129,6 +129,7 @@ struct conn {
 	uv_timer_t timer;
 	int handles;          /* open libuv handles + pending requests */
 	uv_getaddrinfo_t gai;
+	bool resolving;       /* gai in flight */
 	struct addrinfo *ai, *ai_next;
 	struct sockaddr_storage literal;
 	bool literal_used;
@@ -352,7 +353,10 @@ static void conn_close(conn *c)
 	endpoint_close(c, &c->c);
 	endpoint_close(c, &c->u);
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
-	/* a pending getaddrinfo holds a reference until its callback */
+	/* a pending getaddrinfo holds a reference until its callback; one
+	 * not started yet is cancelled (the callback then runs at once) */
+	if (c->resolving)
+		uv_cancel((uv_req_t *)&c->gai);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
@@ -565,7 +569,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	conn *c = req->data;
 	c->handles--;
-	if (c->state == ST_DEAD) {
+	c->resolving = false;
+	if (c->state != ST_RESOLVE) { /* closed, or timed out and answered */
 		if (res)
 			uv_freeaddrinfo(res);
 		conn_free_if_done(c);
@@ -651,6 +656,7 @@ static void begin_dial(conn *c)
 		return;
 	}
 	c->handles++;
+	c->resolving = true;
 }
 
 /* Try the next candidate address; on the last failure answer the client. */
