@@ -1056,7 +1056,12 @@ static int forward_pass(conn *c)
 	size_t before;
 	/* request: head and body to upstream */
 	if (relay_body(&c->req, &c->cin, &c->uout) < 0) {
-		conn_close(c);
+		if (c->resp_head_done || buf_data(&c->cout) > 0) {
+			conn_close(c); /* a response is under way: just stop */
+			return -1;
+		}
+		endpoint_close(c, &c->u);
+		http_reply(c, 400, "Bad Request", "srt: malformed chunked request body", false);
 		return -1;
 	}
 	before = buf_data(&c->uout);

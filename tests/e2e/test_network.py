@@ -1618,3 +1618,19 @@ def test_aborted_tunnels_neither_leak_nor_kill_srt(sb, servers, proto):
         assert b"\0" not in echo.data(), echo.data()[:64]
     finally:
         st.close()
+
+
+def test_malformed_chunked_request_body_is_400(sb, origin):
+    """A request whose chunked body is not valid framing is refused with 400
+    (and nothing of it is relayed as a valid message)."""
+    path = script(sb, r'''
+s = socket.create_connection(HTTP, timeout=15)
+s.sendall(b"POST http://127.0.0.1:%d/sha HTTP/1.1\r\nHost: x\r\n"
+          b"Transfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n" % int(sys.argv[1]))
+line, hdrs, rest = read_head(s, 15)
+out({"line": line})
+''')
+    r = sb.run([PY, path, str(origin.port)], settings=net(["127.0.0.1:%d" % origin.port]))
+    assert r.returncode == 0, r
+    line = json.loads(r.stdout.strip().splitlines()[-1])["line"]
+    assert line.startswith("HTTP/1.1 400 "), line
