@@ -79,10 +79,13 @@ static int side_build(side *s, const srt_domain_list *list, const srt_config *cf
 	if (!s->v || !s->next || !s->exact || !s->wild || !s->others)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < s->n; i++) {
-		char why[128];
 		entry *e = &s->v[i];
-		if (srt_domain_pattern_parse(list->v[i].text, &e->pat, why, sizeof why) < 0)
-			return srt_fail(err, SRT_E_CONFIG, "domain pattern \"%s\": %s", list->v[i].text, why);
+		/* already parsed and validated by config.c: copy, do not reparse */
+		e->pat = list->v[i];
+		e->pat.text = strdup(list->v[i].text);
+		e->pat.host = list->v[i].host ? strdup(list->v[i].host) : NULL;
+		if (!e->pat.text || (list->v[i].host && !e->pat.host))
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
 		e->order = i;
 		if (is_deny)
 			for (size_t r = 0; r < cfg->n_denied_reasons && !e->reason; r++)
