@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "connect.h"
@@ -238,6 +239,13 @@ static void print_summary(const violation_log *log)
 		fprintf(stderr, "srt:   ...\n");
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static int exit_code_for(srt_status s)
 {
 	return s == SRT_E_EXEC_NOENT ? 127 : s == SRT_E_EXEC_PERM ? 126 : EXIT_SRT_FAILURE;
@@ -290,12 +298,15 @@ int main(int argc, char **argv)
 		return srt_cli_proxy_connect(c.connect_host, c.connect_port);
 
 	srt_error err = {0};
+	double t_start = now_ms();
 	srt_config *cfg = srt_config_load(c.settings, &err);
+	double t_settings = now_ms();
 	if (!cfg) {
 		fprintf(stderr, "srt: %s\n", err.message);
 		return EXIT_SRT_FAILURE;
 	}
 	srt_policy *pol = srt_policy_resolve(cfg, NULL, &err);
+	double t_policy = now_ms();
 	/* the policy holds what it needs: free the settings before the
 	 * sandbox's processes are cloned from this one */
 	srt_config_free(cfg);
@@ -334,6 +345,7 @@ int main(int argc, char **argv)
 	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1},
 			       .on_violation = on_violation, .violation_data = &vlog};
 	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
+	double t_spawned = now_ms();
 	int code;
 	if (!sb) {
 		fprintf(stderr, "srt: %s\n", err.message);
@@ -355,9 +367,14 @@ int main(int argc, char **argv)
 			code = EXIT_SRT_FAILURE;
 		} else {
 			code = ex.signaled ? 128 + ex.code : ex.code;
-			if (c.debug)
+			if (c.debug) {
 				fprintf(stderr, "srt: command %s %d\n",
 					ex.signaled ? "killed by signal" : "exited with", ex.code);
+				fprintf(stderr, "srt: timing: settings %.2f ms, policy %.2f ms, "
+					"sandbox set-up until exec %.2f ms, command and teardown %.2f ms\n",
+					t_settings - t_start, t_policy - t_settings,
+					t_spawned - t_policy, now_ms() - t_spawned);
+			}
 		}
 		srt_sandbox_destroy(sb); /* joins the proxy thread */
 	}
