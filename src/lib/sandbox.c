@@ -228,6 +228,8 @@ static void reap(srt_sandbox *sb, int *status)
 		*status = st;
 }
 
+static int start_proxy(srt_sandbox *sb, srt_error *err);
+
 static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		      const srt_spawn_options *o, srt_error *err)
 {
@@ -297,8 +299,22 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 	close(go_p[1]);
 	go_p[1] = -1;
 
+	/* Init sends the proxies' listeners early (before it starts the
+	 * command): start serving them while the command is being set up. */
+	struct pollfd pf[2] = {{.fd = sb->net_fd, .events = POLLIN},
+			       {.fd = sb->status_fd, .events = POLLIN}};
+	int pr;
+	do
+		pr = poll(pf, 2, READY_TIMEOUT_MS);
+	while (pr < 0 && errno == EINTR);
+	if (pr > 0 && (pf[0].revents & POLLIN) && !(pf[1].revents & (POLLIN | POLLHUP)) &&
+	    start_proxy(sb, err) < 0)
+		goto fail;
+
 	srt_msg m;
 	int r = read_msg(sb->status_fd, &m, READY_TIMEOUT_MS);
+	if (r == 0 && m.type == SRT_MSG_READY && !sb->proxy && start_proxy(sb, err) < 0)
+		goto fail;
 	if (r == 0 && m.type == SRT_MSG_READY)
 		return 0;
 	if (r == 0 && m.type == SRT_MSG_ERROR) {
@@ -436,7 +452,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (start_init(sb, pol, o, err) < 0 || start_proxy(sb, err) < 0)
+	if (start_init(sb, pol, o, err) < 0)
 		goto fail;
 	return sb;
 fail:
