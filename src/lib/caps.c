@@ -15,14 +15,9 @@
 
 int srt_caps_last(void)
 {
-	char buf[16] = {0};
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n > 0)
-			return atoi(buf);
-	}
+	char buf[16];
+	if (srt_read_small("/proc/sys/kernel/cap_last_cap", buf, sizeof buf))
+		return atoi(buf);
 	/* Probe upwards: PR_CAPBSET_READ fails with EINVAL past the last. */
 	int c = 0;
 	while (c < 64 && prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) >= 0)
@@ -35,14 +30,8 @@ int srt_caps_last(void)
 static int bounding_is_empty(void)
 {
 	char buf[4096];
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!srt_read_small("/proc/self/status", buf, sizeof buf))
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	const char *p = strstr(buf, "\nCapBnd:");
 	if (!p)
 		return -1;

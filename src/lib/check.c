@@ -59,12 +59,7 @@ static void check_seccomp(srt_check_report *r)
 {
 	srt_check_item *it = item(r, "seccomp filters", true);
 	char buf[256] = {0};
-	int fd = open("/proc/sys/kernel/seccomp/actions_avail", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		(void)n;
-	}
+	srt_read_small("/proc/sys/kernel/seccomp/actions_avail", buf, sizeof buf);
 	it->ok = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && strstr(buf, "errno") && strstr(buf, "kill_process");
 	snprintf(it->detail, sizeof it->detail, "%s",
 		 it->ok ? "available (errno, kill_process)" : "missing: the kernel needs CONFIG_SECCOMP_FILTER=y");

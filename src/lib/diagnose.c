@@ -8,16 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* Read a small integer sysctl; -1 when absent. */
 static long read_sysctl(const char *path)
 {
-	char buf[32] = {0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
+	char buf[32];
+	return srt_read_small(path, buf, sizeof buf) ? strtol(buf, NULL, 10) : -1;
 }
 
 static void add(char *buf, size_t len, const char *text)

@@ -110,7 +110,6 @@ struct srt_proxy {
 	size_t n_conns;
 	int pool[PIPE_POOL][2];
 	size_t n_pool;
-	size_t violations;
 	bool stopping;
 	/* live policy updates: handed over under the lock, swapped on the loop */
 	uv_mutex_t lock;
@@ -243,7 +242,6 @@ static const char *proto_name(const conn *c)
 static void record_violation(conn *c, const char *rule, const char *reason)
 {
 	srt_proxy *px = c->px;
-	px->violations++;
 	if (!px->o.on_violation)
 		return;
 	struct timeval tv;
@@ -1513,7 +1511,6 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 	return px;
 }
 
-size_t srt_proxy_violation_count(const srt_proxy *px) { return px->violations; }
 
 void srt_proxy_stop(srt_proxy *px)
 {

@@ -46,7 +46,5 @@ void srt_proxy_stop(srt_proxy *px);
  * applies to every decision made after the proxy thread picks it up. */
 int srt_proxy_update(srt_proxy *px, srt_netpolicy *np, srt_guard *guard);
 
-/* Number of refusals recorded so far. */
-size_t srt_proxy_violation_count(const srt_proxy *px);
 
 #endif

@@ -215,23 +215,11 @@ static void escape_mountinfo(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-static bool read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
 
 static void sandbox_mountpoints(srt_strv *out)
 {
 	char self[64];
-	if (!read_small("/proc/self/comm", self, sizeof self))
+	if (!srt_read_small("/proc/self/comm", self, sizeof self))
 		return;
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -246,7 +234,7 @@ static void sandbox_mountpoints(srt_strv *out)
 			continue;
 		char p[64], comm[64];
 		snprintf(p, sizeof p, "/proc/%ld/comm", pid);
-		if (!read_small(p, comm, sizeof comm) || strcmp(comm, self) != 0)
+		if (!srt_read_small(p, comm, sizeof comm) || strcmp(comm, self) != 0)
 			continue;
 		snprintf(p, sizeof p, "/proc/%ld/mountinfo", pid);
 		FILE *f = fopen(p, "re");
@@ -301,7 +289,8 @@ static void undo_journal(int dfd, int fd)
 
 static void clean_stale_locked(int dfd);
 
-void srt_run_clean_stale(const char *dir)
+/* Remove what dead runs left behind in the run directory of this user. */
+static void clean_stale(const char *dir)
 {
 	SRT_AUTOCLOSE int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
@@ -348,7 +337,7 @@ int srt_run_open(srt_run *run, srt_error *err)
 	 * does not exist (or is not ours: ensure_run_dir refuses it later) */
 	srt_error ignored = {0};
 	if (access(run->dir, F_OK) == 0 && ensure_run_dir(run->dir, &ignored) == 0)
-		srt_run_clean_stale(run->dir);
+		clean_stale(run->dir);
 	return 0;
 }
 

@@ -37,7 +37,4 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 /* Remove stand-ins and journal; release the lock.  Idempotent. */
 void srt_run_close(srt_run *run);
 
-/* Remove what dead runs left behind in the run directory of this user. */
-void srt_run_clean_stale(const char *dir);
-
 #endif

@@ -59,6 +59,10 @@ int srt_strv_push_owned(srt_strv *sv, char *s);
 bool srt_strv_contains(const srt_strv *sv, const char *s);
 void srt_strv_clear(srt_strv *sv);
 
+/* Read a small file (sysctl, /proc) into buf, NUL-terminated.  False when
+ * it cannot be opened or is empty.  Async-signal-safe: open, read, close. */
+bool srt_read_small(const char *path, char *buf, size_t cap);
+
 /* malloc'd printf; NULL on failure. */
 char *srt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
