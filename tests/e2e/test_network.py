@@ -1634,3 +1634,46 @@ out({"line": line})
     assert r.returncode == 0, r
     line = json.loads(r.stdout.strip().splitlines()[-1])["line"]
     assert line.startswith("HTTP/1.1 400 "), line
+
+
+# ===================== hostPorts and ignoreViolations ======================
+
+def test_host_ports_reach_only_the_listed_ports(sb, origin, servers):
+    """hostPorts: localhost:PORT inside reaches the host's 127.0.0.1:PORT for
+    a listed port, and nothing else of the host's loopback becomes
+    reachable (another host server stays unreachable, also by name)."""
+    other = servers.raw(echo=True)
+    # --proxy '': straight to the sandbox's own loopback, no proxy
+    r = sb.run("curl -sS --max-time 10 --proxy '' http://localhost:%d/hello; echo; "
+               "curl -sS --max-time 10 --proxy '' http://127.0.0.1:%d/hello; echo; "
+               "curl -sS --max-time 5 --proxy '' http://127.0.0.1:%d/ 2>&1; echo rc=$?"
+               % (origin.port, origin.port, other.port),
+               settings=net(hostPorts=[origin.port]))
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    assert lines[0] == lines[1] == "hello from origin", r   # both names reach it
+    assert "Failed to connect" in lines[2] and lines[3] == "rc=7", r
+    assert other.accepted == 0
+
+
+def test_host_ports_are_validated(sb):
+    for bad, why in (([3128], "srt's own proxies"), ([8080, 8080], "listed twice"),
+                     ([0], "65535")):
+        r = sb.run(["echo", "RAN"], settings=net(hostPorts=bad))
+        assert r.returncode == 125, (bad, r)
+        assert r.stderr.startswith("srt: ") and "hostPorts" in r.stderr and why in r.stderr, r
+        assert "RAN" not in r.stdout
+
+
+def test_ignore_violations_suppresses_matching_records(sb):
+    """ignoreViolations: a matching host is still refused, but its record is
+    suppressed (no JSON line, no summary); other refusals are recorded."""
+    settings = net(["example.org"])
+    settings["ignoreViolations"] = {"*": ["*.quiet.example"]}
+    v = vpath(sb)
+    r = sb.run(CURL_HTTP + "-o /dev/null -w '%{http_code}\\n' http://a.quiet.example/; "
+               + CURL_HTTP + "-o /dev/null -w '%{http_code}\\n' http://loud.example/",
+               settings=settings, opts=["--violations", v])
+    assert r.stdout.split() == ["403", "403"], r
+    recs = violations(v)
+    assert [x["host"] for x in recs] == ["loud.example"], recs
+    assert "quiet.example" not in r.stderr and "loud.example" in r.stderr, r.stderr
