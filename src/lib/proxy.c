@@ -41,6 +41,10 @@
 #define RELAY_CAP (64 * 1024)
 #define PIPE_SIZE (1024 * 1024)
 #define PIPE_POOL 32
+/* Idle upstream connections kept for later absolute-form requests to the
+ * same host and port (see "upstream reuse" below). */
+#define IDLE_UP_MAX 128
+#define IDLE_UP_MS 15000
 
 enum proto { P_HTTP, P_SOCKS, P_RELAY };
 
@@ -54,6 +58,7 @@ enum state {
 	ST_TUNNEL,
 	ST_FORWARD,
 	ST_CLOSING, /* flush what is queued for the client, then close */
+	ST_IDLE_UP, /* no client: an idle upstream connection kept for reuse */
 	ST_DEAD,
 };
 
@@ -117,6 +122,9 @@ struct srt_proxy {
 	uv_async_t update;
 	srt_netpolicy *pending_np, *owned_np;
 	srt_guard *pending_guard, *owned_guard;
+	/* idle upstream connections, most recently used first */
+	conn *idle_first, *idle_last;
+	size_t n_idle;
 };
 
 struct conn {
@@ -143,6 +151,10 @@ struct conn {
 	char method[16];
 	body_relay req, resp;  /* request body toward upstream, response body back */
 	bool resp_head_done;
+	bool up_keepalive;     /* the upstream may keep this connection open */
+	bool up_reused;        /* the upstream connection came from the idle list */
+	buf retry;             /* the request head, to send again on a fresh one */
+	conn *idle_prev, *idle_next;
 	half c2u, u2c;
 };
 
@@ -289,6 +301,28 @@ static void pipe_put(srt_proxy *px, int p[2], size_t pending)
 
 /* ---- connection life cycle ----------------------------------------- */
 
+/* A connection with client socket `fd` (-1: none), linked into the list. */
+static conn *conn_new(srt_proxy *px, int fd)
+{
+	conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->px = px;
+	c->c = (endpoint){.fd = fd};
+	c->u = (endpoint){.fd = -1};
+	c->c2u = (half){.pipe = {-1, -1}};
+	c->u2c = (half){.pipe = {-1, -1}};
+	uv_timer_init(&px->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 1;
+	c->next = px->conns;
+	if (px->conns)
+		px->conns->prev = c;
+	px->conns = c;
+	px->n_conns++;
+	return c;
+}
+
 static void conn_run(conn *c);
 
 static void conn_free_if_done(conn *c)
@@ -299,6 +333,7 @@ static void conn_free_if_done(conn *c)
 	buf_free(&c->cout);
 	buf_free(&c->uin);
 	buf_free(&c->uout);
+	buf_free(&c->retry);
 	if (c->ai)
 		uv_freeaddrinfo(c->ai);
 	free(c);
@@ -333,10 +368,14 @@ static void endpoint_close(conn *c, endpoint *e)
 	*e = (endpoint){.fd = -1};
 }
 
+static void idle_unlink(conn *c);
+
 static void conn_close(conn *c)
 {
 	if (c->state == ST_DEAD)
 		return;
+	if (c->state == ST_IDLE_UP)
+		idle_unlink(c);
 	c->state = ST_DEAD;
 	srt_proxy *px = c->px;
 	if (c->prev)
@@ -618,9 +657,143 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	conn_run(c);
 }
 
-static void begin_dial(conn *c)
+static void connected(conn *c);
+static void begin_dial_fresh(conn *c);
+
+/* ---- upstream reuse ------------------------------------------------- *
+ * An absolute-form request whose exchange ended cleanly (HTTP/1.1 both
+ * ways, a framed response, nothing after it, no "close") leaves its
+ * upstream connection on the idle list; a later request of the same
+ * sandbox to the same host and port - checked against the policy like any
+ * other - takes it instead of resolving and dialing.  The list is per
+ * proxy (one sandbox), bounded (IDLE_UP_MAX, IDLE_UP_MS) and emptied when
+ * the policy changes.  An idle connection that becomes readable (the
+ * origin closed it, or sent bytes nobody asked for) is dropped. */
+
+/* Move the upstream endpoint (and its poll handle) from one connection to
+ * another; the handle's close callback then counts against `to`. */
+static void upstream_move(conn *from, conn *to)
 {
-	/* a keep-alive connection dials anew for each request */
+	to->u = from->u;
+	if (to->u.pb) {
+		to->u.pb->c = to;
+		from->handles--;
+		to->handles++;
+	}
+	from->u = (endpoint){.fd = -1};
+}
+
+static void idle_unlink(conn *c)
+{
+	srt_proxy *px = c->px;
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		px->idle_first = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		px->idle_last = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+	px->n_idle--;
+}
+
+static void idle_close_all(srt_proxy *px)
+{
+	while (px->idle_first)
+		conn_close(px->idle_first);
+}
+
+/* Keep c's upstream connection for reuse (or close it). */
+static void idle_put(conn *c)
+{
+	srt_proxy *px = c->px;
+	conn *y = px->stopping ? NULL : conn_new(px, -1);
+	if (!y) {
+		endpoint_close(c, &c->u);
+		return;
+	}
+	upstream_move(c, y);
+	y->proto = P_HTTP;
+	memcpy(y->host, c->host, sizeof y->host);
+	y->port = c->port;
+	y->state = ST_IDLE_UP;
+	y->idle_next = px->idle_first;
+	if (px->idle_first)
+		px->idle_first->idle_prev = y;
+	else
+		px->idle_last = y;
+	px->idle_first = y;
+	px->n_idle++;
+	timer_set(y, IDLE_UP_MS);
+	if (endpoint_want(y, &y->u, UV_READABLE) < 0)
+		conn_close(y);
+	else if (px->n_idle > IDLE_UP_MAX)
+		conn_close(px->idle_last);
+}
+
+static bool has_body(const srt_body *b)
+{
+	return b->kind != SRT_BODY_NONE && !(b->kind == SRT_BODY_LENGTH && b->length == 0);
+}
+
+/* Is this idle connection still open with nothing unread? */
+static bool idle_usable(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Give c an idle upstream connection to its host and port, if there is a
+ * usable one.  The request head is kept, to be sent again on a fresh
+ * connection should the origin close this one before answering. */
+static bool idle_take(conn *c)
+{
+	srt_proxy *px = c->px;
+	conn *y = px->idle_first;
+	while (y) {
+		conn *next = y->idle_next;
+		if (y->port == c->port && strcasecmp(y->host, c->host) == 0) {
+			if (!idle_usable(y->u.fd)) {
+				conn_close(y);
+			} else if (!has_body(&c->req.body) &&
+				   buf_append(&c->retry, c->uout.p + c->uout.off, buf_data(&c->uout),
+					      SRT_HTTP_MAX_HEAD * 2) < 0) {
+				return false;
+			} else {
+				upstream_move(y, c);
+				conn_close(y);
+				c->up_reused = true;
+				return true;
+			}
+		}
+		y = next;
+	}
+	return false;
+}
+
+/* The reused connection failed before any byte of a response: dial anew
+ * and send the head again (only requests without a body are retried). */
+static bool retry_fresh(conn *c)
+{
+	if (!c->up_reused || buf_data(&c->retry) == 0 || buf_data(&c->uin) > 0 || c->resp_head_done)
+		return false;
+	endpoint_close(c, &c->u);
+	c->up_reused = false;
+	buf_free(&c->uout);
+	c->uout = c->retry;
+	c->retry = (buf){0};
+	c->u.eof = false;
+	begin_dial_fresh(c);
+	return true;
+}
+
+/* Resolve (unless a literal) and dial c->host:c->port; `reuse`: an
+ * absolute-form request may take an idle connection instead. */
+static void dial(conn *c, bool reuse)
+{
+	/* a keep-alive client connection dials anew for each request */
 	if (c->ai)
 		uv_freeaddrinfo(c->ai);
 	c->ai = c->ai_next = NULL;
@@ -640,6 +813,12 @@ static void begin_dial(conn *c)
 				return;
 			}
 		}
+	}
+	if (reuse && c->proto == P_HTTP && !c->is_connect && idle_take(c)) {
+		connected(c);
+		return;
+	}
+	if (c->literal.ss_family != AF_UNSPEC) {
 		c->literal_used = true;
 		start_connect(c);
 		return;
@@ -656,6 +835,9 @@ static void begin_dial(conn *c)
 	c->handles++;
 	c->resolving = true;
 }
+
+static void begin_dial(conn *c) { dial(c, true); }
+static void begin_dial_fresh(conn *c) { dial(c, false); }
 
 /* Try the next candidate address; on the last failure answer the client. */
 static void start_connect(conn *c)
@@ -931,8 +1113,10 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 						     v6 ? "]" : "", c->port);
 			buf_append(&c->uout, hh, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
 		}
-		static const char tail[] = "Connection: close\r\n\r\n";
-		if (buf_append(&c->uout, tail, sizeof tail - 1, SRT_HTTP_MAX_HEAD * 2) < 0) {
+		/* HTTP/1.1 keeps the upstream connection open for reuse */
+		c->up_keepalive = req->version_minor == 1;
+		const char *tail = c->up_keepalive ? "\r\n" : "Connection: close\r\n\r\n";
+		if (buf_append(&c->uout, tail, strlen(tail), SRT_HTTP_MAX_HEAD * 2) < 0) {
 			http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
 			return;
 		}
@@ -997,6 +1181,10 @@ static int response_head(conn *c)
 				return -1;
 			if (body.kind == SRT_BODY_UNTIL_CLOSE)
 				c->client_keepalive = false;
+			const srt_http_header *ch = srt_http_find(r.headers, r.n_headers, "Connection");
+			if (r.version_minor != 1 || body.kind == SRT_BODY_UNTIL_CLOSE ||
+			    (ch && srt_http_has_token(ch->value, ch->value_len, "close")))
+				c->up_keepalive = false;
 			relay_init(&c->resp, body);
 		}
 		char line[600];
@@ -1064,6 +1252,8 @@ static int forward_pass(conn *c)
 	}
 	before = buf_data(&c->uout);
 	if (flush_to(c->u.fd, &c->uout) < 0 && !c->resp_head_done) {
+		if (retry_fresh(c))
+			return -1;
 		endpoint_close(c, &c->u);
 		upstream_failed(c, EPIPE, false);
 		return -1;
@@ -1085,6 +1275,8 @@ static int forward_pass(conn *c)
 		moved |= r != -1;
 	}
 	if (!c->resp_head_done) {
+		if (c->u.eof && retry_fresh(c))
+			return -1;
 		if (response_head(c) < 0 || (c->u.eof && !c->resp_head_done)) {
 			endpoint_close(c, &c->u);
 			http_reply(c, 502, "Bad Gateway", "srt: no valid response from upstream", false);
@@ -1124,7 +1316,13 @@ static void forward_run(conn *c)
 			break;
 	}
 	if (c->resp.done && c->req.done && buf_data(&c->cout) == 0) {
-		endpoint_close(c, &c->u);
+		/* reusable only after a clean exchange with nothing left over */
+		if (c->up_keepalive && !c->u.eof && buf_data(&c->uin) == 0 && buf_data(&c->uout) == 0)
+			idle_put(c);
+		else
+			endpoint_close(c, &c->u);
+		c->up_reused = false;
+		buf_free(&c->retry);
 		buf_free(&c->uin);
 		buf_free(&c->uout);
 		if (!c->client_keepalive) {
@@ -1312,6 +1510,9 @@ static void conn_step(conn *c)
 	case ST_FORWARD:
 		forward_run(c);
 		break;
+	case ST_IDLE_UP: /* readable while idle: closed by the origin, or junk */
+		conn_close(c);
+		return;
 	case ST_CLOSING:
 		if (c->u.fd >= 0)
 			endpoint_close(c, &c->u);
@@ -1365,24 +1566,11 @@ static void on_accept(uv_poll_t *h, int status, int events)
 			close(fd);
 			continue;
 		}
-		conn *c = calloc(1, sizeof *c);
+		conn *c = conn_new(px, fd);
 		if (!c) {
 			close(fd);
 			continue;
 		}
-		c->px = px;
-		c->c = (endpoint){.fd = fd};
-		c->u = (endpoint){.fd = -1};
-		c->c2u = (half){.pipe = {-1, -1}};
-		c->u2c = (half){.pipe = {-1, -1}};
-		uv_timer_init(&px->loop, &c->timer);
-		c->timer.data = c;
-		c->handles = 1;
-		c->next = px->conns;
-		if (px->conns)
-			px->conns->prev = c;
-		px->conns = c;
-		px->n_conns++;
 		if (relay_port) {
 			c->proto = P_RELAY;
 			snprintf(c->host, sizeof c->host, "127.0.0.1");
@@ -1417,6 +1605,9 @@ static void on_update(uv_async_t *a)
 		px->owned_guard = g;
 		px->o.guard = g;
 	}
+	/* connections dialed under the old rules are not reused under new ones */
+	if (np || g)
+		idle_close_all(px);
 }
 
 int srt_proxy_update(srt_proxy *px, srt_netpolicy *np, srt_guard *guard)

@@ -304,6 +304,91 @@ class RawServer:
         self.sel.close()
 
 
+class ScriptedOrigin:
+    """An HTTP/1.1 origin at the byte level, one thread per connection:
+    answer(k, head) gives the bytes to send for the k-th request (k from 0)
+    on a connection, or None to close it without answering, or (bytes,
+    "close") to answer and then close; after_ms > 0
+    sends `later` that long after each answer.  Records every request as
+    (connection number, k, head text)."""
+
+    def __init__(self, answer, later=b"", after_ms=0):
+        self.answer, self.later, self.after_ms = answer, later, after_ms
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.requests, self.accepted = [], 0
+        self.lock = threading.Lock()
+        self._stop = False
+        self.conns = []
+        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self.thread.start()
+
+    def _accept_loop(self):
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            with self.lock:
+                n = self.accepted
+                self.accepted += 1
+                self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c, n), daemon=True).start()
+
+    def _serve(self, c, n):
+        buf, k = b"", 0
+        c.settimeout(30)
+        try:
+            while not self._stop:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                text = head.decode("latin-1")
+                m = re.search(r"(?im)^content-length:\s*(\d+)", text)
+                need = int(m.group(1)) if m else 0
+                while len(buf) < need:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                body, buf = buf[:need], buf[need:]
+                with self.lock:
+                    self.requests.append((n, k, text, body))
+                ans = self.answer(k, text)
+                if ans is None:
+                    return
+                if isinstance(ans, tuple):  # (bytes, "close")
+                    c.sendall(ans[0])
+                    return
+                c.sendall(ans)
+                if self.after_ms:
+                    time.sleep(self.after_ms / 1000)
+                    c.sendall(self.later)
+                k += 1
+        except OSError:
+            return
+        finally:
+            c.close()
+
+    def close(self):
+        self._stop = True
+        self.thread.join(10)
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
 def free_port():
     """A TCP port on 127.0.0.1 with nothing listening (bound, then closed)."""
     s = socket.socket()
@@ -338,6 +423,11 @@ def servers(sb):
 
         def raw(self, **kw):
             r = RawServer(**kw)
+            made.append(r)
+            return r
+
+        def scripted(self, answer, **kw):
+            r = ScriptedOrigin(answer, **kw)
             made.append(r)
             return r
 
@@ -852,6 +942,111 @@ def test_hop_by_hop_headers_not_forwarded(sb, origin):
                  "te", "upgrade", "x-hop-custom"):
         assert name not in got, (name, got)
     assert got.get("connection", "close").lower() in ("close", "keep-alive"), got
+
+
+# ---- upstream connection reuse (absolute-form requests) -------------------
+# Each request below comes from a fresh client connection; srt may answer a
+# later one over the upstream connection an earlier one left idle.  The
+# attacks: a reused connection must never carry bytes of an earlier
+# exchange to a later client, never send a request with a body twice, and
+# never outlive the origin's close or a policy change.
+
+OK3 = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok!"
+
+
+def fresh_requests(sb, port, specs, settings=None):
+    """Run requests inside the sandbox, each on its own client connection:
+    specs are (method, path, http_version, seconds_to_wait_before)."""
+    sc = script(sb, r"""
+P = %d
+res = []
+for method, path, ver, wait in %r:
+    time.sleep(wait)
+    body = b"payload" if method == "POST" else b""
+    s = socket.create_connection(HTTP, timeout=20)
+    s.sendall(("%%s http://127.0.0.1:%%d%%s HTTP/%%s\r\nHost: 127.0.0.1:%%d\r\n"
+               "Connection: close\r\nContent-Length: %%d\r\n\r\n"
+               %% (method, P, path, ver, P, len(body))).encode() + body)
+    r = parse_response(recv_until_close(s, 20))
+    s.close()
+    res.append([r["status"], r["body"]])
+out({"res": res})
+""" % (port, [tuple(x) for x in specs]))
+    r = sb.run([PY, sc], settings=settings or net(["127.0.0.1:%d" % port]), timeout=90)
+    assert r.returncode == 0, r
+    return json_lines(r.stdout)[0]["res"]
+
+
+def test_upstream_connection_reused_by_later_clients(sb, servers):
+    o = servers.scripted(lambda k, head: OK3 if not head.startswith("HEAD")
+                         else OK3[:-3])
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0),
+                                      ("HEAD", "/c", "1.1", 0), ("GET", "/d", "1.1", 0)])
+    assert res == [[200, "ok!"], [200, "ok!"], [200, ""], [200, "ok!"]], res
+    assert o.accepted == 1, o.requests
+    assert [(n, k) for n, k, _, _ in o.requests] == [(0, 0), (0, 1), (0, 2), (0, 3)]
+    assert not any(re.search(r"(?im)^connection:\s*close", h) for _, _, h, _ in o.requests)
+
+
+def test_upstream_not_reused_for_http10_close_or_unframed(sb, servers):
+    # HTTP/1.0 requests go upstream with "Connection: close"
+    o = servers.scripted(lambda k, head: OK3)
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.0", 0), ("GET", "/b", "1.0", 0)])
+    assert res == [[200, "ok!"], [200, "ok!"]], res
+    assert o.accepted == 2
+    assert all(re.search(r"(?im)^connection:\s*close", h) for _, _, h, _ in o.requests)
+    # the origin says close, or frames its body by closing: never reused
+    for answer in (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nok!",
+                   (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nok!", "close"),
+                   b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok!"):
+        o = servers.scripted(lambda k, head, a=answer: a if k == 0 else None)
+        res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0)])
+        assert res == [[200, "ok!"], [200, "ok!"]], (answer, res)
+        assert o.accepted == 2, (answer, o.requests)
+
+
+def test_bytes_after_a_response_never_reach_the_next_client(sb, servers):
+    smuggled = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL"
+    first = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+    # in the same write as the response...
+    o = servers.scripted(lambda k, head: first + smuggled)
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0),
+                                      ("GET", "/c", "1.1", 0.3)])
+    assert res == [[200, "first"]] * 3, res
+    assert o.accepted == 3, o.requests
+    # ...or a moment later, while the connection sits idle
+    o = servers.scripted(lambda k, head: first, later=smuggled, after_ms=100)
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0.6)])
+    assert res == [[200, "first"]] * 2, res
+    assert o.accepted == 2, o.requests
+
+
+def test_idle_upstream_closed_by_origin_is_not_used(sb, servers):
+    # the origin closes each connection right after answering, without
+    # saying so: a later request finds it closed (or, racing the close,
+    # fails on it and is sent again) and still gets its answer
+    o = servers.scripted(lambda k, head: (OK3, "close"))
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0.5),
+                                      ("GET", "/c", "1.1", 0)])
+    assert res == [[200, "ok!"]] * 3, res
+    assert o.accepted == 3, o.requests
+    assert all(k == 0 for _, k, _, _ in o.requests), o.requests
+
+
+def test_reused_upstream_failing_is_retried_only_without_body(sb, servers):
+    # every connection answers its first request and closes on the second:
+    # the reused connection fails before any response byte
+    o = servers.scripted(lambda k, head: OK3 if k == 0 else None)
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0),
+                                      ("POST", "/c", "1.1", 0)])
+    # the GET is sent again on a fresh connection and answered
+    assert res[:2] == [[200, "ok!"], [200, "ok!"]], res
+    # the POST is not: the client is told, and the origin saw it once
+    assert res[2][0] == 502, res
+    posts = [r for r in o.requests if r[2].startswith("POST")]
+    assert len(posts) == 1 and posts[0][3] == b"payload", o.requests
+    gets_b = [r for r in o.requests if r[2].startswith("GET /b")]
+    assert [(n, k) for n, k, _, _ in gets_b] == [(0, 1), (1, 0)], o.requests
 
 
 def test_python_urllib_uses_proxy_env(sb, origin, tls_origin):

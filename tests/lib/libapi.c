@@ -1,7 +1,7 @@
 /* libapi - drives libsrt through its public header the way an embedding
  * program would: load settings, resolve, spawn with our own stdio pipes,
  * receive violation events, update the network policy while the command
- * runs, wait, destroy.
+ * runs (twice), wait, destroy.
  *   usage: libapi PORT   (an HTTP origin listening on the host's 127.0.0.1:PORT)
  * Exits 0 when every step behaved as specified; prints what failed. */
 #include <poll.h>
@@ -68,11 +68,11 @@ int main(int argc, char **argv)
 	char url[128];
 	snprintf(url, sizeof url, "http://127.0.0.1:%s/", port);
 	char script[1024];
-	snprintf(script, sizeof script,
-		 "curl -s -o /dev/null -w '%%{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 %s; "
-		 "read go; "
-		 "curl -s -o /dev/null -w '%%{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 %s",
-		 url, url);
+#define CURL "curl -s -o /dev/null -w '%%{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 %s; "
+	/* refused; allowed after an update (twice: the second request may
+	 * reuse the first one's upstream connection); after another update,
+	 * once more (on a fresh connection: test_library.py counts them) */
+	snprintf(script, sizeof script, CURL "read go; " CURL CURL "read go; " CURL, url, url, url, url);
 	char *args[] = {"/bin/sh", "-c", script, NULL};
 	srt_spawn_options o = {.argv = args, .stdio = {in[0], out[1], -1},
 			       .on_violation = on_violation};
@@ -89,8 +89,16 @@ int main(int argc, char **argv)
 		return fail("update_network", &err);
 	if (write(in[1], "go\n", 3) != 3)
 		return fail("write", NULL);
+	for (int i = 0; i < 2; i++)
+		if (read_line(out[0], line, sizeof line) < 0 || strcmp(line, "200\n") != 0)
+			return fail("request after the policy update did not succeed", NULL);
+	/* the same rules again: connections dialed before are not reused */
+	if (srt_sandbox_update_network(sb, cfg2, &err) < 0)
+		return fail("second update_network", &err);
+	if (write(in[1], "go\n", 3) != 3)
+		return fail("write", NULL);
 	if (read_line(out[0], line, sizeof line) < 0 || strcmp(line, "200\n") != 0)
-		return fail("request after the policy update did not succeed", NULL);
+		return fail("request after the second policy update did not succeed", NULL);
 
 	srt_exit ex;
 	if (srt_sandbox_wait(sb, &ex, &err) < 0)
