@@ -1233,6 +1233,79 @@ static int response_head(conn *c)
 	}
 }
 
+/* ---- length-framed bodies by splice(2) ------------------------------ *
+ * Once the bytes of a Content-Length body that arrived with its head are
+ * relayed, the rest goes through a pipe with splice(2), like a tunnel,
+ * never through user space.  At most `left` bytes are taken from the
+ * source, so what follows the body (a pipelined request, the origin's next
+ * response) stays in its socket. */
+
+enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
+
+/* Returns 1 when bytes moved, 0 when none could, SPLICE_SRC_ERR or
+ * SPLICE_DST_ERR; *eof when the source ended before the body did (the
+ * body is then done, truncated). */
+static int splice_length(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof)
+{
+	int moved = 0;
+	for (int rounds = 0; rounds < 64 && !r->done; rounds++) {
+		bool progress = false;
+		if (r->left > 0 && !*eof) {
+			if (h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
+				return SPLICE_SRC_ERR;
+			size_t want = r->left < PIPE_SIZE ? (size_t)r->left : PIPE_SIZE;
+			ssize_t n = splice(from, NULL, h->pipe[1], NULL, want,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				r->left -= (uint64_t)n;
+				h->pending += (size_t)n;
+				progress = true;
+			} else if (n == 0) {
+				*eof = true;
+				progress = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return SPLICE_SRC_ERR;
+			}
+		}
+		if (h->pending > 0) {
+			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				h->pending -= (size_t)n;
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return SPLICE_DST_ERR;
+			}
+		}
+		if (h->pending == 0) {
+			pipe_put(px, h->pipe, 0);
+			if (r->left == 0 || *eof)
+				r->done = true;
+		}
+		if (!progress)
+			break;
+		moved = 1;
+	}
+	return moved;
+}
+
+/* Is the rest of this body going by splice (nothing of it buffered)? */
+static bool by_splice(const body_relay *r, const buf *in, const buf *out, const half *h)
+{
+	return r->body.kind == SRT_BODY_LENGTH && !r->done &&
+	       (h->pending > 0 || (buf_data(in) == 0 && buf_data(out) == 0));
+}
+
+static bool req_by_splice(const conn *c)
+{
+	return by_splice(&c->req, &c->cin, &c->uout, &c->c2u);
+}
+
+static bool resp_by_splice(const conn *c)
+{
+	return c->resp_head_done && by_splice(&c->resp, &c->uin, &c->cout, &c->u2c);
+}
+
 /* One pass of request-body and response relaying; returns 1 when bytes
  * moved, 0 when nothing could, -1 when the connection was closed or turned
  * into an error reply. */
@@ -1259,7 +1332,21 @@ static int forward_pass(conn *c)
 		return -1;
 	}
 	moved |= buf_data(&c->uout) != before;
-	if (!c->req.done && buf_data(&c->cin) < RELAY_CAP) {
+	if (req_by_splice(c)) {
+		bool eof = false;
+		int r = splice_length(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
+		if (r == SPLICE_SRC_ERR || eof || (r == SPLICE_DST_ERR && c->resp_head_done)) {
+			conn_close(c); /* client gone mid-request, or both done with */
+			return -1;
+		}
+		if (r == SPLICE_DST_ERR) {
+			endpoint_close(c, &c->u);
+			upstream_failed(c, EPIPE, false);
+			return -1;
+		}
+		moved |= r;
+	} else if (!c->req.done && c->req.body.kind != SRT_BODY_LENGTH &&
+		   buf_data(&c->cin) < RELAY_CAP) {
 		int r = read_into(c->c.fd, &c->cin, RELAY_CAP);
 		if (r == 0 || r == -2) { /* client gone mid-request */
 			conn_close(c);
@@ -1267,8 +1354,10 @@ static int forward_pass(conn *c)
 		}
 		moved |= r == 1;
 	}
-	/* response: from upstream to the client */
-	if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP) {
+	/* response: from upstream to the client (a length-framed body, once
+	 * its head is relayed, by splice below) */
+	bool resp_spliced = c->resp_head_done && c->resp.body.kind == SRT_BODY_LENGTH;
+	if (!c->resp.done && !c->u.eof && !resp_spliced && buf_data(&c->cout) < RELAY_CAP) {
 		int r = read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
 		if (r == 0 || r == -2)
 			c->u.eof = true;
@@ -1303,6 +1392,20 @@ static int forward_pass(conn *c)
 		return -1;
 	}
 	moved |= buf_data(&c->cout) != before;
+	if (resp_by_splice(c)) {
+		bool eof = false;
+		int r = splice_length(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
+		if (r == SPLICE_DST_ERR) {
+			conn_close(c);
+			return -1;
+		}
+		if (r == SPLICE_SRC_ERR || eof) { /* truncated: the client sees it close */
+			c->u.eof = true;
+			c->client_keepalive = false;
+			c->resp.done = c->u2c.pending == 0;
+		}
+		moved |= r == 1;
+	}
 	return moved;
 }
 
@@ -1336,14 +1439,25 @@ static void forward_run(conn *c)
 	}
 	/* level-triggered: ask for exactly what would let us progress */
 	int cw = 0, uw = 0;
-	if (!c->req.done && buf_data(&c->cin) < RELAY_CAP)
+	if (req_by_splice(c)) { /* bytes in the pipe: wait for upstream, else for the client */
+		if (c->c2u.pending > 0)
+			uw |= UV_WRITABLE;
+		else
+			cw |= UV_READABLE;
+	} else if (!c->req.done && c->req.body.kind != SRT_BODY_LENGTH && buf_data(&c->cin) < RELAY_CAP)
 		cw |= UV_READABLE;
+	if (resp_by_splice(c)) {
+		if (c->u2c.pending > 0)
+			cw |= UV_WRITABLE;
+		else
+			uw |= UV_READABLE;
+	} else if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP &&
+		 !(c->resp_head_done && c->resp.body.kind == SRT_BODY_LENGTH))
+		uw |= UV_READABLE;
 	if (buf_data(&c->cout) > 0)
 		cw |= UV_WRITABLE;
 	if (buf_data(&c->uout) > 0)
 		uw |= UV_WRITABLE;
-	if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP)
-		uw |= UV_READABLE;
 	/* bytes already buffered but not yet relayed (the pass budget ran
 	 * out): ask for the socket they go to, so we come back */
 	if (!c->req.done && buf_data(&c->cin) > 0)

@@ -886,6 +886,46 @@ def test_large_streamed_bodies_both_ways(sb, origin):
     print("200 MiB down + up through the proxy: %.1f s" % took)
 
 
+def test_length_framed_bodies_spliced_up_to_their_end(sb, origin):
+    # Content-Length bodies go by splice(2) after their head; exactly that
+    # many bytes may be taken from the socket: what follows in the same
+    # write (the next pipelined request, or response) must stay a message
+    # of its own
+    p = origin.port
+    sc = script(sb, r"""
+import hashlib
+P = %d
+a, b = os.urandom(3 << 20), os.urandom(123457)
+def post(body, extra=""):
+    return (("POST http://127.0.0.1:%%d/sha HTTP/1.1\r\nHost: x\r\n%%s"
+             "Content-Length: %%d\r\n\r\n") %% (P, extra, len(body))).encode() + body
+get = lambda path, extra="": ("GET http://127.0.0.1:%%d%%s HTTP/1.1\r\nHost: x\r\n%%s\r\n"
+                              %% (P, path, extra)).encode()
+s = socket.create_connection(HTTP, timeout=30)
+s.sendall(post(a) + get("/big?mb=2") + post(b) + get("/hello", "Connection: close\r\n"))
+data = recv_until_close(s, 60)
+out({"want": [hashlib.sha256(a).hexdigest(), len(a), hashlib.sha256(b).hexdigest(), len(b)],
+     "data": data.hex()})
+""" % p)
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % p]), timeout=120)
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)[0]
+    data = bytes.fromhex(res["data"])
+    msgs = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        n = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
+        msgs.append((head.split(b"\r\n")[0], rest[:n]))
+        data = rest[n:]
+    assert [m[0] for m in msgs] == [b"HTTP/1.1 200 OK"] * 4, [m[0] for m in msgs]
+    j1, big, j2, hello = (m[1] for m in msgs)
+    assert json.loads(j1)["sha256"] == res["want"][0] and json.loads(j1)["len"] == res["want"][1]
+    assert hashlib.sha256(big).hexdigest() == pattern_sha(2)
+    assert json.loads(j2)["sha256"] == res["want"][2] and json.loads(j2)["len"] == res["want"][3]
+    assert hello == b"hello from origin\n"
+    assert origin.paths() == ["/sha", "/big?mb=2", "/sha", "/hello"]
+
+
 def test_expect_100_continue(sb, origin):
     data = os.urandom(300 * 1024)
     (sb.ws / "body.bin").write_bytes(data)
@@ -1017,6 +1057,12 @@ def test_bytes_after_a_response_never_reach_the_next_client(sb, servers):
     # ...or a moment later, while the connection sits idle
     o = servers.scripted(lambda k, head: first, later=smuggled, after_ms=100)
     res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0.6)])
+    assert res == [[200, "first"]] * 2, res
+    assert o.accepted == 2, o.requests
+    # ...or behind a body that came after its head (relayed by splice,
+    # which takes exactly Content-Length bytes)
+    o = servers.scripted(lambda k, head: first[:-5], later=b"first" + smuggled, after_ms=50)
+    res = fresh_requests(sb, o.port, [("GET", "/a", "1.1", 0), ("GET", "/b", "1.1", 0.5)])
     assert res == [[200, "first"]] * 2, res
     assert o.accepted == 2, o.requests
 
