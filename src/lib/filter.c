@@ -58,6 +58,7 @@ static const uint64_t ns_flags[] = {
 /* Compare the low 32 bits only: the kernel truncates int arguments, so a
  * full 64-bit compare can be bypassed with garbage in the upper half. */
 #define LOW32 0xffffffffULL
+#define SOCK_TYPE_MASK 0xf /* the type's bits of socket(2)'s second argument */
 
 static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 		     srt_error *err)
@@ -79,9 +80,44 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (rc < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: clone3");
-	if (!o->allow_unix_sockets) {
+	if (!o->allow_unix_sockets && o->mediate_unix) {
+		/* allowUnixSockets: stream and seqpacket sockets, whose
+		 * connect(2) srt performs (unixgate.h); datagram ones would name
+		 * a target per sendto(2) */
+		static const int dgram[] = {SOCK_DGRAM, SOCK_RAW /* = DGRAM for AF_UNIX */};
+		rc = 0;
+		for (size_t i = 0; rc == 0 && i < 2; i++) {
+			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 2,
+					      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX),
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, dgram[i]));
+			if (rc == 0)
+				rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(socketpair), 2,
+						      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX),
+						      SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, dgram[i]));
+		}
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+		/* a notifier of the command's own would take precedence over
+		 * srt's (the most recent filter wins) and could let calls go on */
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(seccomp), 2,
+					      SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0),
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+						      SECCOMP_FILTER_FLAG_NEW_LISTENER));
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: allowUnixSockets rules");
+	} else if (!o->allow_unix_sockets) {
 		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX));
+		/* A datagram socketpair can sendto(2) any host socket by path
+		 * (journald, syslog, a notify socket): refused.  Stream and
+		 * seqpacket pairs (libuv's child stdio, asyncio's self-pipe)
+		 * stay: a connected one cannot be pointed anywhere else. */
+		static const int dgram_types[] = {SOCK_DGRAM, SOCK_RAW /* = DGRAM for AF_UNIX */};
+		for (size_t i = 0; rc == 0 && i < 2; i++)
+			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(socketpair), 2,
+					      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX),
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, dgram_types[i]));
 		if (rc < 0)
 			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: socket");
 	}

@@ -12,7 +12,11 @@
 typedef struct srt_seccomp_options {
 	bool allow_unix_sockets;        /* allowAllUnixSockets */
 	bool allow_nested_userns;       /* allowNestedUserNamespaces */
+	bool mediate_unix;              /* allowUnixSockets: connect(2) goes to srt
+					 * (unixgate.h); needs !allow_unix_sockets */
 } srt_seccomp_options;
+
+#define SRT_SECCOMP_PROGRAMS 8
 
 typedef struct srt_bpf {
 	struct sock_filter *insns;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/prctl.h>
@@ -223,14 +225,59 @@ static int probe_restrictions(const srt_init_ctx *c, srt_error *err)
 					"seccomp probe failed: a new user namespace could still be created");
 	}
 	if (!c->allow_unix_sockets) {
-		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s >= 0 || errno != EPERM) {
-			if (s >= 0)
-				close(s);
+		/* allowUnixSockets: stream sockets are allowed, datagram not */
+		int s = socket(AF_UNIX, (c->mediate_unix ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+		int sp[2];
+		int p = socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
+		bool refused = s < 0 && errno == EPERM;
+		if (s >= 0)
+			close(s);
+		if (p == 0) {
+			close(sp[0]);
+			close(sp[1]);
+		}
+		if (!refused || p == 0)
 			return srt_fail(err, SRT_E_SETUP,
 					"seccomp probe failed: an AF_UNIX socket could still be created");
-		}
 	}
+	return 0;
+}
+
+/* allowUnixSockets: install the filter with a listener for its connect(2)
+ * notifications and hand the listener to srt (unixgate.h). */
+static int install_mediated(const srt_init_ctx *c, srt_error *err)
+{
+	struct sock_fprog fp = {.len = c->bpf->len, .filter = c->bpf->insns};
+	/* WAIT_KILLABLE_RECV (Linux 5.19): once srt has the call, only a fatal
+	 * signal interrupts it, so srt's connect and the command's view of it
+	 * cannot disagree */
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fp);
+	if (fd < 0 && errno == EINVAL)
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
+	if (fd < 0)
+		return srt_fail_errno(err, SRT_E_KERNEL, errno,
+				      "allowUnixSockets: cannot install the seccomp filter with a listener");
+	int lfd = (int)fd;
+	char byte = 'G';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
+	ssize_t n = sendmsg(c->net_fd, &mh, MSG_NOSIGNAL);
+	close(lfd);
+	close(c->net_fd);
+	if (n != 1)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "allowUnixSockets: cannot pass the listener to srt");
 	return 0;
 }
 
@@ -261,8 +308,9 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 			goto fail;
 		close(ruleset);
 	}
-	if (srt_seccomp_install(c->bpf) < 0) {
-		srt_fail_errno(&err, SRT_E_KERNEL, errno, "cannot install the seccomp filter");
+	if (c->mediate_unix ? install_mediated(c, &err) < 0 : srt_seccomp_install(c->bpf) < 0) {
+		if (!c->mediate_unix)
+			srt_fail_errno(&err, SRT_E_KERNEL, errno, "cannot install the seccomp filter");
 		goto fail;
 	}
 	if (probe_restrictions(c, &err) < 0)
@@ -347,7 +395,8 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	if (c->net_fd >= 0) {
 		if (send_listeners(c, &err) < 0)
 			die(c, &err);
-		close(c->net_fd);
+		if (!c->mediate_unix) /* else the command sends its listener over it */
+			close(c->net_fd);
 	}
 	if (chdir(c->cwd) < 0) {
 		srt_fail_errno(&err, SRT_E_SETUP, errno,
@@ -385,6 +434,8 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	}
 	close(sync_p[0]);
 	close(exec_p[1]);
+	if (c->mediate_unix && c->net_fd >= 0)
+		close(c->net_fd);
 	if (ruleset >= 0)
 		close(ruleset);
 	if (write_inner_maps(c, (pid_t)pid, &err) < 0) {

@@ -50,6 +50,8 @@ typedef struct srt_init_ctx {
 	int last_cap;                /* /proc/sys/kernel/cap_last_cap */
 	bool allow_nested_userns;
 	bool allow_unix_sockets;
+	bool mediate_unix;           /* allowUnixSockets: the command sends its
+				      * seccomp listener over net_fd */
 	/* inner user namespace maps, written by init for the command */
 	char uid_map[64];
 	char gid_map[64];

@@ -57,6 +57,29 @@ static int expand_list(srt_policy *pol, const srt_path_list *in,
 	return 0;
 }
 
+/* allowUnixSockets: "~" and relative entries expanded, symlinks resolved
+ * now (a link the command makes later is never followed: unixgate.c). */
+static int resolve_unix_sockets(srt_policy *pol, const srt_config *cfg, srt_error *err)
+{
+	for (size_t i = 0; i < cfg->allow_unix_sockets.n; i++) {
+		const char *e = cfg->allow_unix_sockets.v[i];
+		if (srt_path_expand(e, true, pol->cwd, pol->home, &pol->allow_unix, &pol->warnings,
+				    err) < 0) {
+			char msg[sizeof err->message];
+			snprintf(msg, sizeof msg, "%s", err->message);
+			return srt_fail(err, SRT_E_POLICY, "%s: network.allowUnixSockets[%zu]: %s",
+					pol->config_source, i, msg);
+		}
+		const srt_resolved_path *r = &pol->allow_unix.v[pol->allow_unix.n - 1];
+		if (!r->exists &&
+		    srt_strv_push_owned(&pol->warnings,
+					srt_asprintf("network.allowUnixSockets: %s does not exist (yet)",
+						     r->path)) < 0)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* A protected name that is a symlink (dotfile managers do this) is pinned
  * itself, and where it points is protected too when that is writable. */
 static int protect_symlink_targets(srt_policy *pol, const srt_strv *roots,
@@ -171,7 +194,8 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	if (expand_list(pol, &cfg->deny_read, "denyRead", &pol->deny_read, err) < 0 ||
 	    expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
 	    expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||
-	    expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0)
+	    expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0 ||
+	    resolve_unix_sockets(pol, cfg, err) < 0)
 		goto fail;
 	if (warn_missing_write_roots(pol) < 0) {
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
@@ -284,8 +308,13 @@ char *srt_policy_describe(const srt_policy *pol)
 	for (size_t i = 0; i < pol->n_host_ports; i++)
 		rc |= append(&b, &len, &cap, "  localhost:%d inside reaches the host's 127.0.0.1:%d (hostPorts)\n",
 			     pol->host_ports[i], pol->host_ports[i]);
-	rc |= append(&b, &len, &cap, "unix sockets: %s\nnested user namespaces: %s\n",
-		     pol->allow_all_unix_sockets ? "allowed" : "socket(AF_UNIX) refused",
+	rc |= append(&b, &len, &cap, "unix sockets: %s\n",
+		     pol->allow_all_unix_sockets ? "allowed"
+		     : pol->allow_unix.n ? "connect(2) only to these (datagram sockets refused):"
+					 : "socket(AF_UNIX) refused");
+	for (size_t i = 0; !pol->allow_all_unix_sockets && i < pol->allow_unix.n; i++)
+		rc |= append(&b, &len, &cap, "  %s\n", pol->allow_unix.v[i].path);
+	rc |= append(&b, &len, &cap, "nested user namespaces: %s\n",
 		     pol->allow_nested_userns ? "allowed" : "refused");
 	for (size_t i = 0; i < pol->warnings.n; i++)
 		rc |= append(&b, &len, &cap, "warning: %s\n", pol->warnings.v[i]);
@@ -307,6 +336,7 @@ void srt_policy_free(srt_policy *pol)
 	srt_resolved_list_clear(&pol->allow_read);
 	srt_resolved_list_clear(&pol->allow_write);
 	srt_resolved_list_clear(&pol->deny_write);
+	srt_resolved_list_clear(&pol->allow_unix);
 	srt_protected_list_clear(&pol->protected_paths);
 	srt_plan_clear(&pol->plan);
 	srt_strv_clear(&pol->warnings);

@@ -14,6 +14,7 @@ struct srt_policy {
 	char *cwd;
 	char *home;
 	srt_resolved_list deny_read, allow_read, allow_write, deny_write;
+	srt_resolved_list allow_unix;   /* allowUnixSockets: host paths */
 	srt_protected_list protected_paths;
 	srt_plan plan;
 	srt_strv warnings;

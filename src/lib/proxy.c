@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "gateloop.h"
 #include "http.h"
 #include "socks.h"
 #include "util.h"
@@ -122,6 +123,7 @@ struct srt_proxy {
 	uv_async_t update;
 	srt_netpolicy *pending_np, *owned_np;
 	srt_guard *pending_guard, *owned_guard;
+	srt_gateloop *gate;   /* allowUnixSockets, else NULL */
 	/* idle upstream connections, most recently used first */
 	conn *idle_first, *idle_last;
 	size_t n_idle;
@@ -1750,6 +1752,8 @@ static void on_stop(uv_async_t *a)
 		conn_close(px->conns);
 	for (size_t i = 0; i < px->n_listen; i++)
 		uv_close((uv_handle_t *)&px->listen[i].h, NULL);
+	srt_gateloop_close(px->gate);
+	px->gate = NULL;
 	uv_close((uv_handle_t *)&px->stop, NULL);
 }
 
@@ -1803,6 +1807,17 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 		}
 		uv_poll_start(&lh->h, UV_READABLE, on_accept);
 		px->n_listen++;
+	}
+	if (o->gate && o->gate_chan_fd >= 0 &&
+	    !(px->gate = srt_gateloop_start(&px->loop, o->gate_chan_fd, o->gate, o->on_violation,
+					     o->violation_data))) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		on_stop(&px->stop);
+		uv_run(&px->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&px->loop);
+		free(px->listen);
+		free(px);
+		return NULL;
 	}
 	rc = uv_thread_create(&px->thread, loop_main, px);
 	if (rc < 0) {

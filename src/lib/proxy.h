@@ -34,6 +34,10 @@ typedef struct srt_proxy_options {
 	size_t max_conns;              /* 0: default */
 	unsigned handshake_timeout_ms; /* 0: default (30 s) */
 	unsigned connect_timeout_ms;   /* 0: default (15 s) */
+	/* allowUnixSockets (unixgate.h): the command's seccomp listener
+	 * arrives over gate_chan_fd (taken over); NULL / -1: none */
+	const struct srt_unixgate *gate;
+	int gate_chan_fd;
 } srt_proxy_options;
 
 srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err);

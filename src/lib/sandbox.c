@@ -19,6 +19,7 @@
 #include "mounts.h"
 #include "policy.h"
 #include "proxy.h"
+#include "unixgate.h"
 #include "filter.h"
 #include "standins.h"
 #include "util.h"
@@ -39,9 +40,12 @@ struct srt_sandbox {
 	pid_t init_pid;
 	int pidfd;
 	int status_fd;
-	int net_fd;          /* our end of the socket the listeners come over */
+	int net_fd;          /* our end of the socket the listeners come over
+			      * (and, with allowUnixSockets, the command's
+			      * seccomp listener) */
 	bool reaped;
 	srt_proxy *proxy;
+	srt_unixgate *gate;  /* allowUnixSockets, else NULL */
 	const srt_policy *pol;
 	char cmd_name[256];  /* basename of argv[0], for ignoreViolations */
 	srt_violation_fn user_cb;
@@ -253,6 +257,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.last_cap = srt_caps_last(),
 		.allow_nested_userns = pol->allow_nested_userns,
 		.allow_unix_sockets = pol->allow_all_unix_sockets,
+		.mediate_unix = sb->gate != NULL,
 		.status_fd = st_p[1],
 		.go_fd = go_p[0],
 		.net_fd = net_p[1],
@@ -371,8 +376,10 @@ static int receive_listeners(srt_sandbox *sb, int *fds, size_t want, srt_error *
 			close(fds[i]);
 		return srt_fail(err, SRT_E_SETUP, "received %zu proxy sockets instead of %zu", got, want);
 	}
-	close(sb->net_fd);
-	sb->net_fd = -1;
+	if (!sb->gate) { /* else the proxy takes it over for the seccomp listener */
+		close(sb->net_fd);
+		sb->net_fd = -1;
+	}
 	return 0;
 }
 
@@ -383,6 +390,14 @@ static void on_violation(const srt_violation *v, void *data)
 		return;
 	if (sb->user_cb)
 		sb->user_cb(v, sb->user_data);
+}
+
+static srt_unixgate *new_gate(const srt_policy *pol, srt_error *err)
+{
+	const char *paths[pol->allow_unix.n];
+	for (size_t i = 0; i < pol->allow_unix.n; i++)
+		paths[i] = pol->allow_unix.v[i].path;
+	return srt_unixgate_new(paths, pol->allow_unix.n, err);
 }
 
 static int start_proxy(srt_sandbox *sb, srt_error *err)
@@ -403,7 +418,11 @@ static int start_proxy(srt_sandbox *sb, srt_error *err)
 		.n_listeners = n,
 		.on_violation = on_violation,
 		.violation_data = sb,
+		.gate = sb->gate,
+		.gate_chan_fd = sb->gate ? sb->net_fd : -1,
 	};
+	if (sb->gate)
+		sb->net_fd = -1; /* the proxy's now, whatever happens */
 	sb->proxy = srt_proxy_start(&po, err);
 	if (!sb->proxy) {
 		for (size_t i = 0; i < n; i++)
@@ -432,8 +451,12 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	const char *slash = strrchr(o->argv[0], '/');
 	snprintf(sb->cmd_name, sizeof sb->cmd_name, "%s", slash ? slash + 1 : o->argv[0]);
 	sb->run.journal_fd = sb->run.dir_fd = -1;
+	bool mediate = pol->allow_unix.n > 0 && !pol->allow_all_unix_sockets;
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
-				  .allow_nested_userns = pol->allow_nested_userns};
+				  .allow_nested_userns = pol->allow_nested_userns,
+				  .mediate_unix = mediate};
+	if (mediate && !(sb->gate = new_gate(pol, err)))
+		goto fail;
 	if (srt_run_open(&sb->run, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
@@ -536,6 +559,7 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 		reap(sb, NULL);
 	}
 	srt_proxy_stop(sb->proxy);
+	srt_unixgate_free(sb->gate);
 	if (sb->net_fd >= 0)
 		close(sb->net_fd);
 	if (sb->pidfd >= 0)

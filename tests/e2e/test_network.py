@@ -1572,6 +1572,192 @@ def test_host_unix_socket_unreachable(sb):
         srv.close()
 
 
+def test_host_datagram_socket_unreachable_through_a_socketpair(sb):
+    # socket(AF_UNIX) is refused, but a datagram socketpair could sendto()
+    # any host socket by its path (journald, syslog, notify sockets)
+    path = str(sb.base / "host-dgram.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    srv.bind(path)
+    os.chmod(path, 0o777)
+    srv.settimeout(0.3)
+    spath = str(sb.base / "host-stream.sock")
+    ssrv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ssrv.bind(spath)
+    os.chmod(spath, 0o777)
+    ssrv.listen(4)
+    ssrv.settimeout(0.3)
+    try:
+        r = sb.run([PY, "-c", r"""
+import errno, json, socket
+res = {}
+for name, t in (("dgram", socket.SOCK_DGRAM), ("raw", socket.SOCK_RAW)):
+    try:
+        a, b = socket.socketpair(socket.AF_UNIX, t)
+        a.sendto(b"escaped", %r)
+        res[name] = "SENT"
+    except OSError as e:
+        res[name] = errno.errorcode[e.errno]
+# stream pairs stay usable (libuv and asyncio need them) but cannot be
+# pointed at another socket
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+a.sendall(b"ping")
+res["stream"] = b.recv(4).decode()
+for how in ("sendto", "connect"):
+    try:
+        a.sendto(b"escaped", %r) if how == "sendto" else a.connect(%r)
+        res[how] = "DONE"
+    except OSError as e:
+        res[how] = errno.errorcode[e.errno]
+print(json.dumps(res))
+""" % (path, path, spath)], settings=net(["127.0.0.1"]))
+        assert r.returncode == 0, r
+        assert json.loads(r.stdout) == {"dgram": "EPERM", "raw": "EPERM", "stream": "ping",
+                                         "sendto": "EISCONN", "connect": "EISCONN"}, r.stdout
+        with pytest.raises(socket.timeout):
+            srv.recv(100)
+        with pytest.raises(socket.timeout):
+            ssrv.accept()
+    finally:
+        srv.close()
+        ssrv.close()
+
+
+class UnixEcho:
+    """A host Unix stream server (thread): answers each connection with
+    b"agent:" + the first bytes it receives; counts accepted connections."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o777)
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.accepted = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.accepted += 1
+            with c:
+                c.settimeout(5)
+                try:
+                    c.sendall(b"agent:" + c.recv(100))
+                except OSError:
+                    pass
+
+    def close(self):
+        self._stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+UNIX_CLIENT = r"""
+import errno, json, os, socket, sys
+def attempt(path, kind=socket.SOCK_STREAM):
+    try:
+        s = socket.socket(socket.AF_UNIX, kind)
+    except OSError as e:
+        return "socket:" + errno.errorcode[e.errno]
+    try:
+        s.settimeout(5)
+        s.connect(path)
+        s.sendall(b"hi")
+        return s.recv(100).decode()
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+    finally:
+        s.close()
+res = {}
+for step in json.loads(sys.argv[1]):
+    if step[0] == "symlink":
+        if os.path.lexists(step[2]):
+            os.unlink(step[2])
+        os.symlink(step[1], step[2])
+        continue
+    res[step[0]] = attempt(step[1], socket.SOCK_DGRAM if step[0] == "dgram" else socket.SOCK_STREAM)
+print(json.dumps(res))
+"""
+
+
+def test_allow_unix_sockets_reaches_only_the_listed_sockets(sb, origin, tmp_path):
+    agent = UnixEcho(str(sb.base / "agent.sock"))
+    other = UnixEcho(str(sb.base / "other.sock"))
+    ws_agent = UnixEcho(str(sb.ws / "ws-agent.sock"))  # in a writable directory
+    try:
+        steps = [
+            ["allowed", agent.path],
+            ["other", other.path],
+            ["missing", str(sb.base / "nothing.sock")],
+            ["relative", "agent.sock"],
+            ["dgram", agent.path],
+            # links the command makes: followed, then judged by the socket
+            ["symlink", other.path, str(sb.ws / "to-other")],
+            ["via_link_other", str(sb.ws / "to-other")],
+            ["symlink", agent.path, str(sb.ws / "to-agent")],
+            ["via_link_agent", str(sb.ws / "to-agent")],
+            ["ws_allowed", ws_agent.path],
+            # the listed path itself swapped for a link to another socket
+            ["symlink", other.path, ws_agent.path],
+            ["ws_swapped", ws_agent.path],
+        ]
+        settings = {"network": {"allowedDomains": ["127.0.0.1:%d" % origin.port],
+                                "allowUnixSockets": [agent.path, ws_agent.path]},
+                    "filesystem": {"allowWrite": [str(sb.ws)]}}
+        vp = vpath(sb)
+        r = sb.run([PY, "-c", UNIX_CLIENT, json.dumps(steps)], settings=settings,
+                   opts=["--violations", vp])
+        assert r.returncode == 0, r
+        res = json.loads(r.stdout)
+        assert res == {"allowed": "agent:hi", "other": "EACCES", "missing": "ENOENT",
+                       "relative": "EACCES", "dgram": "socket:EPERM",
+                       "via_link_other": "EACCES", "via_link_agent": "agent:hi",
+                       "ws_allowed": "agent:hi", "ws_swapped": "EACCES"}, res
+        assert other.accepted == 0
+        assert agent.accepted == 2 and ws_agent.accepted == 1
+        recs = violations(vp)
+        hosts = sorted(v["host"] for v in recs if v.get("protocol") == "unix")
+        assert hosts == sorted([other.path, str(sb.ws / "to-other"), ws_agent.path,
+                                "agent.sock"]), recs
+        # TCP connects (also mediated in this mode) still reach the proxy
+        r = sb.run(CURL_HTTP + "http://127.0.0.1:%d/hello" % origin.port, settings=settings)
+        assert r.returncode == 0 and r.stdout == "hello from origin\n", r
+    finally:
+        for srv in (agent, other, ws_agent):
+            srv.close()
+
+
+def test_allow_unix_sockets_command_cannot_install_its_own_notifier(sb, tmp_path):
+    # A seccomp listener of the command's own would take precedence over
+    # srt's and could let connect(2) through unchecked: srt's filter refuses
+    # it (EPERM; the kernel would also say EBUSY to a second listener).
+    agent = UnixEcho(str(sb.base / "agent.sock"))
+    try:
+        code = r"""
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_seccomp, SET_MODE_FILTER, NEW_LISTENER = 317, 1, 8
+class F(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+class P(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(F))]
+prog = (F * 1)(F(0x06, 0, 0, 0x7fc00000))  # RET USER_NOTIF for everything
+r = libc.syscall(SYS_seccomp, SET_MODE_FILTER, NEW_LISTENER, ctypes.byref(P(1, prog)))
+print(r, errno.errorcode.get(ctypes.get_errno(), "0"))
+"""
+        r = sb.run([PY, "-c", code], settings={"network": {"allowUnixSockets": [agent.path]}})
+        assert r.returncode == 0, r
+        assert r.stdout.split() == ["-1", "EPERM"], r.stdout
+    finally:
+        agent.close()
+
+
 # ===================== robustness ==========================================
 
 def test_oversized_request_head_431(sb, origin):

@@ -12,8 +12,9 @@
 static void test_embedded_matches_rules(void **state)
 {
 	(void)state;
-	for (int v = 0; v < 4; v++) {
-		srt_seccomp_options o = {.allow_unix_sockets = v & 1, .allow_nested_userns = v & 2};
+	for (int v = 0; v < SRT_SECCOMP_PROGRAMS; v++) {
+		srt_seccomp_options o = {.allow_unix_sockets = v & 1, .allow_nested_userns = v & 2,
+					 .mediate_unix = v & 4};
 		srt_bpf now;
 		srt_error err = {0};
 		assert_int_equal(srt_seccomp_compile(&o, &now, &err), 0);
@@ -30,6 +31,10 @@ static void test_options_change_the_program(void **state)
 	srt_seccomp_options a = {0}, b = {.allow_unix_sockets = true}, c = {.allow_nested_userns = true};
 	assert_true(srt_seccomp_program(&a)->len > srt_seccomp_program(&b)->len);
 	assert_true(srt_seccomp_program(&a)->len > srt_seccomp_program(&c)->len);
+	/* allowUnixSockets: a different program; allowAll wins over it */
+	srt_seccomp_options m = {.mediate_unix = true}, bm = {.allow_unix_sockets = true, .mediate_unix = true};
+	assert_ptr_not_equal(srt_seccomp_program(&a), srt_seccomp_program(&m));
+	assert_ptr_equal(srt_seccomp_program(&b), srt_seccomp_program(&bm));
 }
 
 int main(void)
