@@ -1733,6 +1733,33 @@ def test_allow_unix_sockets_reaches_only_the_listed_sockets(sb, origin, tmp_path
             srv.close()
 
 
+def test_allow_unix_sockets_survives_a_racing_address(sb):
+    # The classic attack on seccomp-notify mediation: change the address
+    # between the supervisor's check and the kernel's use.  srt connects its
+    # own copy, so flipping the buffer in a second thread must never reach
+    # the forbidden socket (blocking sockets: srt's thread path).
+    built = Path(os.environ.get("SRT_BIN") or Path(__file__).resolve().parents[2] / "build" /
+                 "srt").parent / "tests" / "unixrace"
+    if not built.exists():
+        pytest.skip("%s not built" % built)
+    race = sb.base / "unixrace"
+    shutil.copyfile(built, race)
+    os.chmod(race, 0o755)
+    agent = UnixEcho(str(sb.base / "agent.sock"))
+    other = UnixEcho(str(sb.base / "other.sock"))
+    try:
+        r = sb.run([str(race), agent.path, other.path, "3000"],
+                   settings={"network": {"allowUnixSockets": [agent.path]}}, timeout=120)
+        assert r.returncode == 0, r
+        got = dict(kv.split("=") for kv in r.stdout.split())
+        assert int(got["connected"]) + int(got["refused"]) + int(got["other"]) == 3000, got
+        assert int(got["connected"]) > 0 and int(got["refused"]) > 0, got
+        assert other.accepted == 0, got
+    finally:
+        agent.close()
+        other.close()
+
+
 def test_allow_unix_sockets_command_cannot_install_its_own_notifier(sb, tmp_path):
     # A seccomp listener of the command's own would take precedence over
     # srt's and could let connect(2) through unchecked: srt's filter refuses
