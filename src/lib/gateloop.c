@@ -6,6 +6,7 @@
  * (beyond that the command gets EAGAIN), so neither the loop nor srt's
  * exit ever waits for it. */
 #include "gateloop.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,22 +173,12 @@ static void on_chan(uv_poll_t *h, int status, int events)
 {
 	srt_gateloop *gl = h->data;
 	(void)events;
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof u.buf};
-	ssize_t n = status < 0 ? -1 : recvmsg(gl->chan_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
 	int fd = -1;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	int n = status < 0 ? -1 : srt_recv_fds(gl->chan_fd, &fd, 1);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n != 1)
+		fd = -1;
 	stop_chan(gl); /* one message, or EOF: done with the channel either way */
 	if (fd < 0 || gl->notify_open)
 		return;

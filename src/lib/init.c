@@ -173,24 +173,8 @@ static int send_listeners(const srt_init_ctx *c, srt_error *err)
 			break;
 		}
 	}
-	if (rc == 0) {
-		char byte = 'L';
-		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-		union {
-			char buf[CMSG_SPACE(sizeof fds)];
-			struct cmsghdr align;
-		} u;
-		memset(&u, 0, sizeof u);
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				    .msg_controllen = CMSG_SPACE(n * sizeof(int))};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-		if (sendmsg(c->net_fd, &mh, MSG_NOSIGNAL) != 1)
-			rc = srt_fail_errno(err, SRT_E_SETUP, errno, "cannot pass the proxy sockets to srt");
-	}
+	if (rc == 0 && srt_send_fds(c->net_fd, fds, n) < 0)
+		rc = srt_fail_errno(err, SRT_E_SETUP, errno, "cannot pass the proxy sockets to srt");
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
 	return rc;
@@ -259,24 +243,10 @@ static int install_mediated(const srt_init_ctx *c, srt_error *err)
 		return srt_fail_errno(err, SRT_E_KERNEL, errno,
 				      "allowUnixSockets: cannot install the seccomp filter with a listener");
 	int lfd = (int)fd;
-	char byte = 'G';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof u.buf};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
-	ssize_t n = sendmsg(c->net_fd, &mh, MSG_NOSIGNAL);
+	int rc = srt_send_fds(c->net_fd, &lfd, 1);
 	close(lfd);
 	close(c->net_fd);
-	if (n != 1)
+	if (rc < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "allowUnixSockets: cannot pass the listener to srt");
 	return 0;
 }

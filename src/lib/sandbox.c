@@ -351,30 +351,17 @@ fail:
 
 /* The listening sockets init made inside the sandbox's network namespace:
  * 3128, 1080, then one per hostPorts entry. */
+_Static_assert(2 + SRT_MAX_HOST_PORTS <= SRT_MAX_PASSED_FDS, "listeners fit in one message");
+
 static int receive_listeners(srt_sandbox *sb, int *fds, size_t want, srt_error *err)
 {
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE((2 + SRT_MAX_HOST_PORTS) * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof u.buf};
-	ssize_t n;
-	do
-		n = recvmsg(sb->net_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    (mh.msg_flags & MSG_CTRUNC))
+	int got = srt_recv_fds(sb->net_fd, fds, want);
+	if (got < 0)
 		return srt_fail(err, SRT_E_SETUP, "did not receive the proxy sockets from the sandbox");
-	size_t got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-	memcpy(fds, CMSG_DATA(cm), (got < want ? got : want) * sizeof(int));
-	if (got != want) {
-		for (size_t i = 0; i < (got < want ? got : want); i++)
+	if ((size_t)got != want) {
+		for (int i = 0; i < got; i++)
 			close(fds[i]);
-		return srt_fail(err, SRT_E_SETUP, "received %zu proxy sockets instead of %zu", got, want);
+		return srt_fail(err, SRT_E_SETUP, "received %d proxy sockets instead of %zu", got, want);
 	}
 	if (!sb->gate) { /* else the proxy takes it over for the seccomp listener */
 		close(sb->net_fd);

@@ -2,6 +2,8 @@
 
 #include "util.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -132,4 +134,65 @@ size_t srt_path_depth(const char *path)
 		if (*p == '/' && p[1] != '\0' && p[1] != '/')
 			d++;
 	return d;
+}
+
+int srt_send_fds(int sock, const int *fds, size_t n)
+{
+	if (n == 0 || n > SRT_MAX_PASSED_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
+	char byte = 'F';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(SRT_MAX_PASSED_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(n * sizeof(int))};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	ssize_t r;
+	do
+		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == 1 ? 0 : -1;
+}
+
+int srt_recv_fds(int sock, int *fds, size_t max)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(SRT_MAX_PASSED_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf};
+	ssize_t r;
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	struct cmsghdr *cm = r == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+		errno = EPROTO;
+		return -1;
+	}
+	size_t got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	int tmp[SRT_MAX_PASSED_FDS];
+	memcpy(tmp, CMSG_DATA(cm), got * sizeof(int));
+	if (got > max || (mh.msg_flags & MSG_CTRUNC)) {
+		for (size_t i = 0; i < got; i++)
+			close(tmp[i]);
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(fds, tmp, got * sizeof(int));
+	return (int)got;
 }

@@ -63,6 +63,16 @@ void srt_strv_clear(srt_strv *sv);
  * it cannot be opened or is empty.  Async-signal-safe: open, read, close. */
 bool srt_read_small(const char *path, char *buf, size_t cap);
 
+/* Pass descriptors over a Unix socket (SCM_RIGHTS, one byte of data).
+ * At most SRT_MAX_PASSED_FDS.  Returns 0 or -1 with errno. */
+#define SRT_MAX_PASSED_FDS 128 /* >= 2 + SRT_MAX_HOST_PORTS listeners */
+int srt_send_fds(int sock, const int *fds, size_t n);
+/* Receive what srt_send_fds sent (close-on-exec, without waiting): the
+ * number of descriptors (all of them, or -1 with errno: EAGAIN when
+ * nothing is there yet, EPROTO when the message was not one of ours or
+ * carried more than `max`; its descriptors are then closed). */
+int srt_recv_fds(int sock, int *fds, size_t max);
+
 /* malloc'd printf; NULL on failure. */
 char *srt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
