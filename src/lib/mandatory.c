@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -145,6 +146,8 @@ static bool entry_type(int dfd, const char *name, unsigned char *dtype)
 	return true;
 }
 
+static int check_submodules(scan *s, int gfd);
+
 /* An existing, real ".git" or ".claude" directory: its protected children,
  * existing or not.  If it cannot be looked into, the whole directory is
  * protected instead (the sandboxed user could chmod it and then write). */
@@ -186,7 +189,117 @@ static int check_container(scan *s, int dfd, const char *name, size_t nlen)
 					      (int)s->len, s->path, rel);
 		}
 	}
+	if (nlen == 4 && memcmp(name, ".git", 4) == 0)
+		return check_submodules(s, cfd);
 	return 0;
+}
+
+/* ---- submodules ------------------------------------------------------
+ * A submodule's git directory lives at .git/modules/<name> (a name may
+ * contain slashes; nested submodules add <gitdir>/modules/...).  Its hooks
+ * and config run code on the host exactly like .git/hooks and .git/config,
+ * so they are protected the same way.  A git directory is recognised by its
+ * HEAD file; other directories on the way are walked, bounded. */
+
+#define MODULES_MAX_DEPTH 8
+#define MODULES_MAX_ENTRIES 4096
+
+static const srt_mandatory_name gitdir_names[] = {
+	{ "hooks", true },
+	{ "config", false },
+	{ "config.worktree", false, .only_existing = true },
+	{ "commondir", false, .only_existing = true },
+};
+
+static int walk_modules(scan *s, int dfd, char *rel, size_t rlen, int depth, size_t *budget);
+
+/* Protect what git runs from the git directory `rel` (open as gfd), then
+ * walk its own modules/. */
+static int protect_gitdir(scan *s, int gfd, char *rel, size_t rlen, int depth, size_t *budget)
+{
+	for (size_t i = 0; i < sizeof gitdir_names / sizeof *gitdir_names; i++) {
+		const srt_mandatory_name *g = &gitdir_names[i];
+		char sub[PATH_MAX];
+		if ((size_t)snprintf(sub, sizeof sub, "%.*s/%s", (int)rlen, rel, g->rel) >= sizeof sub)
+			return srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG, "submodule path too long");
+		struct stat st;
+		if (fstatat(gfd, g->rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (emit(s, sub, true, S_ISDIR(st.st_mode)) < 0)
+				return -1;
+		} else if (errno == ENOENT) {
+			if (!g->only_existing && emit(s, sub, false, g->is_dir) < 0)
+				return -1;
+		} else {
+			/* cannot tell: protect the whole git directory */
+			return emit(s, rel, true, true);
+		}
+	}
+	SRT_AUTOCLOSE int mfd = openat(gfd, "modules", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mfd < 0)
+		return 0;
+	if (rlen + sizeof "/modules" >= PATH_MAX)
+		return srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG, "submodule path too long");
+	memcpy(rel + rlen, "/modules", sizeof "/modules");
+	int rc = walk_modules(s, mfd, rel, rlen + sizeof "/modules" - 1, depth + 1, budget);
+	rel[rlen] = '\0';
+	return rc;
+}
+
+/* Each directory below a modules/ directory: a git directory, or a level
+ * of a submodule name with slashes. */
+static int walk_modules(scan *s, int dfd, char *rel, size_t rlen, int depth, size_t *budget)
+{
+	if (depth > MODULES_MAX_DEPTH)
+		return 0;
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		const char *name = e->d_name;
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		if (*budget == 0)
+			break;
+		(*budget)--;
+		unsigned char dt = e->d_type;
+		if (!entry_type(dirfd(d), name, &dt) || dt != DT_DIR)
+			continue;
+		size_t nlen = strlen(name);
+		if (rlen + 1 + nlen >= PATH_MAX) {
+			rc = srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG, "submodule path too long");
+			break;
+		}
+		SRT_AUTOCLOSE int cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		rel[rlen] = '/';
+		memcpy(rel + rlen + 1, name, nlen + 1);
+		struct stat st;
+		if (fstatat(cfd, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0)
+			rc = protect_gitdir(s, cfd, rel, rlen + 1 + nlen, depth, budget);
+		else
+			rc = walk_modules(s, cfd, rel, rlen + 1 + nlen, depth + 1, budget);
+		rel[rlen] = '\0';
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The git directory ".git" (open as gfd) of a repository: its submodules'. */
+static int check_submodules(scan *s, int gfd)
+{
+	SRT_AUTOCLOSE int mfd = openat(gfd, "modules", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mfd < 0)
+		return 0;
+	char rel[PATH_MAX] = ".git/modules";
+	size_t budget = MODULES_MAX_ENTRIES;
+	return walk_modules(s, mfd, rel, strlen(rel), 1, &budget);
 }
 
 static int scan_dir(scan *s, int fd, int level);

@@ -114,6 +114,33 @@ def test_git_init_outside_add_commit_inside(sb):
     assert ls_host(sb.ws) == [".git", "hello.txt"]
 
 
+def test_submodule_hooks_and_config_are_protected(sb):
+    # A submodule's git directory (.git/modules/<name>) has hooks and a
+    # config that git runs on the host just like .git/hooks and .git/config.
+    genv = {"GIT_AUTHOR_NAME": "E2E", "GIT_AUTHOR_EMAIL": "e2e@example.com",
+            "GIT_COMMITTER_NAME": "E2E", "GIT_COMMITTER_EMAIL": "e2e@example.com",
+            "GIT_CONFIG_NOSYSTEM": "1"}
+    inner = sb.base / "inner"
+    inner.mkdir()
+    sb.ident.chown(str(inner))
+    sb.host(["git", "init", "-q", "-b", "main", str(inner)])
+    sb.host(["git", "-C", str(inner), "commit", "-q", "--allow-empty", "-m", "i"], env=genv)
+    sb.host(["git", "init", "-q", "-b", "main", "."])
+    sb.host(["git", "-c", "protocol.file.allow=always", "submodule", "add", "-q",
+             str(inner), "libs/sub"], env=genv)
+    gd = ".git/modules/libs/sub"
+    assert (sb.ws / gd / "HEAD").exists()
+    r = sb.run("for a in 'echo x > %(g)s/hooks/post-checkout' 'echo x >> %(g)s/config' "
+               "'rm -rf %(g)s/hooks' 'mv %(g)s %(g)s.moved' 'mv .git/modules .git/m2'; do "
+               "sh -c \"$a\" 2>/dev/null && echo \"WROTE: $a\" || echo refused; done; "
+               "git -C libs/sub commit -q --allow-empty -m inside && echo committed"
+               % {"g": gd}, settings=WRITE_WS, env=genv)
+    assert r.returncode == 0, r
+    assert r.stdout.split("\n")[:6] == ["refused"] * 5 + ["committed"], r.stdout
+    assert not (sb.ws / gd / "hooks" / "post-checkout").exists()
+    assert "x" not in (sb.ws / gd / "config").read_text().split()
+
+
 def test_python_writes_file(sb):
     r = sb.run([PY, "-c", "open('py.txt','w').write('from python\\n')"],
                settings=WRITE_WS)

@@ -238,6 +238,36 @@ static void test_nested_repositories(void **state)
 	srt_protected_list_clear(&out);
 }
 
+/* Submodule git directories (.git/modules/<name>, names with slashes,
+ * nested modules): their hooks and config run code like the top ones. */
+static void test_submodule_gitdirs(void **state)
+{
+	(void)state;
+	mkdirs(P("proj/.git/hooks"));
+	touch(P("proj/.git/config"));
+	mkdirs(P("proj/.git/modules/sub/hooks"));
+	touch(P("proj/.git/modules/sub/HEAD"));
+	touch(P("proj/.git/modules/sub/config"));
+	mkdirs(P("proj/.git/modules/sub/objects"));
+	touch(P("proj/.git/modules/libs/foo/HEAD")); /* "libs/foo", no hooks yet */
+	touch(P("proj/.git/modules/libs/foo/config"));
+	touch(P("proj/.git/modules/sub/modules/deep/HEAD")); /* nested */
+	mkdirs(P("proj/.git/modules/notagitdir"));
+	srt_protected_list out = { 0 };
+	scan_ok(3, &out);
+	expect(&out, P("proj/.git/modules/sub/hooks"), true, true);
+	expect(&out, P("proj/.git/modules/sub/config"), true, false);
+	expect(&out, P("proj/.git/modules/libs/foo/hooks"), false, true);
+	expect(&out, P("proj/.git/modules/libs/foo/config"), true, false);
+	expect(&out, P("proj/.git/modules/sub/modules/deep/hooks"), false, true);
+	expect(&out, P("proj/.git/modules/sub/modules/deep/config"), false, false);
+	expect_absent(&out, P("proj/.git/modules/sub/objects"));
+	expect_absent(&out, P("proj/.git/modules/sub/commondir"));
+	expect_absent(&out, P("proj/.git/modules/notagitdir/hooks"));
+	expect_ordered(&out);
+	srt_protected_list_clear(&out);
+}
+
 static void test_git_file_at_root(void **state)
 {
 	(void)state;
@@ -329,6 +359,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_depth_1_and_10, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_repositories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_file_at_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_submodule_gitdirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_duplicates_across_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
