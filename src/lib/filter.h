@@ -33,6 +33,9 @@ int srt_seccomp_compile(const srt_seccomp_options *opts, srt_bpf *out,
 			srt_error *err);
 /* Install it in the calling thread (needs no_new_privs).  Async-signal-safe. */
 int srt_seccomp_install(const srt_bpf *prog);
+/* The same, with a user-notification listener (a program with a notify
+ * rule, see mediate_unix): returns the listener's descriptor, or -1. */
+int srt_seccomp_install_listener(const srt_bpf *prog);
 void srt_bpf_free(srt_bpf *prog);
 
 /* Names of the refused calls, for the policy description. */

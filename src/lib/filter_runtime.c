@@ -2,7 +2,10 @@
  * The programs are compiled by libseccomp at build time (filter.c via
  * tools/gen_filter.c into filter_bpf.c). */
 #include <linux/seccomp.h>
+#include <errno.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "filter.h"
 
@@ -18,4 +21,17 @@ int srt_seccomp_install(const srt_bpf *prog)
 {
 	struct sock_fprog fp = {.len = prog->len, .filter = prog->insns};
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0);
+}
+
+int srt_seccomp_install_listener(const srt_bpf *prog)
+{
+	struct sock_fprog fp = {.len = prog->len, .filter = prog->insns};
+	/* WAIT_KILLABLE_RECV (Linux 5.19): once srt has a call, only a fatal
+	 * signal interrupts it, so srt's connect and the command's view of it
+	 * cannot disagree */
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fp);
+	if (fd < 0 && errno == EINVAL)
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
+	return (int)fd;
 }

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/prctl.h>
@@ -231,18 +229,10 @@ static int probe_restrictions(const srt_init_ctx *c, srt_error *err)
  * notifications and hand the listener to srt (unixgate.h). */
 static int install_mediated(const srt_init_ctx *c, srt_error *err)
 {
-	struct sock_fprog fp = {.len = c->bpf->len, .filter = c->bpf->insns};
-	/* WAIT_KILLABLE_RECV (Linux 5.19): once srt has the call, only a fatal
-	 * signal interrupts it, so srt's connect and the command's view of it
-	 * cannot disagree */
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fp);
-	if (fd < 0 && errno == EINVAL)
-		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
-	if (fd < 0)
+	int lfd = srt_seccomp_install_listener(c->bpf);
+	if (lfd < 0)
 		return srt_fail_errno(err, SRT_E_KERNEL, errno,
 				      "allowUnixSockets: cannot install the seccomp filter with a listener");
-	int lfd = (int)fd;
 	int rc = srt_send_fds(c->net_fd, &lfd, 1);
 	close(lfd);
 	close(c->net_fd);

@@ -148,6 +148,21 @@ static bool entry_type(int dfd, const char *name, unsigned char *dtype)
 
 static int check_submodules(scan *s, int gfd);
 
+/* Child `child` of directory `dfd`, named by the table entry `g` and
+ * reported as `rel`: protected as it is when it exists, else by a stand-in
+ * (unless only_existing).  Returns 0, -1 with the error set, or 1 with
+ * errno set when it cannot be told (the caller protects more). */
+static int protect_child(scan *s, int dfd, const char *child, const char *rel,
+			 const srt_mandatory_name *g)
+{
+	struct stat st;
+	if (fstatat(dfd, child, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return emit(s, rel, true, S_ISDIR(st.st_mode));
+	if (errno != ENOENT)
+		return 1;
+	return g->only_existing ? 0 : emit(s, rel, false, g->is_dir);
+}
+
 /* An existing, real ".git" or ".claude" directory: its protected children,
  * existing or not.  If it cannot be looked into, the whole directory is
  * protected instead (the sandboxed user could chmod it and then write). */
@@ -168,15 +183,10 @@ static int check_container(scan *s, int dfd, const char *name, size_t nlen)
 		size_t tl = top_len(rel);
 		if (tl != nlen || memcmp(rel, name, nlen) != 0 || !rel[tl])
 			continue;
-		struct stat st;
-		if (fstatat(cfd, rel + tl + 1, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (emit(s, rel, true, S_ISDIR(st.st_mode)) < 0)
-				return -1;
-		} else if (errno == ENOENT) {
-			if (!srt_mandatory_names[i].only_existing &&
-			    emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
-				return -1;
-		} else {
+		int r = protect_child(s, cfd, rel + tl + 1, rel, &srt_mandatory_names[i]);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
 			/* Cannot tell: drop the children, protect the whole. */
 			int e = errno;
 			for (size_t k = first; k < s->n; k++)
@@ -222,17 +232,11 @@ static int protect_gitdir(scan *s, int gfd, char *rel, size_t rlen, int depth, s
 		char sub[PATH_MAX];
 		if ((size_t)snprintf(sub, sizeof sub, "%.*s/%s", (int)rlen, rel, g->rel) >= sizeof sub)
 			return srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG, "submodule path too long");
-		struct stat st;
-		if (fstatat(gfd, g->rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (emit(s, sub, true, S_ISDIR(st.st_mode)) < 0)
-				return -1;
-		} else if (errno == ENOENT) {
-			if (!g->only_existing && emit(s, sub, false, g->is_dir) < 0)
-				return -1;
-		} else {
-			/* cannot tell: protect the whole git directory */
+		int r = protect_child(s, gfd, g->rel, sub, g);
+		if (r < 0)
+			return -1;
+		if (r > 0) /* cannot tell: protect the whole git directory */
 			return emit(s, rel, true, true);
-		}
 	}
 	SRT_AUTOCLOSE int mfd = openat(gfd, "modules", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (mfd < 0)

@@ -50,11 +50,7 @@ static int sys_mount_setattr(int dfd, const char *path, unsigned flags,
  * resolved paths, so a symlink here means the tree changed under us. */
 static int open_nofollow(const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	return srt_open_path(AT_FDCWD, path, O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static int clone_tree(const char *path, srt_error *err)

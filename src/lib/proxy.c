@@ -493,6 +493,20 @@ static void refuse(conn *c, const char *rule, const char *reason)
 	http_reply(c, 403, c->is_connect ? reason : "Forbidden", body, true);
 }
 
+/* The policy's verdict on c->host:c->port (SPEC §5), for both proxies:
+ * false after answering a refusal. */
+static bool admit(conn *c)
+{
+	srt_net_verdict v;
+	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
+	if (!v.allowed) {
+		refuse(c, v.rule, v.reason);
+		return false;
+	}
+	c->literal_ok = v.by_ip_literal;
+	return true;
+}
+
 static void upstream_failed(conn *c, int err, bool timeout)
 {
 	if (c->proto == P_SOCKS) {
@@ -1065,13 +1079,8 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			   false);
 		return;
 	}
-	srt_net_verdict v;
-	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
-	if (!v.allowed) {
-		refuse(c, v.rule, v.reason);
+	if (!admit(c))
 		return;
-	}
-	c->literal_ok = v.by_ip_literal;
 	if (!c->is_connect) {
 		/* the rewritten head goes to upstream once connected */
 		if (srt_http_request_body(req, &c->req.body) < 0) {
@@ -1149,7 +1158,6 @@ static void forward_start(conn *c)
 	timer_set(c, RESPONSE_HEAD_MS);
 }
 
-/* Move request body bytes from cin to uout according to the framing. */
 /* Move body bytes from `from` to `to` (bounded by RELAY_CAP queued) as far
  * as the framing says the message goes; bytes after it stay in `from`. */
 static int relay_body(body_relay *r, buf *from, buf *to)
@@ -1316,9 +1324,16 @@ static bool req_by_splice(const conn *c)
 	return by_splice(&c->req, &c->cin, &c->uout, &c->c2u);
 }
 
+/* A response body that goes by splice once its buffered bytes are out:
+ * nothing of it is read into uin. */
+static bool resp_length_framed(const conn *c)
+{
+	return c->resp_head_done && c->resp.body.kind == SRT_BODY_LENGTH;
+}
+
 static bool resp_by_splice(const conn *c)
 {
-	return c->resp_head_done && by_splice(&c->resp, &c->uin, &c->cout, &c->u2c);
+	return resp_length_framed(c) && by_splice(&c->resp, &c->uin, &c->cout, &c->u2c);
 }
 
 /* One pass of request-body and response relaying; returns 1 when bytes
@@ -1371,8 +1386,7 @@ static int forward_pass(conn *c)
 	}
 	/* response: from upstream to the client (a length-framed body, once
 	 * its head is relayed, by splice below) */
-	bool resp_spliced = c->resp_head_done && c->resp.body.kind == SRT_BODY_LENGTH;
-	if (!c->resp.done && !c->u.eof && !resp_spliced && buf_data(&c->cout) < RELAY_CAP) {
+	if (!c->resp.done && !c->u.eof && !resp_length_framed(c) && buf_data(&c->cout) < RELAY_CAP) {
 		int r = read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
 		if (r == 0 || r == -2)
 			c->u.eof = true;
@@ -1467,7 +1481,7 @@ static void forward_run(conn *c)
 		else
 			uw |= UV_READABLE;
 	} else if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP &&
-		 !(c->resp_head_done && c->resp.body.kind == SRT_BODY_LENGTH))
+		 !resp_length_framed(c))
 		uw |= UV_READABLE;
 	if (buf_data(&c->cout) > 0)
 		cw |= UV_WRITABLE;
@@ -1566,14 +1580,8 @@ static void socks_run(conn *c)
 					socks_reply(c, SRT_SOCKS_GENERAL_FAILURE);
 					return;
 				}
-				srt_net_verdict v;
-				srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
-				if (!v.allowed) {
-					refuse(c, v.rule, v.reason);
-					return;
-				}
-				c->literal_ok = v.by_ip_literal;
-				begin_dial(c);
+				if (admit(c))
+					begin_dial(c);
 				return;
 			}
 			if (r < 0) {

@@ -410,11 +410,7 @@ static int open_parent(const char *path, const char **name)
 	size_t pl = slash == path ? 1 : (size_t)(slash - path);
 	memcpy(buf, path, pl);
 	buf[pl] = '\0';
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, AT_FDCWD, buf, &how, sizeof how);
+	return srt_open_path(AT_FDCWD, buf, O_DIRECTORY, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /* Stand-in files are empty, except where an empty file would break the

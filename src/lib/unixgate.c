@@ -57,12 +57,6 @@ void srt_unixgate_free(srt_unixgate *g)
 	free(g);
 }
 
-static int open_beneath(int dirfd, const char *path, uint64_t resolve)
-{
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = resolve};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
 /* Is the socket file behind `pin` one an allowed entry names?  An entry
  * counts only when reached on the host without following any symlink, so
  * a command that replaces an allowed path (in a writable directory) with a
@@ -73,7 +67,7 @@ static bool is_allowed(const srt_unixgate *g, int pin)
 	if (fstat(pin, &want) < 0 || !S_ISSOCK(want.st_mode))
 		return false;
 	for (size_t i = 0; i < g->n; i++) {
-		SRT_AUTOCLOSE int fd = open_beneath(AT_FDCWD, g->allowed[i], RESOLVE_NO_SYMLINKS);
+		SRT_AUTOCLOSE int fd = srt_open_path(AT_FDCWD, g->allowed[i], 0, RESOLVE_NO_SYMLINKS);
 		struct stat st;
 		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == want.st_dev &&
 		    st.st_ino == want.st_ino)
@@ -97,7 +91,7 @@ static void check_pathname(const srt_unixgate *g, int root, srt_gate_call *call)
 		call->refused = true;
 		return;
 	}
-	call->pin = open_beneath(root, call->path, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	call->pin = srt_open_path(root, call->path, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	if (call->pin < 0) {
 		call->answer = errno == ELOOP || errno == EXDEV ? EACCES : errno;
 		return;
@@ -155,15 +149,12 @@ int srt_unixgate_receive(const srt_unixgate *g, int notify_fd, srt_gate_call *ca
 	 * notification is known to be still pending afterwards: then the pid
 	 * was still that thread's. */
 	SRT_AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, n->pid, 0);
-	char root_path[48];
-	snprintf(root_path, sizeof root_path, "/proc/%u/root", n->pid);
-	SRT_AUTOCLOSE int root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct iovec local = {.iov_base = &call->addr, .iov_len = len};
 	struct iovec remote = {.iov_base = (void *)(uintptr_t)n->data.args[1], .iov_len = len};
 	ssize_t got = process_vm_readv((pid_t)n->pid, &local, 1, &remote, 1, 0);
 	if (!still_waiting(notify_fd, call->id))
 		return 0; /* gone: nobody to answer */
-	if (pidfd < 0 || root < 0) {
+	if (pidfd < 0) {
 		call->answer = EPERM;
 		return 1;
 	}
@@ -186,10 +177,19 @@ int srt_unixgate_receive(const srt_unixgate *g, int notify_fd, srt_gate_call *ca
 	int fl = fcntl(call->sock, F_GETFL);
 	call->blocking = fl >= 0 && !(fl & O_NONBLOCK);
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)&call->addr;
-	size_t path_len = len - offsetof(struct sockaddr_un, sun_path);
 	if (domain != AF_UNIX || sun->sun_family != AF_UNIX ||
 	    len <= offsetof(struct sockaddr_un, sun_path) || sun->sun_path[0] == '\0')
 		return 1; /* not a pathname: the kernel decides on our copy */
+	/* a pathname is resolved in the command's root: open it, then make
+	 * sure the pid was still the caller's when we did */
+	char root_path[48];
+	snprintf(root_path, sizeof root_path, "/proc/%u/root", n->pid);
+	SRT_AUTOCLOSE int root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || !still_waiting(notify_fd, call->id)) {
+		srt_unixgate_drop(call, EPERM);
+		return 1;
+	}
+	size_t path_len = len - offsetof(struct sockaddr_un, sun_path);
 	memcpy(call->path, sun->sun_path, path_len < sizeof sun->sun_path ? path_len : sizeof sun->sun_path);
 	call->path[sizeof call->path - 1] = '\0';
 	check_pathname(g, root, call);

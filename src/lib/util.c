@@ -3,6 +3,8 @@
 #include "util.h"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,4 +197,10 @@ int srt_recv_fds(int sock, int *fds, size_t max)
 	}
 	memcpy(fds, tmp, got * sizeof(int));
 	return (int)got;
+}
+
+int srt_open_path(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = {.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags), .resolve = resolve};
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -62,6 +63,10 @@ void srt_strv_clear(srt_strv *sv);
 /* Read a small file (sysctl, /proc) into buf, NUL-terminated.  False when
  * it cannot be opened or is empty.  Async-signal-safe: open, read, close. */
 bool srt_read_small(const char *path, char *buf, size_t cap);
+
+/* openat2(2) for an O_PATH descriptor (plus `flags`, e.g. O_DIRECTORY),
+ * close-on-exec, with `resolve` (RESOLVE_* restrictions). */
+int srt_open_path(int dirfd, const char *path, int flags, uint64_t resolve);
 
 /* Pass descriptors over a Unix socket (SCM_RIGHTS, one byte of data).
  * At most SRT_MAX_PASSED_FDS.  Returns 0 or -1 with errno. */
