@@ -62,6 +62,8 @@ import threading
 import time
 import urllib.parse
 
+from benchutil import first_line, write_json
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
 REAL_HOME = os.path.expanduser("~")
@@ -83,13 +85,6 @@ VIA_LABEL = {"direct": "direct", "connect": "CONNECT", "socks": "SOCKS5",
 def log(msg):
     print(f"network.py: {msg}", file=sys.stderr, flush=True)
 
-
-def first_line(text, limit=200):
-    lines = [l.strip() for l in (text or "").splitlines() if l.strip()]
-    if not lines:
-        return ""
-    s = lines[-1]
-    return s if len(s) <= limit else s[:limit] + "..."
 
 
 # ==========================================================================
@@ -765,14 +760,6 @@ class Context:
         self._settings, self._settings_ports = path, ports
         return path
 
-
-def write_json(path, obj):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 # ==========================================================================

@@ -42,6 +42,8 @@ import subprocess
 import sys
 import tempfile
 
+from benchutil import first_line, write_json
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
 REAL_HOME = os.path.expanduser("~")
@@ -83,14 +85,6 @@ def log(msg):
     print(f"startup.py: {msg}", file=sys.stderr, flush=True)
 
 
-def first_line(text, limit=200):
-    lines = [l.strip() for l in (text or "").splitlines() if l.strip()]
-    if not lines:
-        return ""
-    # The last non-empty line is usually the error; keep it short.
-    s = lines[-1]
-    return s if len(s) <= limit else s[:limit] + "..."
-
 
 def run_quiet(argv, **kw):
     try:
@@ -115,14 +109,6 @@ def make_settings(allow_write_dir):
         },
     }
 
-
-def write_json(path, obj):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def git_init(path):
