@@ -1085,7 +1085,7 @@ def test_bytes_after_a_response_never_reach_the_next_client(sb, servers):
     assert o.accepted == 2, o.requests
 
 
-def test_idle_upstream_closed_by_origin_is_not_used(sb, servers):
+def test_idle_upstream_closed_by_origin_still_answers(sb, servers):
     # the origin closes each connection right after answering, without
     # saying so: a later request finds it closed (or, racing the close,
     # fails on it and is sent again) and still gets its answer
@@ -1648,7 +1648,8 @@ class UnixEcho:
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
-        os.chmod(path, 0o777)
+        if not path.startswith("\0"):  # not an abstract name
+            os.chmod(path, 0o777)
         self.sock.listen(16)
         self.sock.settimeout(0.2)
         self.accepted = 0
@@ -1708,6 +1709,8 @@ def test_allow_unix_sockets_reaches_only_the_listed_sockets(sb, origin, tmp_path
     agent = UnixEcho(str(sb.base / "agent.sock"))
     other = UnixEcho(str(sb.base / "other.sock"))
     ws_agent = UnixEcho(str(sb.ws / "ws-agent.sock"))  # in a writable directory
+    # the host's abstract names: the sandbox has its own (network namespace)
+    abstract = UnixEcho("\0srt-e2e-%d-%d" % (os.getpid(), sb.uid))
     try:
         steps = [
             ["allowed", agent.path],
@@ -1715,6 +1718,7 @@ def test_allow_unix_sockets_reaches_only_the_listed_sockets(sb, origin, tmp_path
             ["missing", str(sb.base / "nothing.sock")],
             ["relative", "agent.sock"],
             ["dgram", agent.path],
+            ["abstract", abstract.path],
             # links the command makes: followed, then judged by the socket
             ["symlink", other.path, str(sb.ws / "to-other")],
             ["via_link_other", str(sb.ws / "to-other")],
@@ -1735,9 +1739,10 @@ def test_allow_unix_sockets_reaches_only_the_listed_sockets(sb, origin, tmp_path
         res = json.loads(r.stdout)
         assert res == {"allowed": "agent:hi", "other": "EACCES", "missing": "ENOENT",
                        "relative": "EACCES", "dgram": "socket:EPERM",
+                       "abstract": "ECONNREFUSED",
                        "via_link_other": "EACCES", "via_link_agent": "agent:hi",
                        "ws_allowed": "agent:hi", "ws_swapped": "EACCES"}, res
-        assert other.accepted == 0
+        assert other.accepted == 0 and abstract.accepted == 0
         assert agent.accepted == 2 and ws_agent.accepted == 1
         recs = violations(vp)
         hosts = sorted(v["host"] for v in recs if v.get("protocol") == "unix")
@@ -1747,7 +1752,7 @@ def test_allow_unix_sockets_reaches_only_the_listed_sockets(sb, origin, tmp_path
         r = sb.run(CURL_HTTP + "http://127.0.0.1:%d/hello" % origin.port, settings=settings)
         assert r.returncode == 0 and r.stdout == "hello from origin\n", r
     finally:
-        for srv in (agent, other, ws_agent):
+        for srv in (agent, other, ws_agent, abstract):
             srv.close()
 
 
