@@ -15,6 +15,7 @@ import http.server
 import json
 import os
 import re
+import resource
 import selectors
 import shutil
 import socket
@@ -1885,6 +1886,35 @@ out({"after": r["status"], "socks_after": code})
     assert res[0]["ok"] == res[0]["busy"] == 100, res
     assert res[0]["status"] == 200 and res[0]["secs"] < 5, res
     assert res[1] == {"after": 200, "socks_after": 0}, res
+
+
+def test_connection_cap_refuses_cleanly(sb, origin):
+    # srt serves at most 8,192 connections; one more is answered "503,
+    # too-many-connections" and closed, and the proxy works again once
+    # connections are released.
+    cap, extra = 8192, 8
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < cap + extra + 100:
+        pytest.skip("the hard RLIMIT_NOFILE is too low for %d connections" % (cap + extra))
+    p = origin.port
+    sc = script(sb, r"""
+CAP, EXTRA, P = %d, %d, %d
+raise_nofile(CAP + EXTRA + 100)
+conns = [socket.create_connection(HTTP, timeout=10) for _ in range(CAP)]
+time.sleep(0.5)  # let srt accept them all
+more = [socket.create_connection(HTTP, timeout=10) for _ in range(EXTRA)]
+answers = [recv_until_close(c, 10).decode("latin-1") for c in more]
+for c in conns + more:
+    c.close()
+time.sleep(1)
+r = http_get("http://127.0.0.1:%%d/hello" %% P, timeout=15)
+out({"answers": answers, "after": r["status"]})
+""" % (cap, extra, p))
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % p]), timeout=180)
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)[0]
+    for a in res["answers"]:
+        assert a.startswith("HTTP/1.1 503") and "X-Proxy-Error: too-many-connections" in a, a
+    assert res["after"] == 200, res
 
 
 GARBAGE = [
