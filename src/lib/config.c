@@ -824,7 +824,7 @@ static char *join_settings(const char *dir, srt_error *err)
 }
 
 /* $HOME/.srt-settings.json, HOME falling back to the password database. */
-static char *default_path(srt_error *err)
+char *srt_config_default_path(srt_error *err)
 {
 	const char *home = getenv("HOME");
 	if (home && home[0])
@@ -924,12 +924,22 @@ static char *read_settings(int fd, const char *path, size_t *len_out,
 	return srt_steal_ptr(&buf);
 }
 
+static srt_config *with_settings_path(srt_config *cfg, const char *path, srt_error *err)
+{
+	if (cfg && !(cfg->settings_path = strdup(path))) {
+		srt_config_free(cfg);
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	return cfg;
+}
+
 srt_config *srt_config_load(const char *path, srt_error *err)
 {
 	SRT_AUTOFREE char *defpath = NULL;
 	bool is_default = path == NULL;
 	if (is_default) {
-		defpath = default_path(err);
+		defpath = srt_config_default_path(err);
 		if (!defpath)
 			return NULL;
 		path = defpath;
@@ -952,7 +962,7 @@ srt_config *srt_config_load(const char *path, srt_error *err)
 					 path);
 				return NULL;
 			}
-			return srt_config_defaults(err);
+			return with_settings_path(srt_config_defaults(err), path, err);
 		}
 		srt_fail_errno(err, SRT_E_CONFIG, e,
 			       "%s: cannot open the settings file", path);
@@ -962,7 +972,7 @@ srt_config *srt_config_load(const char *path, srt_error *err)
 	SRT_AUTOFREE char *buf = read_settings(fd, path, &len, err);
 	if (!buf)
 		return NULL;
-	return srt_config_parse(buf, len, path, err);
+	return with_settings_path(srt_config_parse(buf, len, path, err), path, err);
 }
 
 const char *srt_config_source(const srt_config *cfg)
@@ -993,6 +1003,7 @@ void srt_config_free(srt_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->source);
+	free(cfg->settings_path);
 	free_domains(&cfg->allowed_domains);
 	free_domains(&cfg->denied_domains);
 	for (size_t i = 0; i < cfg->n_denied_reasons; i++) {

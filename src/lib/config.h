@@ -47,6 +47,10 @@ typedef struct srt_ignore_rule {
 
 struct srt_config {
 	char *source; /* file name, or "<defaults>" */
+	/* the file the settings come from, or the default path that was
+	 * looked for and is missing (NULL for built-in or parsed text):
+	 * protected in every sandbox, existing or not */
+	char *settings_path;
 
 	/* network */
 	srt_domain_list allowed_domains;
@@ -80,5 +84,9 @@ struct srt_config {
 };
 
 #define SRT_DEFAULT_SEARCH_DEPTH 3
+
+/* The default settings file, ~/.srt-settings.json (malloc'd), or NULL with
+ * err set when there is no home directory. */
+char *srt_config_default_path(srt_error *err);
 
 #endif

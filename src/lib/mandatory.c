@@ -23,7 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MANDATORY_COUNT 17
+#define MANDATORY_COUNT 19
 
 const srt_mandatory_name srt_mandatory_names[MANDATORY_COUNT] = {
 	{ ".bashrc", false },
@@ -39,6 +39,10 @@ const srt_mandatory_name srt_mandatory_names[MANDATORY_COUNT] = {
 	{ ".idea", true },
 	{ ".claude/commands", true },
 	{ ".claude/agents", true },
+	/* Claude Code's project settings define hooks: shell commands it runs
+	 * on the host (a stand-in holds "{}", see standins.c) */
+	{ ".claude/settings.json", false },
+	{ ".claude/settings.local.json", false },
 	{ ".git/hooks", true },
 	{ ".git/config", false },
 	/* beyond the spec's list: git reads these too, and a planted one
@@ -147,6 +151,7 @@ static bool entry_type(int dfd, const char *name, unsigned char *dtype)
 }
 
 static int check_submodules(scan *s, int gfd);
+static int check_worktrees(scan *s, int gfd);
 
 /* Child `child` of directory `dfd`, named by the table entry `g` and
  * reported as `rel`: protected as it is when it exists, else by a stand-in
@@ -199,8 +204,11 @@ static int check_container(scan *s, int dfd, const char *name, size_t nlen)
 					      (int)s->len, s->path, rel);
 		}
 	}
-	if (nlen == 4 && memcmp(name, ".git", 4) == 0)
+	if (nlen == 4 && memcmp(name, ".git", 4) == 0) {
+		if (check_worktrees(s, cfd) < 0)
+			return -1;
 		return check_submodules(s, cfd);
+	}
 	return 0;
 }
 
@@ -304,6 +312,63 @@ static int check_submodules(scan *s, int gfd)
 	char rel[PATH_MAX] = ".git/modules";
 	size_t budget = MODULES_MAX_ENTRIES;
 	return walk_modules(s, mfd, rel, strlen(rel), 1, &budget);
+}
+
+/* ---- linked worktrees ------------------------------------------------
+ * `git worktree add` keeps an administrative directory per worktree in
+ * .git/worktrees/<name>: its commondir names the repository whose config
+ * and hooks git uses there, gitdir links back, config.worktree adds
+ * config.  Rewritten, commondir points git on the host at a planted
+ * repository; they are protected as they are (only when present: a missing
+ * one breaks nothing, and new worktrees can still be added). */
+
+#define WORKTREES_MAX_ENTRIES 4096
+
+static const srt_mandatory_name worktree_names[] = {
+	{ "commondir", false, .only_existing = true },
+	{ "gitdir", false, .only_existing = true },
+	{ "config.worktree", false, .only_existing = true },
+};
+
+static int check_worktrees(scan *s, int gfd)
+{
+	int fd = openat(gfd, "worktrees", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int rc = 0;
+	size_t budget = WORKTREES_MAX_ENTRIES;
+	struct dirent *e;
+	while (rc == 0 && budget-- > 0 && (e = readdir(d))) {
+		const char *name = e->d_name;
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		SRT_AUTOCLOSE int wfd = openat(dirfd(d), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (wfd < 0)
+			continue;
+		for (size_t i = 0; rc == 0 && i < sizeof worktree_names / sizeof *worktree_names; i++) {
+			char rel[PATH_MAX];
+			if ((size_t)snprintf(rel, sizeof rel, ".git/worktrees/%s/%s", name,
+					     worktree_names[i].rel) >= sizeof rel) {
+				rc = srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG, "worktree path too long");
+				break;
+			}
+			int r = protect_child(s, wfd, worktree_names[i].rel, rel, &worktree_names[i]);
+			if (r < 0)
+				rc = -1;
+			else if (r > 0) { /* cannot tell: the whole administrative directory */
+				char whole[PATH_MAX];
+				snprintf(whole, sizeof whole, ".git/worktrees/%s", name);
+				rc = emit(s, whole, true, true);
+				break;
+			}
+		}
+	}
+	closedir(d);
+	return rc;
 }
 
 static int scan_dir(scan *s, int fd, int level);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hostexec.h"
 #include "util.h"
 
 static char *home_dir(void)
@@ -223,7 +224,8 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 			goto fail;
 		}
 	}
-	if (protect_symlink_targets(pol, &roots, err) < 0) {
+	if (srt_hostexec_protect(pol, cfg, &roots, err) < 0 ||
+	    protect_symlink_targets(pol, &roots, err) < 0) {
 		srt_strv_clear(&roots);
 		goto fail;
 	}
