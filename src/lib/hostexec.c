@@ -20,6 +20,7 @@
 #define CONFIG_MAX_BYTES (1 << 20)
 #define INCLUDE_MAX_DEPTH 10 /* git's own limit */
 #define CONFIGS_MAX 100000   /* configs read per run (one per repository) */
+#define FOUND_MAX 256        /* table entries taken from one config */
 
 typedef struct ctx {
 	srt_policy *pol;
@@ -151,7 +152,9 @@ static void collect(const char *section, const char *subsection, const char *nam
 {
 	found_list *l = data;
 	srt_git_key_kind k = srt_git_key_classify(section, subsection, name, value);
-	if (k == SRT_GIT_KEY_OTHER || !value || !value[0] || l->nomem)
+	/* bounded: a config planted by an earlier, unprotected run must not
+	 * make start-up protect (and stat) without limit */
+	if (k == SRT_GIT_KEY_OTHER || !value || !value[0] || l->nomem || l->n >= FOUND_MAX)
 		return;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
