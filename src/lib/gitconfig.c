@@ -49,6 +49,8 @@ static bool read_header(reader *r, char *sec, char *sub, bool *has_sub)
 		return false;
 	char *dot = strchr(sec, '.');
 	if (dot) { /* old syntax: the subsection is lower-cased too */
+		if (dot == sec)
+			return false; /* no section name: git refuses it */
 		*dot = '\0';
 		snprintf(sub, NAME_MAX_LEN, "%s", dot + 1);
 		*has_sub = true;

@@ -41,6 +41,7 @@ static void test_parse_cases(void **state)
 		{"; c\n# c\n[core]\n\n  a=1\n[bad\nb=2\n[ok]c=3\n", {"core|-|a|1", "ok|-|c|3"}},
 		{"k = outside a section\n[s \"unterminated]\nz=1\n", {NULL}},
 		{"[s]\n1bad = x\nok-key = y\n", {"s|-|ok-key|y"}},
+		{"[.x]\nk=1\n[s]\nk=2\n", {"s|-|k|2"}}, /* found by fuzz_gitconfig */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		seen s = {0};
