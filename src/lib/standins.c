@@ -553,7 +553,13 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err)
 	if (!run->dir)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	if (open_run_dir(run) < 0) {
-		/* nothing of ours is there to hide */
+		/* A missing one inside a writable root could be made by the
+		 * command, with journals a later run would replay: refuse. */
+		struct stat st;
+		for (size_t i = 0; plan && lstat(run->dir, &st) < 0 && i < plan->write_roots.n; i++)
+			if (srt_path_is_within(run->dir, plan->write_roots.v[i]))
+				return srt_fail(err, SRT_E_SETUP, "%s", run->dir_problem);
+		/* else nothing of ours is there to hide */
 		if (plan)
 			srt_plan_skip_under(plan, run->dir);
 		return 0;
