@@ -686,7 +686,8 @@ static bool removable(int fd, const ident *id, const char *path)
 	return id->type == 'f' && id->size == strlen(content_for(path));
 }
 
-typedef enum place_result { PLACE_OK, PLACE_SKIP, PLACE_FAIL } place_result;
+/* srt_fail returns -1: PLACE_FAIL, so that `return srt_fail(...)` reads as it does elsewhere */
+typedef enum place_result { PLACE_FAIL = -1, PLACE_OK = 0, PLACE_SKIP = 1 } place_result;
 
 /* Make sure stand-in `s` exists, record it when we made it (or adopt
  * another live run's), and hold it with LOCK_SH until srt_run_close when a
@@ -719,7 +720,7 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 		if (fd < 0) {
 			if (created || adopt || errno == EMFILE)
 				return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open stand-in %s",
-						      s->path), PLACE_FAIL;
+						      s->path);
 			return PLACE_OK; /* not ours and unreadable: nobody's stand-in */
 		}
 		ident held, again;
@@ -734,7 +735,7 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 				close(fd);
 				unlinkat(pfd, name, s->is_dir ? AT_REMOVEDIR : 0);
 				return srt_fail_errno(err, SRT_E_SETUP, e, "cannot write a journal in %s",
-						      run->dir), PLACE_FAIL;
+						      run->dir);
 			}
 			recorded = true;
 		}
@@ -747,13 +748,13 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 			close(fd);
 			if (e != EWOULDBLOCK)
 				return srt_fail_errno(err, SRT_E_SETUP, e, "cannot lock stand-in %s",
-						      s->path), PLACE_FAIL;
+						      s->path);
 			if (waited + POLL_MS > STANDIN_WAIT_MS) {
 				char who[128];
 				lock_holder(&id, who, sizeof who);
 				return srt_fail(err, SRT_E_SETUP,
 						"stand-in %s is locked by %s and was not released within %d s",
-						s->path, who, STANDIN_WAIT_MS / 1000), PLACE_FAIL;
+						s->path, who, STANDIN_WAIT_MS / 1000);
 			}
 			sleep_ms(POLL_MS); /* a clean-up is removing it: then make it again */
 			continue;
@@ -767,16 +768,15 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 			int e = errno;
 			close(fd);
 			return srt_fail_errno(err, SRT_E_SETUP, e, "cannot write a journal in %s",
-					      run->dir), PLACE_FAIL;
+					      run->dir);
 		}
 		if (hold(run, fd) < 0) {
 			close(fd);
-			return srt_fail(err, SRT_E_NOMEM, "out of memory"), PLACE_FAIL;
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
 		}
 		return PLACE_OK;
 	}
-	return srt_fail(err, SRT_E_SETUP, "stand-in %s kept disappearing while srt started", s->path),
-	       PLACE_FAIL;
+	return srt_fail(err, SRT_E_SETUP, "stand-in %s kept disappearing while srt started", s->path);
 }
 
 static bool skippable(int e)
