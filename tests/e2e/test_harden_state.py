@@ -8,6 +8,7 @@ the unprivileged user."""
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import time
@@ -51,6 +52,14 @@ def restore_run_dir(d):
     for p in (d + ".moved", d + ".new"):
         if os.path.islink(p):
             os.unlink(p)
+
+
+def read_or_empty(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:  # another run's journal, gone meanwhile
+        return b""
 
 
 def snapshot(d, names):
@@ -131,8 +140,9 @@ def test_run_directory_unreachable_from_inside(sb, root):
     live = sb.popen("echo ready; read x", settings=WRITE_WS, cwd=other,
                     stdin=subprocess.PIPE)
     assert read_line(live) == b"ready\n"
-    journals = [e for e in os.listdir(d) if e.endswith(".journal")]
-    assert journals, "the live run left no journal to attack"
+    journals = [e for e in os.listdir(d) if e.endswith(".journal") and
+                str(other).encode() in read_or_empty(os.path.join(d, e))]
+    assert len(journals) == 1, "the live run left no journal to attack"
     before = snapshot(d, ["lock"] + journals)
     st = os.stat(d)
     try:
@@ -236,15 +246,42 @@ def test_held_lock_fails_within_bound_naming_holder(sb):
     assert r.returncode == 0 and "RAN-MARKER" in r.stdout, r
 
 
+STATE_USER = "srt-e2e-state"
+
+
+def state_user():
+    """An unprivileged user of this test file alone: its run directory is
+    not shared with other test runs (whose srt may be another build)."""
+    try:
+        return pwd.getpwnam(STATE_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/bin/sh", STATE_USER], capture_output=True, timeout=30)
+        return pwd.getpwnam(STATE_USER)
+
+
+def as_user(pw, argv, home):
+    return ["setpriv", "--reuid", pw.pw_name, "--regid", pw.pw_name, "--init-groups",
+            "--reset-env", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=" + home,
+            "LC_ALL=C"] + list(argv)
+
+
 def test_standin_in_use_survives_when_other_user_cannot_see_it(sb, e2e_user):
     """The first run creates the stand-ins and exits first, seeing /proc with
     hidepid=2 (it cannot see the second run's processes); the second run
     (root) still relies on them: its protection must hold after the first
-    exited.  As root (same user) and srt-e2e (cross-user)."""
+    exited.  Root variant: root both times (same user); user variant: an
+    unprivileged user first, then root (cross-user)."""
     settings = sb.write_settings(WRITE_WS)
     os.chmod(sb.ws, 0o1777)  # shared: root without capabilities writes there too
-    first_argv = sb.ident.wrap([sb.srt, "--settings", settings, "--", "sh", "-c",
-                                "echo ready; read x"], sb.env())
+    first = [sb.srt, "--settings", settings, "--", "sh", "-c", "echo ready; read x"]
+    if sb.ident.name == "user":
+        pw = state_user()
+        first_argv = as_user(pw, first, str(sb.base))
+        again = as_user(pw, [sb.srt, "--", "true"], str(sb.base))
+    else:
+        first_argv = sb.ident.wrap(first, sb.env())
+        again = sb.ident.wrap([sb.srt, "--", "true"], sb.env())
     # the first run sees a /proc mounted hidepid=2 (a mount namespace of its own)
     a = subprocess.Popen(
         ["unshare", "-m", "--propagation", "private", "sh", "-c",
@@ -278,7 +315,7 @@ def test_standin_in_use_survives_when_other_user_cannot_see_it(sb, e2e_user):
     assert leaked == [], "protected paths written after the other run exited: " \
         "%s (stderr: %r)" % (leaked, err)
     # the first user's next run removes what it kept for the second one
-    r = sb.run(["true"], cwd=sb.base)
+    r = subprocess.run(again, cwd=str(sb.base), capture_output=True, timeout=30)
     assert r.returncode == 0, r
     assert sorted(os.listdir(sb.ws)) == [], "stand-ins left after both runs"
 
