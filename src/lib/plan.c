@@ -11,6 +11,7 @@ enum {
 	R_DENY_WRITE = 1 << 3,
 	R_PROTECTED = 1 << 4, /* mandatory deny */
 	R_PIN = 1 << 5,       /* ancestor of a protected path in a write root */
+	R_PRIVATE = 1 << 6,   /* srt's own state: always hidden */
 };
 
 typedef struct cand {
@@ -91,6 +92,8 @@ static bool any_above(const cand_set *s, const char *path, unsigned rules)
 
 static bool readable(const cand_set *s, const char *path)
 {
+	if (any_above(s, path, R_PRIVATE))
+		return false; /* whatever the settings say */
 	long best_depth = -1;
 	bool best = true;
 	for (size_t i = 0; i < s->n; i++) {
@@ -122,6 +125,9 @@ int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out)
 		for (size_t j = 0; in->deny_write && j < in->deny_write->n; j++)
 			if (srt_path_is_within(w->path, in->deny_write->v[j].path))
 				denied = true;
+		for (size_t j = 0; in->private_paths && j < in->private_paths->n; j++)
+			if (srt_path_is_within(w->path, in->private_paths->v[j]))
+				denied = true;
 		if (!w->exists || denied || srt_strv_contains(out, w->path))
 			continue;
 		if (srt_strv_push(out, w->path) < 0)
@@ -141,6 +147,8 @@ static int cmp_cand(const void *a, const void *b)
 
 static const char *why_of(unsigned rules)
 {
+	if (rules & R_PRIVATE)
+		return "srt's own state";
 	if (rules & R_PROTECTED)
 		return "mandatory deny";
 	if (rules & R_DENY_WRITE)
@@ -172,13 +180,8 @@ static int push_standin(srt_plan *p, const char *path, bool is_dir)
 	return 0;
 }
 
-/* Keep `path` in place inside its write root: every directory between the
- * root and the path becomes a pin (a writable self-bind, so it cannot be
- * renamed or removed), and the path and its pins must exist at spawn
- * ("ensure", even when they exist now: another run's stand-in may be gone
- * by the time this one mounts). */
-static int protect_one(cand_set *s, srt_plan *plan, const char *path, bool is_dir,
-		       bool exists, unsigned rule)
+/* The deepest write root strictly above `path`, or NULL. */
+static const char *root_above(const srt_plan *plan, const char *path)
 {
 	const char *root = NULL;
 	for (size_t r = 0; r < plan->write_roots.n; r++)
@@ -186,8 +189,16 @@ static int protect_one(cand_set *s, srt_plan *plan, const char *path, bool is_di
 		    strcmp(path, plan->write_roots.v[r]) != 0 &&
 		    (!root || strlen(plan->write_roots.v[r]) > strlen(root)))
 			root = plan->write_roots.v[r];
-	if (!root)
-		return 0;
+	return root;
+}
+
+/* Every directory between `root` and `path` becomes a pin (a writable
+ * self-bind, so it cannot be renamed or removed) that must exist at spawn
+ * ("ensure", even when it exists now: another run's stand-in may be gone
+ * by the time this one mounts). */
+static int pin_ancestors(cand_set *s, srt_plan *plan, const char *root, const char *path,
+			 bool exists)
+{
 	SRT_AUTOFREE char *buf = strdup(path);
 	if (!buf)
 		return -1;
@@ -202,6 +213,19 @@ static int protect_one(cand_set *s, srt_plan *plan, const char *path, bool is_di
 			return -1;
 		*q = '/';
 	}
+	return 0;
+}
+
+/* Keep `path` in place inside its write root: its ancestors are pins, and
+ * the path itself must exist at spawn too. */
+static int protect_one(cand_set *s, srt_plan *plan, const char *path, bool is_dir,
+		       bool exists, unsigned rule)
+{
+	const char *root = root_above(plan, path);
+	if (!root)
+		return 0;
+	if (pin_ancestors(s, plan, root, path, exists) < 0)
+		return -1;
 	cand *c = cand_add(s, path, rule, exists, is_dir);
 	if (!c)
 		return -1;
@@ -209,6 +233,22 @@ static int protect_one(cand_set *s, srt_plan *plan, const char *path, bool is_di
 	if (!c->exists)
 		c->is_dir = is_dir;
 	return push_standin(plan, path, c->exists ? c->is_dir : is_dir);
+}
+
+/* srt's own state: a hidden directory everywhere, its ancestors inside a
+ * write root pinned (renaming /tmp/x when /tmp/x/srt-0 is hidden must fail
+ * as well).  It is not a stand-in: srt_run_open creates it. */
+static int add_private(cand_set *s, srt_plan *plan, const srt_plan_input *in)
+{
+	for (size_t i = 0; in->private_paths && i < in->private_paths->n; i++) {
+		const char *path = in->private_paths->v[i];
+		const char *root = root_above(plan, path);
+		if (root && pin_ancestors(s, plan, root, path, true) < 0)
+			return -1;
+		if (!cand_add(s, path, R_PRIVATE, true, true))
+			return -1;
+	}
+	return 0;
 }
 
 /* Writable, judged without the entries at `path` itself. */
@@ -295,6 +335,7 @@ int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err)
 	    add_list(&s, in->allow_write, R_ALLOW_WRITE) < 0 ||
 	    add_list(&s, in->deny_write, R_DENY_WRITE) < 0 ||
 	    srt_plan_write_roots(in, &out->write_roots) < 0 ||
+	    add_private(&s, out, in) < 0 ||
 	    add_protected(&s, out, in) < 0 || add_deny_write(&s, out, in) < 0)
 		goto nomem;
 
@@ -306,6 +347,8 @@ int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err)
 		bool present = c->exists || c->standin;
 		if (!present)
 			continue; /* nothing to bind, hide or protect */
+		if (!(c->rules & R_PRIVATE) && any_above(&s, c->path, R_PRIVATE))
+			continue; /* inside srt's state: hidden with it, whatever the rule */
 		bool r = readable(&s, c->path);
 		bool w = r && writable(&s, c->path);
 		/* the state of the nearest enclosing op (or the base: the host's

@@ -50,10 +50,16 @@ typedef struct srt_plan_input {
 	const srt_resolved_list *allow_write;
 	const srt_resolved_list *deny_write;
 	const srt_protected_list *protected_paths; /* from srt_mandatory_scan */
+	/* srt's own state on the host (the run directory): hidden in every
+	 * sandbox whatever the other lists say (entries at or beneath one are
+	 * ignored, and none is a writable root), and pinned like a protected
+	 * path when it lies inside a writable root, so that no ancestor can
+	 * be renamed.  Existing directories (srt_run_open creates them). */
+	const srt_strv *private_paths;
 } srt_plan_input;
 
 /* Effective write roots: allowWrite entries that exist, are not under (or
- * at) a denyWrite entry.  Used to know where to run the mandatory scan. */
+ * at) a denyWrite entry nor at or beneath a private path.  Used to know where to run the mandatory scan. */
 int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
 
 /* Build the plan.  Semantics (SPEC §4):

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hostexec.h"
+#include "standins.h"
 #include "util.h"
 
 static char *home_dir(void)
@@ -115,6 +116,25 @@ static int protect_symlink_targets(srt_policy *pol, const srt_strv *roots,
 	return 0;
 }
 
+/* srt's run directory is hidden in every sandbox (plan.c), unless it is
+ * not ours (a symlink, someone else's directory): then srt keeps nothing
+ * there (standins.c refuses it) and mounting over it could only fail.  A
+ * missing one is listed: srt_run_open creates it before the sandbox starts. */
+static int add_private_paths(srt_policy *pol, srt_error *err)
+{
+	SRT_AUTOFREE char *dir = srt_run_dir_path();
+	if (!dir)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	struct stat st;
+	if (lstat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || st.st_uid != getuid()))
+		return 0;
+	srt_resolved_path r = {0};
+	if (srt_path_resolve(dir, &r, err) < 0)
+		return -1;
+	int rc = srt_strv_push_owned(&pol->private_paths, r.path);
+	return rc < 0 ? srt_fail(err, SRT_E_NOMEM, "out of memory") : 0;
+}
+
 static int warn_missing_write_roots(srt_policy *pol)
 {
 	for (size_t i = 0; i < pol->allow_write.n; i++)
@@ -196,7 +216,7 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	    expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
 	    expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||
 	    expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0 ||
-	    resolve_unix_sockets(pol, cfg, err) < 0)
+	    resolve_unix_sockets(pol, cfg, err) < 0 || add_private_paths(pol, err) < 0)
 		goto fail;
 	if (warn_missing_write_roots(pol) < 0) {
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
@@ -207,6 +227,7 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 		.deny_read = &pol->deny_read, .allow_read = &pol->allow_read,
 		.allow_write = &pol->allow_write, .deny_write = &pol->deny_write,
 		.protected_paths = &pol->protected_paths,
+		.private_paths = &pol->private_paths,
 	};
 	srt_strv roots = {0};
 	if (srt_plan_write_roots(&in, &roots) < 0) {
@@ -340,6 +361,7 @@ void srt_policy_free(srt_policy *pol)
 	srt_resolved_list_clear(&pol->deny_write);
 	srt_resolved_list_clear(&pol->allow_unix);
 	srt_protected_list_clear(&pol->protected_paths);
+	srt_strv_clear(&pol->private_paths);
 	srt_plan_clear(&pol->plan);
 	srt_strv_clear(&pol->warnings);
 	srt_netpolicy_free(pol->net);

@@ -444,8 +444,8 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 				  .mediate_unix = mediate};
 	if (mediate && !(sb->gate = new_gate(pol, err)))
 		goto fail;
-	if (srt_run_open(&sb->run, err) < 0 ||
-	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
+	if (srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
+	    srt_run_open(&sb->run, &sb->plan, err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
 	    !(sb->bpf = srt_seccomp_program(&so)) ||
 	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
