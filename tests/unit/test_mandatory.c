@@ -97,8 +97,8 @@ static size_t root_n(void)
 static void test_table(void **state)
 {
 	(void)state;
-	assert_int_equal(srt_mandatory_name_count, 17);
-	assert_int_equal(root_n(), 16);
+	assert_int_equal(srt_mandatory_name_count, 19);
+	assert_int_equal(root_n(), 18);
 	size_t dirs = 0;
 	for (size_t i = 0; i < srt_mandatory_name_count; i++)
 		dirs += srt_mandatory_names[i].is_dir;
@@ -212,6 +212,29 @@ static void test_depth_1_and_10(void **state)
 	srt_protected_list_clear(&out);
 }
 
+/* Linked worktrees: the files of .git/worktrees/<name> that redirect git
+ * are protected when present, never created. */
+static void test_worktree_admin_files(void **state)
+{
+	(void)state;
+	mkdirs(P("proj/.git/hooks"));
+	touch(P("proj/.git/config"));
+	touch(P("proj/.git/worktrees/wt1/commondir"));
+	touch(P("proj/.git/worktrees/wt1/gitdir"));
+	touch(P("proj/.git/worktrees/wt1/HEAD"));
+	touch(P("proj/.git/worktrees/wt2/config.worktree"));
+	srt_protected_list out = { 0 };
+	scan_ok(3, &out);
+	expect(&out, P("proj/.git/worktrees/wt1/commondir"), true, false);
+	expect(&out, P("proj/.git/worktrees/wt1/gitdir"), true, false);
+	expect(&out, P("proj/.git/worktrees/wt2/config.worktree"), true, false);
+	expect_absent(&out, P("proj/.git/worktrees/wt1/HEAD"));
+	expect_absent(&out, P("proj/.git/worktrees/wt2/commondir"));
+	expect_absent(&out, P("proj/.git/worktrees/wt2/gitdir"));
+	expect_ordered(&out);
+	srt_protected_list_clear(&out);
+}
+
 static void test_nested_repositories(void **state)
 {
 	(void)state;
@@ -231,9 +254,11 @@ static void test_nested_repositories(void **state)
 	expect_absent(&out, P("proj/other/.git/hooks/pre-commit"));
 	expect(&out, P("proj/.claude/agents"), true, true);
 	expect(&out, P("proj/.claude/commands"), false, true);
+	expect(&out, P("proj/.claude/settings.json"), false, false);
+	expect(&out, P("proj/.claude/settings.local.json"), false, false);
 	expect(&out, P("wt/.git"), true, false);
 	expect_absent(&out, P("wt/.git/hooks"));
-	assert_int_equal(out.n, root_n() + 9);
+	assert_int_equal(out.n, root_n() + 11);
 	expect_ordered(&out);
 	srt_protected_list_clear(&out);
 }
@@ -357,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_root_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_depth_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_depth_1_and_10, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worktree_admin_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_repositories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_file_at_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_submodule_gitdirs, setup, teardown),
