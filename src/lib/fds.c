@@ -53,8 +53,10 @@ static int reopen_in_view(int fd, const struct stat *st, int flags)
 	/* The host resolved this path; here it must name the same file without
 	 * a symlink or a /proc magic link (which would lead back to the host's
 	 * mount).  A " (deleted)" suffix names nothing, or another file. */
+	if (!(flags & O_PATH))
+		flags |= O_NOCTTY; /* openat2 refuses it next to O_PATH */
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_NOCTTY | O_CLOEXEC),
+		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	int nfd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
