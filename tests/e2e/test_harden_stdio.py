@@ -7,6 +7,7 @@ sandbox's read-only view, so reopening /proc/self/fd/N (or openat(N, ...)
 beneath a directory) used to walk the host's mounts.  Each attack below
 succeeded against the build before this rule (6b5a7ba)."""
 import fcntl
+import pathlib
 import os
 import subprocess
 import termios
@@ -359,3 +360,25 @@ def test_dev_std_names_with_a_terminal(sb):
         assert b"x\r\n" in out and b"typed" in out
     finally:
         os.close(master)
+
+
+# ---- the library ---------------------------------------------------------------
+
+BUILD = pathlib.Path(os.environ.get("SRT_BIN")
+                     or pathlib.Path(__file__).resolve().parents[2] / "build" / "srt").parent
+LIBFDS = BUILD / "tests" / "libfds"
+
+
+def test_library_stdio_and_pass_fds_carry_their_own_access(sb):
+    """tests/lib/libfds.c: stdin given as stdio[0] from a number above 2,
+    a write-only file in pass_fds, one more descriptor leaked; invalid
+    pass_fds refused."""
+    if not LIBFDS.exists():
+        pytest.skip("tests/lib/libfds not built next to %s" % BUILD)
+    ro = outside(sb, "lib-ro.txt", "orig\n")
+    wo = outside(sb, "lib-wo.txt", "")
+    r = sb.host([str(LIBFDS), str(ro), str(wo)], check=False, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "libfds: ok" in r.stdout
+    assert ro.read_text() == "orig\n"
+    assert wo.read_text() == "written\n"
