@@ -160,7 +160,7 @@ static void live_standins(int dfd, int self_fd, devino_set *out)
 	struct stat self;
 	if (self_fd < 0 || fstat(self_fd, &self) < 0)
 		self.st_ino = 0;
-	DIR *d = fdopendir(dup(dfd));
+	DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 0));
 	if (!d)
 		return;
 	rewinddir(d); /* the dup shares its offset with dfd */
@@ -303,7 +303,7 @@ static void clean_stale(const char *dir)
 
 static void clean_stale_locked(int dfd)
 {
-	DIR *d = fdopendir(dup(dfd));
+	DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 0));
 	if (!d)
 		return;
 	rewinddir(d); /* the dup shares its offset with dfd */
