@@ -155,9 +155,8 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 }
 
 /* The descriptors the caller names for the command: >= 3 (stdio has its
- * own option), open, not too many.  A directory among them or stdio is
- * given as the sandbox sees it (fds.h): say so. */
-static int check_given_fds(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
+ * own option), open, not too many. */
+static int copy_pass_fds(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
 {
 	if (o->n_pass_fds > SRT_MAX_PASS_FDS)
 		return srt_fail(err, SRT_E_INVALID, "at most %d descriptors can be passed, not %zu",
@@ -173,6 +172,13 @@ static int check_given_fds(srt_sandbox *sb, const srt_spawn_options *o, srt_erro
 			return srt_fail_errno(err, SRT_E_INVALID, errno, "descriptor %d to pass", fd);
 		sb->pass_fds[sb->n_pass_fds++] = fd;
 	}
+	return 0;
+}
+
+/* A directory (or O_PATH descriptor) given as stdio or passed reaches the
+ * command as the sandbox sees it, or as /dev/null (fds.h): say so. */
+static int note_directory_fds(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
+{
 	for (size_t i = 0; i < 3 + sb->n_pass_fds; i++) {
 		int fd = i < 3 ? (o->stdio[i] >= 0 ? o->stdio[i] : (int)i) : sb->pass_fds[i - 3];
 		struct stat st;
@@ -487,7 +493,8 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 				  .mediate_unix = mediate};
 	if (mediate && !(sb->gate = new_gate(pol, err)))
 		goto fail;
-	if (check_given_fds(sb, o, err) < 0 || srt_run_open(&sb->run, err) < 0 ||
+	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
+	    srt_run_open(&sb->run, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
 	    !(sb->bpf = srt_seccomp_program(&so)) ||
