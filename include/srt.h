@@ -127,7 +127,20 @@ typedef struct srt_spawn_options {
 	/* Path of the srt executable, used inside the sandbox as ssh's
 	 * ProxyCommand (GIT_SSH_COMMAND); NULL: /proc/self/exe's target. */
 	const char *srt_path;
+	/* More of the caller's descriptors the command gets, at the same
+	 * numbers (each >= 3 and open; at most SRT_MAX_PASS_FDS).  Every other
+	 * descriptor above 2 is closed before the command runs.  These and
+	 * stdio carry the access they were opened with and nothing more: a
+	 * read-only file or a directory is reopened through the sandbox's own
+	 * view of it (so /proc/self/fd/N cannot reach the host's writable mount
+	 * or what denyRead hides); a directory the sandbox hides becomes
+	 * /dev/null; only a descriptor open for writing lets its file be
+	 * written. */
+	const int *pass_fds;
+	size_t n_pass_fds;
 } srt_spawn_options;
+
+#define SRT_MAX_PASS_FDS 64
 
 typedef struct srt_exit {
 	bool signaled;  /* killed by a signal */

@@ -2,7 +2,9 @@
  * the command line, load settings, resolve the policy, spawn, forward
  * signals, report.  Every message here starts with "srt: ". */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,6 +35,8 @@ typedef struct cli {
 	bool print_policy;
 	char **command;
 	char *shell_argv[4];
+	int pass_fds[SRT_MAX_PASS_FDS];
+	size_t n_pass_fds;
 } cli;
 
 static void usage(FILE *f)
@@ -50,6 +54,8 @@ static void usage(FILE *f)
 	      "  --check           report the kernel features srt relies on, start a probe sandbox\n"
 	      "  --print-policy    print the effective policy and exit without running anything\n"
 	      "  --violations FILE append every refusal to FILE as JSON lines (/dev/fd/N for a descriptor)\n"
+	      "  --pass-fd N       give the command descriptor N (>= 3) too, with its own access\n"
+	      "                    (repeatable; every other descriptor above 2 is closed)\n"
 	      "  --proxy-connect HOST PORT\n"
 	      "                    inside a sandbox: connect to HOST:PORT through srt's proxy and relay\n"
 	      "                    stdin/stdout (ssh's ProxyCommand; GIT_SSH_COMMAND uses it)\n"
@@ -61,10 +67,33 @@ static void usage(FILE *f)
 	      f);
 }
 
+static int parse_pass_fd(cli *c, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long fd = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || fd < 3 || fd > INT_MAX) {
+		fprintf(stderr, "srt: --pass-fd needs a descriptor number of 3 or more, not '%s'\n", arg);
+		return -1;
+	}
+	/* checked now, before srt opens anything of its own that could take
+	 * that number */
+	if (fcntl((int)fd, F_GETFD) < 0) {
+		fprintf(stderr, "srt: --pass-fd %ld: %s\n", fd, strerror(errno));
+		return -1;
+	}
+	if (c->n_pass_fds == SRT_MAX_PASS_FDS) {
+		fprintf(stderr, "srt: --pass-fd: at most %d descriptors\n", SRT_MAX_PASS_FDS);
+		return -1;
+	}
+	c->pass_fds[c->n_pass_fds++] = (int)fd;
+	return 0;
+}
+
 static int parse_args(cli *c, int argc, char **argv)
 {
 	enum { OPT_SETTINGS = 256, OPT_DEBUG, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_VIOLATIONS,
-	       OPT_CONNECT };
+	       OPT_CONNECT, OPT_PASS_FD };
 	static const struct option opts[] = {
 		{"settings", required_argument, NULL, OPT_SETTINGS},
 		{"debug", no_argument, NULL, OPT_DEBUG},
@@ -74,6 +103,7 @@ static int parse_args(cli *c, int argc, char **argv)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{"violations", required_argument, NULL, OPT_VIOLATIONS},
 		{"proxy-connect", required_argument, NULL, OPT_CONNECT},
+		{"pass-fd", required_argument, NULL, OPT_PASS_FD},
 		{NULL, 0, NULL, 0},
 	};
 	int o;
@@ -104,6 +134,10 @@ static int parse_args(cli *c, int argc, char **argv)
 			}
 			c->connect_port = argv[optind++];
 			return 0;
+		case OPT_PASS_FD:
+			if (parse_pass_fd(c, optarg) < 0)
+				return -1;
+			break;
 		case 'c':
 			c->shell_string = optarg;
 			break;
@@ -343,7 +377,8 @@ int main(int argc, char **argv)
 		}
 	}
 	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1},
-			       .on_violation = on_violation, .violation_data = &vlog};
+			       .on_violation = on_violation, .violation_data = &vlog,
+			       .pass_fds = c.pass_fds, .n_pass_fds = c.n_pass_fds};
 	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
 	double t_spawned = now_ms();
 	int code;

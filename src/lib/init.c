@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "fds.h"
 #include "landlock.h"
 #include "mounts.h"
 #include "config.h"
@@ -241,6 +242,19 @@ static int install_mediated(const srt_init_ctx *c, srt_error *err)
 	return 0;
 }
 
+/* stdio and the descriptors the caller named get their own access only;
+ * every other descriptor is closed at exec (fds.h).  Last, just before
+ * exec: Landlock is enforced by now. */
+static int confine_given_fds(const srt_init_ctx *c, srt_error *err)
+{
+	static const int std[] = {0, 1, 2};
+	bool landlock = c->landlock_abi > 0;
+	if (srt_fds_confine(std, 3, landlock, err) < 0 ||
+	    srt_fds_confine(c->pass_fds, c->n_pass_fds, landlock, err) < 0)
+		return -1;
+	return srt_fds_close_others(c->pass_fds, c->n_pass_fds, err);
+}
+
 static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_wr,
 				   int ruleset)
 {
@@ -273,7 +287,7 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 			srt_fail_errno(&err, SRT_E_KERNEL, errno, "cannot install the seccomp filter");
 		goto fail;
 	}
-	if (probe_restrictions(c, &err) < 0)
+	if (probe_restrictions(c, &err) < 0 || confine_given_fds(c, &err) < 0)
 		goto fail;
 	execvpe(c->argv[0], c->argv, c->envp);
 	int e = errno;
@@ -372,6 +386,9 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		for (int i = 0; i < 3; i++)
 			if (srt_landlock_allow_fd(ruleset, c->landlock_abi,
 						  c->stdio[i] >= 0 ? c->stdio[i] : i, &err) < 0)
+				die(c, &err);
+		for (size_t i = 0; i < c->n_pass_fds; i++)
+			if (srt_landlock_allow_fd(ruleset, c->landlock_abi, c->pass_fds[i], &err) < 0)
 				die(c, &err);
 	}
 

@@ -62,6 +62,9 @@ typedef struct srt_init_ctx {
 	const int *host_ports;       /* hostPorts: more listeners, in order */
 	size_t n_host_ports;
 	int keep_fds[8];             /* fds init must not touch (-1 = none) */
+	const int *pass_fds;         /* the caller's descriptors the command
+				      * gets (srt_spawn_options.pass_fds) */
+	size_t n_pass_fds;
 } srt_init_ctx;
 
 /* Never returns. */

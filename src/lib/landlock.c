@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "util.h"
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
@@ -58,7 +59,9 @@ int srt_landlock_abi(void)
 	return v < 0 ? 0 : (int)v;
 }
 
-static int add_rule_fd(int ruleset, int abi, int fd, srt_error *err,
+/* internal_ok: a file of an internal file system (a memfd) takes no rule
+ * and is skipped: Landlock does not govern those, and no path reaches it. */
+static int add_rule_fd(int ruleset, int abi, int fd, bool internal_ok, srt_error *err,
 		       const char *what)
 {
 	struct stat st;
@@ -71,8 +74,11 @@ static int add_rule_fd(int ruleset, int abi, int fd, srt_error *err,
 		.allowed_access = rights_for(abi, !dir),
 		.parent_fd = fd,
 	};
-	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0) {
+		if (errno == EBADFD && internal_ok)
+			return 0;
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: rule for %s", what);
+	}
 	return 0;
 }
 
@@ -105,7 +111,7 @@ int srt_landlock_ruleset(int abi, const char *const *paths, size_t n_paths,
 			close(rs);
 			return -1;
 		}
-		int rc = add_rule_fd(rs, abi, fd, err, paths[i]);
+		int rc = add_rule_fd(rs, abi, fd, false, err, paths[i]);
 		close(fd);
 		if (rc < 0) {
 			close(rs);
@@ -117,13 +123,21 @@ int srt_landlock_ruleset(int abi, const char *const *paths, size_t n_paths,
 
 int srt_landlock_allow_fd(int ruleset, int abi, int fd, srt_error *err)
 {
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fstat(fd, &st) < 0)
+		return 0; /* not open: nothing to allow */
+	/* Only the access the descriptor was opened with: a read-only one gets
+	 * no rule, so reopening /proc/self/fd/N for writing is refused. */
+	if (!srt_fd_grants_write(st.st_mode, fl))
+		return 0;
 	char proc[64];
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	/* Re-open through /proc to get an O_PATH descriptor of the same file. */
 	int pfd = open(proc, O_PATH | O_CLOEXEC);
 	if (pfd < 0)
-		return 0; /* closed or not reopenable: nothing to allow */
-	int rc = add_rule_fd(ruleset, abi, pfd, err, "a standard descriptor");
+		return 0; /* not reopenable: nothing to allow */
+	int rc = add_rule_fd(ruleset, abi, pfd, true, err, "a descriptor given to the command");
 	close(pfd);
 	return rc;
 }

@@ -18,8 +18,9 @@ int srt_landlock_abi(void);
 int srt_landlock_ruleset(int abi, const char *const *paths, size_t n_paths,
 			 srt_error *err);
 
-/* Allow writes to whatever open descriptor `fd` refers to (a terminal or a
- * file the command was given as stdio), if it is a file or a device. */
+/* Allow writes to the file or device open descriptor `fd` refers to (a
+ * terminal or a file the command was given as stdio or to pass), if `fd`
+ * is open for writing: the descriptor's own access and nothing more. */
 int srt_landlock_allow_fd(int ruleset, int abi, int fd, srt_error *err);
 
 /* Enforce on the calling thread (needs no_new_privs). */

@@ -263,7 +263,7 @@ static int walk_modules(scan *s, int dfd, char *rel, size_t rlen, int depth, siz
 {
 	if (depth > MODULES_MAX_DEPTH)
 		return 0;
-	int fd = dup(dfd);
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)

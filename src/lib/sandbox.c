@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "caps.h"
 #include "diagnose.h"
+#include "fds.h"
 #include "init.h"
 #include "landlock.h"
 #include "mounts.h"
@@ -50,6 +52,8 @@ struct srt_sandbox {
 	char cmd_name[256];  /* basename of argv[0], for ignoreViolations */
 	srt_violation_fn user_cb;
 	void *user_data;
+	int pass_fds[SRT_MAX_PASS_FDS]; /* the caller's, checked */
+	size_t n_pass_fds;
 };
 
 static const char *const always_writable[] = {
@@ -147,6 +151,49 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 	for (size_t i = 0; i < sizeof always_writable / sizeof *always_writable; i++)
 		if (srt_strv_push(&sb->landlock_paths, always_writable[i]) < 0)
 			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The descriptors the caller names for the command: >= 3 (stdio has its
+ * own option), open, not too many. */
+static int copy_pass_fds(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
+{
+	if (o->n_pass_fds > SRT_MAX_PASS_FDS)
+		return srt_fail(err, SRT_E_INVALID, "at most %d descriptors can be passed, not %zu",
+				SRT_MAX_PASS_FDS, o->n_pass_fds);
+	if (o->n_pass_fds && !o->pass_fds)
+		return srt_fail(err, SRT_E_INVALID, "pass_fds is NULL");
+	for (size_t i = 0; i < o->n_pass_fds; i++) {
+		int fd = o->pass_fds[i];
+		if (fd < 3)
+			return srt_fail(err, SRT_E_INVALID,
+					"descriptor %d cannot be passed: 0, 1 and 2 are stdio", fd);
+		if (fcntl(fd, F_GETFD) < 0)
+			return srt_fail_errno(err, SRT_E_INVALID, errno, "descriptor %d to pass", fd);
+		sb->pass_fds[sb->n_pass_fds++] = fd;
+	}
+	return 0;
+}
+
+/* A directory (or O_PATH descriptor) given as stdio or passed reaches the
+ * command as the sandbox sees it, or as /dev/null (fds.h): say so. */
+static int note_directory_fds(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
+{
+	for (size_t i = 0; i < 3 + sb->n_pass_fds; i++) {
+		int fd = i < 3 ? (o->stdio[i] >= 0 ? o->stdio[i] : (int)i) : sb->pass_fds[i - 3];
+		struct stat st;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fstat(fd, &st) < 0 ||
+		    srt_fd_treatment_for(st.st_mode, fl, false) != SRT_FD_REOPEN_OR_NULL)
+			continue;
+		char name[32];
+		srt_fd_name(i < 3 ? (int)i : fd, name, sizeof name);
+		char *note = srt_asprintf("%s is a directory or an O_PATH descriptor: the command "
+					  "gets the sandbox's own view of it (the policy applies beneath "
+					  "it), or /dev/null where the sandbox hides it", name);
+		if (srt_strv_push_owned(&sb->notes, note) < 0)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -263,6 +310,8 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.net_fd = net_p[1],
 		.host_ports = pol->host_ports,
 		.n_host_ports = pol->n_host_ports,
+		.pass_fds = sb->pass_fds,
+		.n_pass_fds = sb->n_pass_fds,
 	};
 	inner_maps(&ctx);
 	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
@@ -444,7 +493,8 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 				  .mediate_unix = mediate};
 	if (mediate && !(sb->gate = new_gate(pol, err)))
 		goto fail;
-	if (srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
+	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
+	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
 	    srt_run_open(&sb->run, &sb->plan, err) < 0 ||
 	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
 	    !(sb->bpf = srt_seccomp_program(&so)) ||
