@@ -1104,7 +1104,7 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			buf_append(&c->uout, path, path_len, SRT_HTTP_MAX_HEAD * 2);
 		n = snprintf(line, sizeof line, " HTTP/1.%d\r\n", req->version_minor);
 		buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
-		bool have_host = false, have_length = false;
+		bool have_length = false;
 		for (size_t i = 0; i < req->n_headers; i++) {
 			const srt_http_header *h = &req->headers[i];
 			/* framing headers stay (the body is relayed as it is), a
@@ -1122,14 +1122,17 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			}
 			if (!framing && srt_http_is_hop_by_hop(req->headers, req->n_headers, h))
 				continue;
+			/* RFC 9112 §3.2.2: the client's Host is replaced by the
+			 * target that was checked; forwarded, it would reach a
+			 * denied virtual host behind an allowed shared front */
 			if (token_eq(h->name, h->name_len, "Host"))
-				have_host = true;
+				continue;
 			buf_append(&c->uout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
 			buf_append(&c->uout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
 			buf_append(&c->uout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
 			buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
 		}
-		if (!have_host) {
+		{
 			char hh[300];
 			bool v6 = strchr(c->host, ':') != NULL;
 			n = c->port == 80 ? snprintf(hh, sizeof hh, "Host: %s%s%s\r\n", v6 ? "[" : "", c->host, v6 ? "]" : "")
