@@ -139,17 +139,20 @@ static const char *check_v6(const unsigned char *a)
 
 const char *srt_guard_check(const srt_guard *g, const struct sockaddr *sa)
 {
-	addr16 a;
+	addr16 a;     /* IPv4 (given or embedded) in mapped form */
+	addr16 asked; /* as given: an IPv6 CIDR may cover this form too */
 	const unsigned char *v4 = NULL;
 	if (sa->sa_family == AF_INET) {
 		v4_to16(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, &a);
+		asked = a;
 		v4 = a.b + 12;
 	} else if (sa->sa_family == AF_INET6) {
-		memcpy(a.b, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-		const char *why = check_v6(a.b);
+		memcpy(asked.b, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		const char *why = check_v6(asked.b);
 		if (why)
 			return why;
-		v4 = embedded_v4(a.b);
+		a = asked;
+		v4 = embedded_v4(asked.b);
 		if (v4) /* compare the IPv4 it designates, in mapped form */
 			v4_to16(v4, &a);
 	} else {
@@ -166,8 +169,8 @@ const char *srt_guard_check(const srt_guard *g, const struct sockaddr *sa)
 	for (size_t i = 0; i < g->n_cidrs; i++) {
 		const srt_cidr *c = &g->cidrs[i];
 		bool hit = c->family == AF_INET ? (v4 && prefix_eq(v4, c->addr, c->prefix))
-						: prefix_eq(a.b, c->addr, c->prefix) ||
-							  (v4 && prefix_eq(a.b, c->addr, c->prefix));
+						: prefix_eq(asked.b, c->addr, c->prefix) ||
+							  prefix_eq(a.b, c->addr, c->prefix);
 		if (hit)
 			return "in deniedResolvedAddresses";
 	}
