@@ -255,23 +255,24 @@ static int start_proxy(srt_sandbox *sb, srt_error *err);
  * itself would have it (in the foreground), takes it back when the command
  * stops or ends, and never hands it over from the background. */
 
+/* tcgetpgrp answers only on the caller's controlling terminal (ENOTTY on
+ * any other file, another terminal included). */
+static bool is_ctty(int fd)
+{
+	return tcgetpgrp(fd) >= 0;
+}
+
 /* The caller's controlling terminal, if it has one. */
 static int open_ctty(void)
 {
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0 && tcgetpgrp(fd) < 0) {
+	if (fd >= 0 && !is_ctty(fd)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-static bool same_file(int a, int b)
-{
-	struct stat sa, sb;
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_rdev == sb.st_rdev &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
 
 /* Field `n` (1-based, after the command name) of /proc/PID/stat's
  * "pid (comm) state ppid pgrp ..." (state is field 1). */
@@ -617,7 +618,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	bool mediate = pol->allow_unix.n > 0 && !pol->allow_all_unix_sockets;
 	sb->tty_fd = o->job_control ? open_ctty() : -1;
 	if (sb->tty_fd >= 0) {
-		sb->tty_eligible = same_file(o->stdio[0] >= 0 ? o->stdio[0] : 0, sb->tty_fd);
+		sb->tty_eligible = is_ctty(o->stdio[0] >= 0 ? o->stdio[0] : 0);
 		/* lent at start (set-up fails otherwise): the filter lets the
 		 * command manage its jobs' foreground itself */
 		sb->may_set_fg = sb->tty_eligible && caller_in_foreground(sb) && group_is_ours();
