@@ -183,6 +183,21 @@ def test_outside_group_unreachable_by_number(sb):
 
 # ===================== rule 6: the terminal =================================
 
+def _kill_session(sid):
+    """SIGKILL every process of session `sid` (the pty shell's): a job in
+    a process group of its own would survive a killpg of the shell."""
+    for e in os.listdir("/proc")[:100000]:
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % e) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:
+                os.kill(int(e), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass
+
+
 def _pty_shell(sb):
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, b"\x18\x00\x50\x00\x00\x00\x00\x00")
@@ -240,6 +255,7 @@ def test_background_sandbox_cannot_take_the_terminal(sb):
         os.write(m, b"wait; exit 3\n")
         assert p.wait(timeout=15) == 3
     finally:
+        _kill_session(p.pid)
         os.close(m)
 
 
@@ -263,6 +279,7 @@ def test_ctrl_z_kill_tstp_0_gives_the_shell_back_and_fg_resumes(sb):
         os.write(m, b"exit 4\n")
         assert p.wait(timeout=15) == 4
     finally:
+        _kill_session(p.pid)
         os.close(m)
 
 
@@ -285,6 +302,7 @@ def test_terminal_ctrl_z_fg_and_ctrl_c_reach_the_command(sb):
         os.write(m, b"exit 5\n")
         assert p.wait(timeout=15) == 5
     finally:
+        _kill_session(p.pid)
         os.close(m)
 
 
@@ -307,4 +325,5 @@ def test_background_read_stops_and_fg_hands_the_terminal_over(sb):
         os.write(m, b"exit 6\n")
         assert p.wait(timeout=15) == 6
     finally:
+        _kill_session(p.pid)
         os.close(m)
