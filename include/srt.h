@@ -138,13 +138,25 @@ typedef struct srt_spawn_options {
 	 * written. */
 	const int *pass_fds;
 	size_t n_pass_fds;
+	/* Job control on the caller's controlling terminal (the srt command
+	 * sets it).  The sandbox always runs in a process group of its own;
+	 * with job_control, when the caller is in the terminal's foreground
+	 * group, the command's stdin is that terminal and nobody but the
+	 * caller's ancestors shares the caller's group, the sandbox's group is
+	 * made the foreground group for the run (and may then set it itself,
+	 * for a shell's jobs), and srt_sandbox_wait() also reports stops.
+	 * Without it the command never gets the terminal's foreground. */
+	bool job_control;
 } srt_spawn_options;
 
 #define SRT_MAX_PASS_FDS 64
 
 typedef struct srt_exit {
 	bool signaled;  /* killed by a signal */
-	int code;       /* exit code, or the signal number when signaled */
+	int code;       /* exit code, or the signal number when signaled or stopped */
+	bool stopped;   /* job_control: the command stopped (code = the signal); the
+			 * terminal is back with the caller's group.  Stop yourself if
+			 * you like, then srt_sandbox_continue() and wait again. */
 } srt_exit;
 
 typedef struct srt_sandbox srt_sandbox;
@@ -170,8 +182,17 @@ int srt_sandbox_update_network(srt_sandbox *sb, const srt_config *cfg,
 /* Deliver a signal to the command. */
 int srt_sandbox_signal(srt_sandbox *sb, int sig, srt_error *err);
 
+/* Resume a stopped sandbox (job_control): give it the terminal again when
+ * the caller is in the terminal's foreground group, then SIGCONT it.
+ * Returns 1 when resumed, 0 when not: the sandbox may set the terminal's
+ * foreground group (it had the terminal at start) and the caller is in the
+ * background, where it could take the terminal from the user's next job;
+ * call again once in the foreground.  -1 on error. */
+int srt_sandbox_continue(srt_sandbox *sb, srt_error *err);
+
 /* Wait for the command to finish (blocking) and report how it ended.  When
- * it ends, every other process of the sandbox has been killed. */
+ * it ends, every other process of the sandbox has been killed.  With
+ * job_control it also returns when the command stopped (out->stopped). */
 int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err);
 
 /* Kill whatever still runs, remove every host-side trace, free. */

@@ -22,7 +22,7 @@
 #define EXIT_SRT_FAILURE 125
 
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-					SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+					SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP};
 
 typedef struct cli {
 	const char *settings;
@@ -285,19 +285,53 @@ static int exit_code_for(srt_status s)
 	return s == SRT_E_EXEC_NOENT ? 127 : s == SRT_E_EXEC_PERM ? 126 : EXIT_SRT_FAILURE;
 }
 
+/* The forwarded signals arrive on a signalfd.  SIGTTOU stays blocked too:
+ * srt may write to the terminal and hand it over while in the background
+ * (the command starts with an empty mask). */
 static int block_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof forwarded_signals / sizeof *forwarded_signals; i++)
 		sigaddset(set, forwarded_signals[i]);
-	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+	sigset_t all = *set;
+	sigaddset(&all, SIGTTOU);
+	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0)
 		return -1;
 	return signalfd(-1, set, SFD_CLOEXEC);
 }
 
-/* Wait for the command, forwarding signals that were sent to srt by a
- * process (kill).  Signals from the terminal (SI_KERNEL) already reached the
- * command directly, as it shares srt's process group or owns the terminal. */
+/* Stop srt itself as the command stopped, so that the user's shell gets
+ * the terminal back; returns once continued.  SIGSTOP becomes SIGTSTP: in
+ * an orphaned process group, with nobody to continue us, the kernel then
+ * discards it instead of stopping us for good. */
+static void stop_like(int sig)
+{
+	if (sig != SIGTTIN && sig != SIGTTOU)
+		sig = SIGTSTP;
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	signal(sig, SIG_DFL);
+	kill(getpid(), sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL); /* delivered here: we stop */
+	sigprocmask(SIG_BLOCK, &one, NULL);
+}
+
+/* After srt was continued (fg, bg): resume the command, or, when it may
+ * only run in the foreground and we are in the background, stop again as a
+ * background job that wants the terminal does.  Each try needs a SIGCONT,
+ * so this cannot spin. */
+static void resume(srt_sandbox *sb, srt_error *err)
+{
+	if (srt_sandbox_continue(sb, err) == 0)
+		stop_like(SIGTTOU);
+}
+
+/* Wait for the command, forwarding the signals srt receives.  The sandbox
+ * is a process group of its own: what the terminal sends to its foreground
+ * group reaches the command directly when srt lent it the terminal, and
+ * reaches srt (which forwards it) when not.  A stop of the command stops
+ * srt (the terminal is back with srt's group by then); SIGCONT resumes it. */
 static int supervise(srt_sandbox *sb, int sfd, srt_exit *ex, srt_error *err)
 {
 	struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
@@ -308,11 +342,21 @@ static int supervise(srt_sandbox *sb, int sfd, srt_exit *ex, srt_error *err)
 				continue;
 			return -1;
 		}
-		if (p[1].revents)
-			return srt_sandbox_wait(sb, ex, err);
+		if (p[1].revents) {
+			int r = srt_sandbox_wait(sb, ex, err);
+			if (r < 0 || !ex->stopped)
+				return r;
+			stop_like(ex->code);
+			resume(sb, err);
+			continue;
+		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_code != SI_KERNEL)
+			if (read(sfd, &si, sizeof si) != sizeof si)
+				continue;
+			if (si.ssi_signo == SIGCONT)
+				resume(sb, err);
+			else
 				srt_sandbox_signal(sb, (int)si.ssi_signo, err);
 		}
 	}
@@ -378,7 +422,8 @@ int main(int argc, char **argv)
 	}
 	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1},
 			       .on_violation = on_violation, .violation_data = &vlog,
-			       .pass_fds = c.pass_fds, .n_pass_fds = c.n_pass_fds};
+			       .pass_fds = c.pass_fds, .n_pass_fds = c.n_pass_fds,
+			       .job_control = true};
 	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
 	double t_spawned = now_ms();
 	int code;

@@ -1,6 +1,7 @@
 /* filter.c - the syscall filter.  Default: allow.  Refused calls return
  * EPERM (clone3: ENOSYS so libc falls back to clone, whose flags we can
- * inspect).  Any other architecture (i386, x32) kills the process. */
+ * inspect); socket families are an allowlist.  Any other architecture
+ * (i386, x32) kills the process. */
 #include "filter.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -59,6 +61,83 @@ static const uint64_t ns_flags[] = {
  * full 64-bit compare can be bypassed with garbage in the upper half. */
 #define LOW32 0xffffffffULL
 #define SOCK_TYPE_MASK 0xf /* the type's bits of socket(2)'s second argument */
+
+/* Refuse (EPERM) socket() with an argument ARG (0 = family, 2 = protocol)
+ * outside `allowed`, when `family` is >= 0 only for that family.  Values
+ * below the largest allowed one are compared on their low 32 bits, one rule
+ * each; everything above it is refused by one full 64-bit compare, which
+ * also catches garbage in the upper half whatever the low half says (the
+ * kernel truncates the int, so such a call could only be a bypass attempt:
+ * refusing it is the safe side).  A family or protocol a later kernel adds
+ * is thus refused too. */
+static int refuse_outside(scmp_filter_ctx ctx, int nr, unsigned arg, const int *allowed,
+			  size_t n_allowed, int family)
+{
+	int bound = 0;
+	for (size_t i = 0; i < n_allowed; i++)
+		if (allowed[i] + 1 > bound)
+			bound = allowed[i] + 1;
+	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (scmp_datum_t)family);
+	unsigned n_cmp = family >= 0 ? 2 : 1;
+	int rc = 0;
+	for (int v = 0; rc == 0 && v < bound; v++) {
+		bool ok = false;
+		for (size_t i = 0; i < n_allowed; i++)
+			ok |= allowed[i] == v;
+		if (ok)
+			continue;
+		struct scmp_arg_cmp c[2] = {{arg, SCMP_CMP_MASKED_EQ, LOW32, (scmp_datum_t)v}, fam};
+		rc = seccomp_rule_add_array(ctx, eperm, nr, n_cmp, c);
+	}
+	struct scmp_arg_cmp c[2] = {{arg, SCMP_CMP_GE, (scmp_datum_t)bound, 0}, fam};
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, eperm, nr, n_cmp, c);
+	return rc;
+}
+
+/* Socket families are an allowlist (SPEC §5).  AF_INET and AF_INET6 reach
+ * only the sandbox's own network namespace (loopback, the proxies);
+ * AF_UNIX is further limited by the rules above.  AF_NETLINK stays: glibc's
+ * getaddrinfo (AI_ADDRCONFIG), getifaddrs, `ip`, Go, Node and Python ask
+ * NETLINK_ROUTE about interfaces, and netlink sockets live in the network
+ * namespace.  Of its protocols, only those the kernel keeps per namespace
+ * are allowed (route, sock_diag, xfrm, netfilter, generic netlink - whose
+ * families without netnsok the kernel hides outside the initial namespace -
+ * and uevents, which since 4.18 reach only namespaces of the initial user
+ * namespace); audit, connector (process events), SELinux, iSCSI, SCSI
+ * transport, RDMA (shared across namespaces by default), crypto (the
+ * global algorithm registry) and the rest are refused.
+ *
+ * Everything else is refused, among them AF_VSOCK (not isolated by a
+ * network namespace: in a VM it reaches the hypervisor side and other
+ * guests' services), AF_PACKET, AF_BLUETOOTH, AF_XDP, AF_KEY, AF_CAN,
+ * AF_TIPC, AF_RDS, AF_QIPCRTR, AF_MCTP, AF_NFC...  and AF_ALG, the kernel
+ * crypto API: it leaves nothing, but it is a large, often-vulnerable
+ * surface, and no common user-space library needs it (OpenSSL's afalg
+ * engine is opt-in, libkcapi and cryptsetup are not for a sandbox, systemd
+ * dropped it in v250); callers fall back to their own code.  Refusing at
+ * socket() also keeps the command from loading protocol modules (the
+ * kernel's request_module("net-pf-N") on first use).
+ *
+ * socketpair(2) only works for AF_UNIX (every other family ends in
+ * EOPNOTSUPP after creating two sockets, module loading included): every
+ * other family is refused. */
+static int add_family_rules(scmp_filter_ctx ctx, srt_error *err)
+{
+	static const int families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+	static const int netlink[] = {NETLINK_ROUTE, NETLINK_SOCK_DIAG, NETLINK_XFRM,
+				      NETLINK_NETFILTER, NETLINK_KOBJECT_UEVENT, NETLINK_GENERIC};
+	static const int pair_families[] = {AF_UNIX};
+	int rc = refuse_outside(ctx, SCMP_SYS(socket), 0, families, 4, -1);
+	if (rc == 0)
+		rc = refuse_outside(ctx, SCMP_SYS(socket), 2, netlink, 6, AF_NETLINK);
+	if (rc == 0)
+		rc = refuse_outside(ctx, SCMP_SYS(socketpair), 0, pair_families, 1, -1);
+	if (rc < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: socket families");
+	return 0;
+}
 
 static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 		     srt_error *err)
@@ -136,9 +215,15 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 		if (rc < 0)
 			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: CLONE_NEWTIME");
 	}
-	/* terminal injection */
-	static const unsigned long ioctls[] = {TIOCSTI, TIOCLINUX};
-	for (size_t i = 0; i < 2; i++) {
+	if (add_family_rules(ctx, err) < 0)
+		return -1;
+	/* terminal injection; and, unless srt lent the terminal to the
+	 * sandbox (allow_set_foreground), making itself the terminal's
+	 * foreground group: a process that ignores SIGTTOU may do that from
+	 * the background, then read what the user types to another job */
+	static const unsigned long ioctls[] = {TIOCSTI, TIOCLINUX, TIOCSPGRP};
+	size_t n_ioctls = o->allow_set_foreground ? 2 : 3;
+	for (size_t i = 0; i < n_ioctls; i++) {
 		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, ioctls[i]));
 		if (rc < 0)

@@ -14,9 +14,25 @@ typedef struct srt_seccomp_options {
 	bool allow_nested_userns;       /* allowNestedUserNamespaces */
 	bool mediate_unix;              /* allowUnixSockets: connect(2) goes to srt
 					 * (unixgate.h); needs !allow_unix_sockets */
+	bool allow_set_foreground;      /* srt lent the terminal to the sandbox:
+					 * ioctl(TIOCSPGRP) allowed (job control) */
 } srt_seccomp_options;
 
-#define SRT_SECCOMP_PROGRAMS 8
+/* One program per combination of the options (mediate_unix is moot with
+ * allow_unix_sockets, whose program is shared). */
+#define SRT_SECCOMP_PROGRAMS 16
+
+static inline int srt_seccomp_variant(const srt_seccomp_options *o)
+{
+	return (o->allow_unix_sockets ? 1 : 0) | (o->allow_nested_userns ? 2 : 0) |
+	       (o->mediate_unix && !o->allow_unix_sockets ? 4 : 0) | (o->allow_set_foreground ? 8 : 0);
+}
+
+static inline srt_seccomp_options srt_seccomp_variant_options(int v)
+{
+	return (srt_seccomp_options){.allow_unix_sockets = v & 1, .allow_nested_userns = v & 2,
+				     .mediate_unix = v & 4, .allow_set_foreground = v & 8};
+}
 
 typedef struct srt_bpf {
 	struct sock_filter *insns;

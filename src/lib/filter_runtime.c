@@ -13,8 +13,7 @@ extern const srt_bpf srt_seccomp_programs[SRT_SECCOMP_PROGRAMS];
 
 const srt_bpf *srt_seccomp_program(const srt_seccomp_options *o)
 {
-	return &srt_seccomp_programs[(o->allow_unix_sockets ? 1 : 0) | (o->allow_nested_userns ? 2 : 0) |
-				     (o->mediate_unix && !o->allow_unix_sockets ? 4 : 0)];
+	return &srt_seccomp_programs[srt_seccomp_variant(o)];
 }
 
 int srt_seccomp_install(const srt_bpf *prog)

@@ -31,7 +31,7 @@
 
 /* Signals that the host forwards and init passes on to the command. */
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-				SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+				SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP};
 
 static void send_msg(int fd, uint32_t type, const srt_error *err, int value)
 {
@@ -223,6 +223,21 @@ static int probe_restrictions(const srt_init_ctx *c, srt_error *err)
 			return srt_fail(err, SRT_E_SETUP,
 					"seccomp probe failed: an AF_UNIX socket could still be created");
 	}
+	/* socket families are an allowlist; vsock is the one that leaves the
+	 * network namespace */
+	int v = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool vsock_refused = v < 0 && errno == EPERM;
+	if (v >= 0)
+		close(v);
+	if (!vsock_refused)
+		return srt_fail(err, SRT_E_SETUP,
+				"seccomp probe failed: an AF_VSOCK socket could still be created");
+	/* the filter answers before the descriptor is looked at: EBADF
+	 * would mean the call went through */
+	pid_t pg = 0;
+	if (!c->allow_set_foreground && (ioctl(-1, TIOCSPGRP, &pg) == 0 || errno != EPERM))
+		return srt_fail(err, SRT_E_SETUP,
+				"seccomp probe failed: the command could still set the terminal's foreground group");
 	return 0;
 }
 
@@ -322,14 +337,23 @@ static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
 		if (n != sizeof si)
 			_exit(125);
 		if (si.ssi_signo != SIGCHLD) {
-			kill(cmd, (int)si.ssi_signo);
+			/* Only what srt (or another process outside) sent us: a
+			 * signal the terminal generated went to the whole
+			 * foreground group, the command included, and one sent
+			 * from inside came from the command's own side. */
+			if (si.ssi_code != SI_KERNEL && si.ssi_pid == 0)
+				kill(cmd, (int)si.ssi_signo);
 			continue;
 		}
-		for (;;) { /* reap everything that ended */
+		for (;;) { /* reap everything that ended; report the command's stops */
 			int st;
-			pid_t p = waitpid(-1, &st, WNOHANG);
+			pid_t p = waitpid(-1, &st, WNOHANG | (c->report_stops ? WUNTRACED : 0));
 			if (p <= 0)
 				break;
+			if (p == cmd && WIFSTOPPED(st)) {
+				send_msg(c->status_fd, SRT_MSG_STOPPED, NULL, st);
+				continue;
+			}
 			if (p == cmd) {
 				status = st;
 				send_msg(c->status_fd, SRT_MSG_EXIT, NULL, status);
@@ -344,6 +368,12 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	srt_error err = {0};
 	char b;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	/* A process group of our own, which the command inherits (srt does
+	 * the same from its side; whichever runs first wins).  Groups span
+	 * PID namespaces: in srt's group, the command's kill(0, sig) would
+	 * reach srt and whoever started it, whatever Landlock can scope. */
+	if (setpgid(0, 0) < 0)
 		_exit(125);
 	/* the host writes our maps, then says go (EOF: it died or gave up) */
 	if (read(c->go_fd, &b, 1) != 1)

@@ -26,6 +26,7 @@ enum srt_msg_type {
 	SRT_MSG_READY = 1, /* the command was executed */
 	SRT_MSG_ERROR,     /* set-up or exec failed: code, sys_errno, text */
 	SRT_MSG_EXIT,      /* the command ended: value = wait status */
+	SRT_MSG_STOPPED,   /* the command stopped (report_stops): value = wait status */
 };
 
 typedef struct srt_msg {
@@ -52,6 +53,8 @@ typedef struct srt_init_ctx {
 	bool allow_unix_sockets;
 	bool mediate_unix;           /* allowUnixSockets: the command sends its
 				      * seccomp listener over net_fd */
+	bool allow_set_foreground;   /* the filter lets the command tcsetpgrp */
+	bool report_stops;           /* send SRT_MSG_STOPPED (job control) */
 	/* inner user namespace maps, written by init for the command */
 	char uid_map[64];
 	char gid_map[64];

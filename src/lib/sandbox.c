@@ -1,12 +1,16 @@
 /* sandbox.c - host side of a sandbox: prepare everything, clone init into
  * its namespaces, write its user namespace maps, report how it ended. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +58,14 @@ struct srt_sandbox {
 	void *user_data;
 	int pass_fds[SRT_MAX_PASS_FDS]; /* the caller's, checked */
 	size_t n_pass_fds;
+	/* job control (see srt_spawn_options.job_control) */
+	int tty_fd;          /* the caller's controlling terminal, or -1 */
+	bool tty_eligible;   /* the command's stdin is that terminal */
+	bool may_set_fg;     /* its filter allows TIOCSPGRP: lent at start */
+	bool lent;           /* the sandbox has the terminal now */
+	pid_t resume_pgrp;   /* the sandbox's foreground group when it stopped */
+	dev_t pidns_dev;     /* the sandbox's PID namespace */
+	ino_t pidns_ino;
 };
 
 static const char *const always_writable[] = {
@@ -281,6 +293,150 @@ static void reap(srt_sandbox *sb, int *status)
 
 static int start_proxy(srt_sandbox *sb, srt_error *err);
 
+/* ---- the terminal (job control) --------------------------------------
+ *
+ * The sandbox is a process group of its own in the caller's session (init
+ * and the command: see srt_init_main).  The terminal follows the rules a
+ * shell applies to its jobs: srt lends it to the sandbox's group while srt
+ * itself would have it (in the foreground), takes it back when the command
+ * stops or ends, and never hands it over from the background. */
+
+/* tcgetpgrp answers only on the caller's controlling terminal (ENOTTY on
+ * any other file, another terminal included). */
+static bool is_ctty(int fd)
+{
+	return tcgetpgrp(fd) >= 0;
+}
+
+/* The caller's controlling terminal, if it has one. */
+static int open_ctty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && !is_ctty(fd)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+
+/* Field `n` (1-based, after the command name) of /proc/PID/stat's
+ * "pid (comm) state ppid pgrp ..." (state is field 1). */
+static long proc_stat_field(int proc, const char *pid, int n)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "%s/stat", pid);
+	int fd = openat(proc, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	char *p = strrchr(buf, ')');
+	for (int i = 0; p && i < n; i++)
+		p = strchr(p + 1, ' ');
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+#define MAX_ANCESTORS 64
+#define MAX_PROCS_SCANNED 100000
+
+/* Whether every other process of the caller's group is one of its
+ * ancestors (a shell script or a launcher waiting for it), rather than a
+ * pipeline partner such as the pager of `srt git log | less`, which would
+ * lose the terminal if the sandbox got it. */
+static bool group_is_ours(void)
+{
+	int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc < 0)
+		return false;
+	pid_t anc[MAX_ANCESTORS];
+	size_t n_anc = 0;
+	char pid[24];
+	for (long p = getppid(); p > 1 && n_anc < MAX_ANCESTORS;) {
+		anc[n_anc++] = (pid_t)p;
+		snprintf(pid, sizeof pid, "%ld", p);
+		p = proc_stat_field(proc, pid, 2);
+	}
+	bool ours = true;
+	DIR *d = fdopendir(proc);
+	if (!d) {
+		close(proc);
+		return false;
+	}
+	pid_t self = getpid(), grp = getpgrp();
+	struct dirent *e;
+	for (size_t k = 0; ours && k < MAX_PROCS_SCANNED && (e = readdir(d)); k++) {
+		char *end;
+		long p = strtol(e->d_name, &end, 10);
+		if (*end || p <= 0 || p == self || proc_stat_field(dirfd(d), e->d_name, 3) != grp)
+			continue;
+		bool ancestor = false;
+		for (size_t i = 0; i < n_anc; i++)
+			ancestor |= anc[i] == p;
+		ours = ancestor;
+	}
+	closedir(d);
+	return ours;
+}
+
+/* Whether process group `pg` lives in the sandbox (its leader is in the
+ * sandbox's PID namespace). */
+static bool pgrp_in_sandbox(const srt_sandbox *sb, pid_t pg)
+{
+	char p[64];
+	struct stat st;
+	snprintf(p, sizeof p, "/proc/%d/ns/pid", (int)pg);
+	return pg > 0 && stat(p, &st) == 0 && st.st_dev == sb->pidns_dev && st.st_ino == sb->pidns_ino;
+}
+
+/* tcsetpgrp from what may be a background group: SIGTTOU would stop us. */
+static int set_fg(int tty, pid_t pg)
+{
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	pthread_sigmask(SIG_BLOCK, &ttou, &old);
+	int rc = tcsetpgrp(tty, pg);
+	int e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return rc;
+}
+
+static bool caller_in_foreground(const srt_sandbox *sb)
+{
+	return sb->tty_fd >= 0 && tcgetpgrp(sb->tty_fd) == getpgrp();
+}
+
+/* Lend the terminal to the sandbox if srt could use it itself now. */
+static void lend_terminal(srt_sandbox *sb, pid_t pg, bool group_checked)
+{
+	if (sb->lent || !sb->tty_eligible || !caller_in_foreground(sb) ||
+	    !(group_checked || group_is_ours()))
+		return;
+	if (set_fg(sb->tty_fd, pg > 0 && pgrp_in_sandbox(sb, pg) ? pg : sb->init_pid) == 0)
+		sb->lent = true;
+}
+
+/* Take it back, unless someone outside (the user's shell, after srt was
+ * stopped by force) holds it now; remember which of the sandbox's groups
+ * had it. */
+static void take_terminal_back(srt_sandbox *sb)
+{
+	if (!sb->lent)
+		return;
+	sb->lent = false;
+	pid_t fg = tcgetpgrp(sb->tty_fd);
+	sb->resume_pgrp = pgrp_in_sandbox(sb, fg) ? fg : 0;
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d", (int)fg);
+	if (fg == sb->init_pid || sb->resume_pgrp || (fg > 0 && access(p, F_OK) < 0))
+		(void)set_fg(sb->tty_fd, getpgrp());
+}
+
 static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		      const srt_spawn_options *o, srt_error *err)
 {
@@ -305,6 +461,8 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.allow_nested_userns = pol->allow_nested_userns,
 		.allow_unix_sockets = pol->allow_all_unix_sockets,
 		.mediate_unix = sb->gate != NULL,
+		.allow_set_foreground = sb->may_set_fg,
+		.report_stops = o->job_control,
 		.status_fd = st_p[1],
 		.go_fd = go_p[0],
 		.net_fd = net_p[1],
@@ -331,6 +489,8 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		srt_init_main(&ctx);
 	}
 	sb->init_pid = (pid_t)pid;
+	/* its own process group (init does it too: no race) */
+	(void)setpgid(sb->init_pid, sb->init_pid);
 	close(st_p[1]);
 	close(go_p[0]);
 	close(net_p[1]);
@@ -346,6 +506,22 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 	}
 	if (write_outer_maps(sb->init_pid, err) < 0)
 		goto fail;
+	if (sb->may_set_fg) {
+		/* before the command runs, so it never starts in the background
+		 * of its own terminal */
+		char ns[64];
+		struct stat st;
+		snprintf(ns, sizeof ns, "/proc/%d/ns/pid", (int)sb->init_pid);
+		if (stat(ns, &st) == 0) {
+			sb->pidns_dev = st.st_dev;
+			sb->pidns_ino = st.st_ino;
+		}
+		lend_terminal(sb, sb->init_pid, true);
+		if (!sb->lent) {
+			srt_fail_errno(err, SRT_E_SYSTEM, errno, "cannot give the terminal to the sandbox");
+			goto fail;
+		}
+	}
 	if (write(go_p[1], "g", 1) != 1) {
 		srt_fail_errno(err, SRT_E_SYSTEM, errno, "cannot start the sandbox");
 		goto fail;
@@ -480,7 +656,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	sb->pidfd = sb->status_fd = sb->net_fd = -1;
+	sb->pidfd = sb->status_fd = sb->net_fd = sb->tty_fd = -1;
 	sb->pol = pol;
 	sb->user_cb = o->on_violation;
 	sb->user_data = o->violation_data;
@@ -488,9 +664,17 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	snprintf(sb->cmd_name, sizeof sb->cmd_name, "%s", slash ? slash + 1 : o->argv[0]);
 	sb->run.journal_fd = sb->run.dir_fd = -1;
 	bool mediate = pol->allow_unix.n > 0 && !pol->allow_all_unix_sockets;
+	sb->tty_fd = o->job_control ? open_ctty() : -1;
+	if (sb->tty_fd >= 0) {
+		sb->tty_eligible = is_ctty(o->stdio[0] >= 0 ? o->stdio[0] : 0);
+		/* lent at start (set-up fails otherwise): the filter lets the
+		 * command manage its jobs' foreground itself */
+		sb->may_set_fg = sb->tty_eligible && caller_in_foreground(sb) && group_is_ours();
+	}
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
 				  .allow_nested_userns = pol->allow_nested_userns,
-				  .mediate_unix = mediate};
+				  .mediate_unix = mediate,
+				  .allow_set_foreground = sb->may_set_fg};
 	if (mediate && !(sb->gate = new_gate(pol, err)))
 		goto fail;
 	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
@@ -561,11 +745,46 @@ int srt_sandbox_signal(srt_sandbox *sb, int sig, srt_error *err)
 	return 0;
 }
 
+int srt_sandbox_continue(srt_sandbox *sb, srt_error *err)
+{
+	if (sb->reaped)
+		return 1;
+	if (!sb->lent && sb->tty_fd >= 0) {
+		lend_terminal(sb, sb->resume_pgrp, false);
+		/* it had the terminal and may set its foreground group: it runs
+		 * in the foreground only, or it could take the terminal from
+		 * whatever the user runs next */
+		if (!sb->lent && sb->may_set_fg)
+			return 0;
+	}
+	/* the whole group, as a shell's fg/bg does, and the command, wherever
+	 * it went (through init, as every signal) */
+	(void)kill(-sb->init_pid, SIGCONT);
+	if (sb->resume_pgrp > 0 && sb->resume_pgrp != sb->init_pid && pgrp_in_sandbox(sb, sb->resume_pgrp))
+		(void)kill(-sb->resume_pgrp, SIGCONT);
+	return srt_sandbox_signal(sb, SIGCONT, err) < 0 ? -1 : 1;
+}
+
 int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
 {
 	srt_msg m;
-	int r = read_msg(sb->status_fd, &m, -1);
+	int r;
+	/* A command that stopped for the terminal it can never get here
+	 * (its stdin is not the terminal) waits as it is: ^C still reaches it
+	 * through srt, and stopping srt would hang a program that started it
+	 * with pipes. */
+	do
+		r = read_msg(sb->status_fd, &m, -1);
+	while (r == 0 && m.type == SRT_MSG_STOPPED && !sb->tty_eligible &&
+	       (WSTOPSIG(m.value) == SIGTTIN || WSTOPSIG(m.value) == SIGTTOU));
 	int st = 0;
+	take_terminal_back(sb);
+	*out = (srt_exit){0};
+	if (r == 0 && m.type == SRT_MSG_STOPPED && WIFSTOPPED(m.value)) {
+		out->stopped = true;
+		out->code = WSTOPSIG(m.value);
+		return 0;
+	}
 	/* The command is gone and init is killing the rest: stop the proxies
 	 * now, so closing their sockets (which ends the network namespace)
 	 * overlaps with init's exit instead of following it. */
@@ -591,6 +810,10 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 {
 	if (!sb)
 		return;
+	if (sb->tty_fd >= 0) {
+		take_terminal_back(sb);
+		close(sb->tty_fd);
+	}
 	if (sb->init_pid > 0 && !sb->reaped) {
 		kill(sb->init_pid, SIGKILL);
 		reap(sb, NULL);

@@ -13,8 +13,7 @@ static void test_embedded_matches_rules(void **state)
 {
 	(void)state;
 	for (int v = 0; v < SRT_SECCOMP_PROGRAMS; v++) {
-		srt_seccomp_options o = {.allow_unix_sockets = v & 1, .allow_nested_userns = v & 2,
-					 .mediate_unix = v & 4};
+		srt_seccomp_options o = srt_seccomp_variant_options(v);
 		srt_bpf now;
 		srt_error err = {0};
 		assert_int_equal(srt_seccomp_compile(&o, &now, &err), 0);
