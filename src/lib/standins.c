@@ -518,7 +518,16 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 		if (rc >= 0)
 			continue;
 		int e = errno;
-		if (e != ENOTDIR && e != ELOOP && e != EACCES && e != EROFS &&
+		/* the plan's paths are resolved: a symlink on the way is one
+		 * swapped in since, and skipping would leave the real path
+		 * unprotected (fail closed, like mounts.c) */
+		if (e == ELOOP) {
+			rc_all = srt_fail(err, SRT_E_SETUP,
+					  "%s: a symbolic link appeared on its path since the policy was "
+					  "resolved; refusing to go on", s->path);
+			break;
+		}
+		if (e != ENOTDIR && e != EACCES && e != EROFS &&
 		    e != EPERM && e != EEXIST && e != ENOENT && e != EXDEV) {
 			rc_all = srt_fail_errno(err, SRT_E_SETUP, e, "cannot create stand-in %s", s->path);
 			break;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 __attribute__((format(printf, 3, 0)))
 static void vfill(srt_error *err, srt_status code, const char *fmt, va_list ap)
@@ -204,3 +205,21 @@ int srt_open_path(int dirfd, const char *path, int flags, uint64_t resolve)
 	struct open_how how = {.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags), .resolve = resolve};
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
+
+#ifdef SRT_TEST_HOOKS
+void srt_test_hook(const char *name)
+{
+	const char *dir = getenv("SRT_TEST_HOOK_DIR");
+	char p[4096];
+	if (!dir || dir[0] != '/')
+		return;
+	snprintf(p, sizeof p, "%s/%s.paused", dir, name);
+	int fd = open(p, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/%s.resume", dir, name);
+	const struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+	for (int i = 0; i < 3000 && access(p, F_OK) < 0; i++)
+		nanosleep(&tick, NULL);
+}
+#endif
