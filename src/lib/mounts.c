@@ -61,12 +61,17 @@ static int sys_mount_setattr(int dfd, const char *path, unsigned flags,
 
 /* ---- descriptors ----------------------------------------------------- */
 
+enum target_kind {
+	T_DIR,     /* must be a directory */
+	T_ANY,     /* the kernel checks that a tree and its target agree */
+	T_LINK_OK, /* the same, and may be a symlink itself (link_ok) */
+};
+
 /* `path` (relative to dirfd, or absolute) as an O_PATH descriptor, reached
  * without following any symlink on the way.  A symlink as the last
- * component is opened itself (a mount over it covers the link).  With
- * `need_dir` it must be a directory (otherwise the kernel checks that a
- * tree and what it is moved onto agree). */
-static int open_target(int dirfd, const char *path, const char *shown, bool need_dir,
+ * component is opened itself, and accepted only as T_LINK_OK (a mount over
+ * it covers the link). */
+static int open_target(int dirfd, const char *path, const char *shown, enum target_kind kind,
 		       srt_error *err)
 {
 	int fd = srt_open_path(dirfd, path, O_NOFOLLOW, NO_LINKS);
@@ -79,13 +84,20 @@ static int open_target(int dirfd, const char *path, const char *shown, bool need
 				      "cannot open %s (did it change while srt started?)", shown);
 	}
 	struct stat st;
-	if (need_dir && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+	if (fstat(fd, &st) < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, errno, "fstat %s", shown);
+	} else if (S_ISLNK(st.st_mode) && kind != T_LINK_OK) {
+		srt_fail(err, SRT_E_SETUP,
+			 "%s: is now a symbolic link, swapped in since the policy was resolved; "
+			 "refusing to mount on it", shown);
+	} else if (kind == T_DIR && !S_ISDIR(st.st_mode)) {
 		srt_fail(err, SRT_E_SETUP, "%s is no longer a directory (did it change while srt started?)",
 			 shown);
-		close(fd);
-		return -1;
+	} else {
+		return fd;
 	}
-	return fd;
+	close(fd);
+	return -1;
 }
 
 /* Move the detached tree `tree` onto what `target` refers to. */
@@ -153,7 +165,7 @@ static int new_fs(const char *type, const struct fs_opt *opts, size_t n_opts, un
 /* Move the detached mount `m` onto `rel` of `dirfd`. */
 static int place_at(int m, int dirfd, const char *rel, const char *shown, srt_error *err)
 {
-	SRT_AUTOCLOSE int t = open_target(dirfd, rel, shown, true, err);
+	SRT_AUTOCLOSE int t = open_target(dirfd, rel, shown, T_DIR, err);
 	return t < 0 ? -1 : place(m, t, shown, err);
 }
 
@@ -448,8 +460,8 @@ static int denied_file(int scratch, srt_error *err)
 static int apply_op(const srt_plan *plan, size_t i, int *clone_fds, int scratch, srt_error *err)
 {
 	const srt_mount_op *o = &plan->ops[i];
-	SRT_AUTOCLOSE int target = open_target(AT_FDCWD, o->path, o->path,
-					       o->kind == SRT_OP_HIDE_DIR, err);
+	enum target_kind kind = o->kind == SRT_OP_HIDE_DIR ? T_DIR : o->link_ok ? T_LINK_OK : T_ANY;
+	SRT_AUTOCLOSE int target = open_target(AT_FDCWD, o->path, o->path, kind, err);
 	if (target < 0)
 		return -1;
 	SRT_AUTOCLOSE int tree = -1;
