@@ -80,8 +80,9 @@ int srt_recv_fds(int sock, int *fds, size_t max);
 
 /* A point where a test can pause srt (test builds only, meson
  * -Dtest_hooks=true; a no-op otherwise): with SRT_TEST_HOOK_DIR=DIR in the
- * environment, create DIR/NAME.paused, then wait until DIR/NAME.resume
- * exists (at most 30 s).  Async-signal-safe: runs in the sandbox's init. */
+ * environment, the process renames itself "srt-hook-paused" (its comm,
+ * seen in /proc/PID/comm) and waits until DIR/NAME.resume exists (at most
+ * 30 s).  Async-signal-safe: runs in the sandbox's init. */
 #ifdef SRT_TEST_HOOKS
 void srt_test_hook(const char *name);
 #else
