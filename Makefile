@@ -31,14 +31,17 @@ asan:
 	# gcc reports false format-overflow errors under the sanitizers
 	# loop_budget=2: every "come back later" path of the proxy is taken constantly;
 	# landlock_max_abi=5: no Landlock signal scoping, so the signal tests show that
-	# the sandbox's own process group holds alone
-	[ -d $(ASAN_BUILD) ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-Wno-format-overflow -Dloop_budget=2 -Dlandlock_max_abi=5
+	# the sandbox's own process group holds alone;
+	# test_hooks: the pause points tests/e2e/test_harden_mounts.py swaps paths at
+	[ -d $(ASAN_BUILD) ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-Wno-format-overflow -Dloop_budget=2 -Dlandlock_max_abi=5 -Dtest_hooks=true
+	meson configure $(ASAN_BUILD) -Dtest_hooks=true -Dlandlock_max_abi=5
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
 		SRT_BIN=$(CURDIR)/$(ASAN_BUILD)/srt $(PYTEST) -q tests/e2e/test_cli.py \
-		tests/e2e/test_filesystem.py tests/e2e/test_process.py tests/e2e/test_harden_signals.py
+		tests/e2e/test_filesystem.py tests/e2e/test_process.py tests/e2e/test_harden_signals.py \
+		tests/e2e/test_harden_mounts.py
 	# the proxies under ASan/LSan too (not the resident-memory figures,
 	# which the sanitizers inflate)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \

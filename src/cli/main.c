@@ -145,7 +145,11 @@ static int parse_args(cli *c, int argc, char **argv)
 			usage(stdout);
 			exit(0);
 		case OPT_VERSION:
+#ifdef SRT_TEST_HOOKS
+			printf("srt %s (test hooks)\n", SRT_VERSION);
+#else
 			printf("srt %s\n", SRT_VERSION);
+#endif
 			exit(0);
 		default:
 			if (optopt > 0 && optopt < 256)

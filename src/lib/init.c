@@ -15,6 +15,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -271,7 +272,7 @@ static int confine_given_fds(const srt_init_ctx *c, srt_error *err)
 }
 
 static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_wr,
-				   int ruleset)
+				   int ruleset, const struct rlimit *nofile)
 {
 	srt_error err = {0};
 	char b;
@@ -279,6 +280,11 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 	if (read(sync_rd, &b, 1) != 1)
 		_exit(125);
 	close(sync_rd);
+	/* the command gets the descriptor limit it was given (init raised its own) */
+	if (setrlimit(RLIMIT_NOFILE, nofile) < 0) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot restore the descriptor limit");
+		goto fail;
+	}
 	for (int i = 0; i < 3; i++)
 		if (c->stdio[i] >= 0 && c->stdio[i] != i && dup2(c->stdio[i], i) < 0) {
 			srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot set up descriptor %d", i);
@@ -393,6 +399,16 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		die(c, &err);
 	}
 
+	/* Init's own descriptor limit as high as allowed: the mount plan's early
+	 * clones are open at once (mounts.c).  The command gets the caller's. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno, "getrlimit");
+		die(c, &err);
+	}
+	struct rlimit raised = {.rlim_cur = nofile.rlim_max, .rlim_max = nofile.rlim_max};
+	(void)setrlimit(RLIMIT_NOFILE, &raised); /* best effort: it can only help */
+
 	/* loopback first: its tuning writes a sysctl through the host's /proc */
 	if (loopback_up(&err) < 0 || srt_mounts_apply(c->plan, c->clone_fds, &err) < 0)
 		die(c, &err);
@@ -437,7 +453,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		close(sync_p[1]);
 		close(exec_p[0]);
 		close(sfd);
-		command_main(c, sync_p[0], exec_p[1], ruleset);
+		command_main(c, sync_p[0], exec_p[1], ruleset, &nofile);
 	}
 	close(sync_p[0]);
 	close(exec_p[1]);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -112,11 +113,14 @@ int srt_landlock_ruleset(int abi, const char *const *paths, size_t n_paths,
 	if (rs < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: create ruleset (ABI %d)", abi);
 	for (size_t i = 0; i < n_paths; i++) {
-		int fd = open(paths[i], O_PATH | O_CLOEXEC);
+		/* never through a symlink: the paths are resolved, and the
+		 * mounts on them were placed the same way (mounts.c) */
+		int fd = srt_open_path(AT_FDCWD, paths[i], 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue;
-			srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: open %s", paths[i]);
+			srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: open %s%s", paths[i],
+				       errno == ELOOP ? " (a symbolic link appeared on its path)" : "");
 			close(rs);
 			return -1;
 		}

@@ -374,6 +374,7 @@ int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err)
 				     why_of(c->rules));
 		if (rc < 0)
 			goto nomem;
+		out->ops[out->n_ops - 1].link_ok = (c->rules & R_PROTECTED) != 0;
 	}
 	link_parents(out);
 	cand_set_clear(&s);
@@ -391,6 +392,7 @@ int srt_plan_copy(const srt_plan *src, srt_plan *dst, srt_error *err)
 		const srt_mount_op *o = &src->ops[i];
 		if (push_op(dst, o->kind, o->path, o->writable, o->is_dir, o->why) < 0)
 			goto nomem;
+		dst->ops[dst->n_ops - 1].link_ok = o->link_ok;
 	}
 	for (size_t i = 0; i < src->n_standins; i++)
 		if (push_standin(dst, src->standins[i].path, src->standins[i].is_dir) < 0)

@@ -25,6 +25,9 @@ typedef struct srt_mount_op {
 	bool is_dir;     /* what the mount point must be */
 	int parent;      /* index of the nearest enclosing op, -1 for none */
 	const char *why; /* "allowWrite", "denyRead", "mandatory deny", ... */
+	bool link_ok;    /* may be a symlink (protected as the link itself: a
+			  * mandatory name found so); every other path is
+			  * resolved, so a symlink there is one swapped in */
 	bool skip;       /* set at spawn: its stand-in could not be created */
 } srt_mount_op;
 

@@ -781,7 +781,7 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 
 static bool skippable(int e)
 {
-	return e == ENOTDIR || e == ELOOP || e == EACCES || e == EROFS || e == EPERM ||
+	return e == ENOTDIR || e == EACCES || e == EROFS || e == EPERM ||
 	       e == EEXIST || e == ENOENT || e == EXDEV;
 }
 
@@ -820,6 +820,15 @@ int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 		}
 		if (r == PLACE_OK)
 			continue;
+		/* the plan's paths are resolved: a symlink on the way is one
+		 * swapped in since, and skipping would leave the real path
+		 * unprotected (fail closed, like mounts.c) */
+		if (e == ELOOP) {
+			rc_all = srt_fail(err, SRT_E_SETUP,
+					  "%s: a symbolic link appeared on its path since the policy was "
+					  "resolved; refusing to go on", s->path);
+			break;
+		}
 		if (!skippable(e)) {
 			rc_all = srt_fail_errno(err, SRT_E_SETUP, e, "cannot create stand-in %s", s->path);
 			break;

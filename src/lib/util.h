@@ -78,6 +78,17 @@ int srt_send_fds(int sock, const int *fds, size_t n);
  * carried more than `max`; its descriptors are then closed). */
 int srt_recv_fds(int sock, int *fds, size_t max);
 
+/* A point where a test can pause srt (test builds only, meson
+ * -Dtest_hooks=true; a no-op otherwise): with SRT_TEST_HOOK_DIR=DIR in the
+ * environment, the process renames itself "srt-hook-paused" (its comm,
+ * seen in /proc/PID/comm) and waits until DIR/NAME.resume exists (at most
+ * 30 s).  Async-signal-safe: runs in the sandbox's init. */
+#ifdef SRT_TEST_HOOKS
+void srt_test_hook(const char *name);
+#else
+static inline void srt_test_hook(const char *name) { (void)name; }
+#endif
+
 /* malloc'd printf; NULL on failure. */
 char *srt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
