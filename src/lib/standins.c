@@ -739,7 +739,22 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 			}
 			recorded = true;
 		}
-		if (!created && !adopt && !removable(fd, &id, s->path)) {
+		/* What this run made needs no lock of its own: only this run's
+		 * journal names it, and nothing of this run uses it after the
+		 * journal is replayed.  The lock tells *other* runs' clean-ups
+		 * (any user's) that a run mounts what it did not make; holding
+		 * one per stand-in made here would cost a descriptor each
+		 * (a commondir stand-in per nested repository). */
+		if (created) {
+			close(fd);
+			return PLACE_OK;
+		}
+		/* an existing entry is held only when a clean-up could remove
+		 * it: a stand-in's shape and srt's mark (an empty directory of
+		 * the user's is nobody's to remove, and holding thousands of
+		 * them would exhaust descriptors) */
+		if (!created && !adopt &&
+		    !(removable(fd, &id, s->path) && marked_as_standin(fd, s->path))) {
 			close(fd);
 			return PLACE_OK;
 		}
