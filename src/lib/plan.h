@@ -38,9 +38,9 @@ typedef struct srt_standin {
 
 typedef struct srt_plan {
 	srt_mount_op *ops; /* sorted: parents before children */
-	size_t n_ops;
+	size_t n_ops, ops_cap;
 	srt_standin *standins; /* parents before children */
-	size_t n_standins;
+	size_t n_standins, standins_cap;
 	srt_strv write_roots; /* effective writable roots (Landlock, display) */
 } srt_plan;
 
