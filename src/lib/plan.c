@@ -20,7 +20,11 @@ enum {
 	R_DENY_WRITE = 1 << 3,
 	R_PROTECTED = 1 << 4, /* mandatory deny */
 	R_PIN = 1 << 5,       /* ancestor of a protected path in a write root */
+	R_KERNEL = 1 << 6,    /* mount point of a host kernel interface */
 };
+
+/* What makes a path read-only beneath a write root. */
+#define R_NOT_WRITABLE (R_DENY_WRITE | R_PROTECTED | R_KERNEL)
 
 typedef struct cand {
 	char *path;
@@ -137,7 +141,7 @@ static bool readable_len(const cand_set *s, const char *path, size_t len)
 static bool writable_len(const cand_set *s, const char *path, size_t len)
 {
 	return readable_len(s, path, len) && nearest_rules(s, path, len, R_ALLOW_WRITE) &&
-	       !nearest_rules(s, path, len, R_DENY_WRITE | R_PROTECTED);
+	       !nearest_rules(s, path, len, R_NOT_WRITABLE);
 }
 
 static bool readable(const cand_set *s, const char *path)
@@ -179,7 +183,8 @@ int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out)
 {
 	srt_pathindex deny = {0}, seen = {0};
 	int rc = -1;
-	if (index_list(&deny, in->deny_write) < 0 || index_strv(&seen, out) < 0)
+	if (index_list(&deny, in->deny_write) < 0 || index_list(&deny, in->kernel_mounts) < 0 ||
+	    index_strv(&seen, out) < 0)
 		goto done;
 	for (size_t i = 0; in->allow_write && i < in->allow_write->n; i++) {
 		const srt_resolved_path *w = &in->allow_write->v[i];
@@ -211,6 +216,8 @@ static const char *why_of(unsigned rules)
 {
 	if (rules & R_PROTECTED)
 		return "mandatory deny";
+	if (rules & R_KERNEL)
+		return "host kernel interface";
 	if (rules & R_DENY_WRITE)
 		return "denyWrite";
 	if (rules & R_ALLOW_WRITE)
@@ -388,6 +395,7 @@ static long enclosing_op(const srt_pathindex *ops, const char *path)
 /* One op per entry whose view differs from what encloses it. */
 static int push_ops(const cand_set *s, srt_plan *out)
 {
+	const bool base_w = out->base_writable;
 	srt_pathindex ops = {0};
 	int rc = 0;
 	for (size_t i = 0; i < s->n && rc == 0; i++) {
@@ -398,8 +406,8 @@ static int push_ops(const cand_set *s, srt_plan *out)
 		bool r = readable(s, c->path);
 		bool w = r && writable(s, c->path);
 		/* the state of the nearest enclosing op (or the base: the host's
-		 * tree, readable and read-only) */
-		bool pr = true, pw = false;
+		 * tree, readable, read-only unless "/" is a write root) */
+		bool pr = true, pw = base_w;
 		long e = enclosing_op(&ops, c->path);
 		if (e >= 0) {
 			const srt_mount_op *o = &out->ops[e];
@@ -432,11 +440,13 @@ int srt_plan_build(const srt_plan_input *in, srt_plan *out, srt_error *err)
 	    add_list(s, in->allow_read, R_ALLOW_READ) < 0 ||
 	    add_list(s, in->allow_write, R_ALLOW_WRITE) < 0 ||
 	    add_list(s, in->deny_write, R_DENY_WRITE) < 0 ||
+	    add_list(s, in->kernel_mounts, R_KERNEL) < 0 ||
 	    srt_plan_write_roots(in, &out->write_roots) < 0 ||
 	    index_strv(&pl.roots, &out->write_roots) < 0 ||
 	    add_protected(&pl, in) < 0 || add_deny_write(&pl, in) < 0)
 		goto nomem;
 
+	out->base_writable = srt_pathindex_get(&pl.roots, "/", 1, NULL);
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof *s->v, cmp_cand);
 	if (cand_reindex(s) < 0 || push_ops(s, out) < 0 || link_parents(out) < 0)
@@ -455,7 +465,7 @@ nomem:
 
 int srt_plan_copy(const srt_plan *src, srt_plan *dst, srt_error *err)
 {
-	*dst = (srt_plan){0};
+	*dst = (srt_plan){.base_writable = src->base_writable};
 	for (size_t i = 0; i < src->n_ops; i++) {
 		const srt_mount_op *o = &src->ops[i];
 		if (push_op(dst, o->kind, o->path, o->writable, o->is_dir, o->why) < 0)

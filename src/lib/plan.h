@@ -42,6 +42,12 @@ typedef struct srt_plan {
 	srt_standin *standins; /* parents before children */
 	size_t n_standins, standins_cap;
 	srt_strv write_roots; /* effective writable roots (Landlock, display) */
+	/* "/" is a writable root: the host's tree itself is left writable (with
+	 * its own mounts and flags, plus nosuid and nodev) instead of being
+	 * made read-only, and there is no op for "/": a mount placed over the
+	 * root would leave every process of the sandbox outside it ("chrooted"
+	 * to the kernel, which then refuses the command's user namespace). */
+	bool base_writable;
 } srt_plan;
 
 typedef struct srt_plan_input {
@@ -50,10 +56,15 @@ typedef struct srt_plan_input {
 	const srt_resolved_list *allow_write;
 	const srt_resolved_list *deny_write;
 	const srt_protected_list *protected_paths; /* from srt_mandatory_scan */
+	/* mount points of the host's kernel interfaces (srt_kernel_mounts):
+	 * read-only wherever a writable root contains them, and no root lies
+	 * at or beneath one */
+	const srt_resolved_list *kernel_mounts;
 } srt_plan_input;
 
 /* Effective write roots: allowWrite entries that exist, are not under (or
- * at) a denyWrite entry.  Used to know where to run the mandatory scan. */
+ * at) a denyWrite entry or kernel mount.  Used to know where to run the
+ * mandatory scan. */
 int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
 
 /* Build the plan.  Semantics (SPEC §4):
@@ -61,7 +72,9 @@ int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
  *    above p decides; at the same path allowRead/allowWrite beat denyRead;
  *    no entry: readable.
  *  writable(p): readable(p), an allowWrite entry at or above p, no denyWrite
- *    entry at or above p, and no protected path at or above p.
+ *    entry, protected path or kernel mount at or above p.
+ * The base (no op above) is the host's tree, readable, and read-only unless
+ * "/" is a write root (base_writable).
  * Every protected path gets a read-only mount, and every directory between a
  * write root and a protected path a writable self-bind, so that renaming or
  * removing around it fails (EBUSY). */
