@@ -12,6 +12,8 @@
 #endif
 #include "mandatory.h"
 
+#include "pathindex.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +69,7 @@ typedef struct scan {
 	srt_protected *v;    /* results of this call */
 	size_t n, cap;
 	uint32_t seen_at_root; /* table entries whose first component exists */
+	const srt_pathindex *skip; /* directories never entered, or NULL */
 	srt_error *err;
 } scan;
 
@@ -373,30 +376,29 @@ static int check_worktrees(scan *s, int gfd)
 
 static int scan_dir(scan *s, int fd, int level);
 
-/* Enter subdirectory `name` of dfd (never through a symlink). */
+/* Enter subdirectory `name` of dfd (never through a symlink), unless it
+ * is one of the directories to skip. */
 static int descend(scan *s, int dfd, const char *name, size_t nlen, int level)
 {
 	if (s->len + 1 + nlen >= sizeof s->path)
 		return srt_fail_errno(s->err, SRT_E_POLICY, ENAMETOOLONG,
 				      "cannot search \"%.*s/%s\" for protected files",
 				      (int)s->len, s->path, name);
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		/* Unreadable: cannot be written either.  Vanished or
-		 * swapped for a symlink: nothing to protect there. */
-		if (e == EACCES || e == EPERM || e == ENOENT || e == ENOTDIR ||
-		    e == ELOOP)
-			return 0;
-		return srt_fail_errno(s->err, SRT_E_SYSTEM, e,
-				      "cannot open \"%.*s/%s\"", (int)s->len,
-				      s->path, name);
-	}
 	size_t saved = s->len;
 	s->path[s->len++] = '/';
 	memcpy(s->path + s->len, name, nlen + 1);
 	s->len += nlen;
-	int rc = scan_dir(s, fd, level + 1);
+	int rc = 0;
+	if (!s->skip || !srt_pathindex_get(s->skip, s->path, s->len, NULL)) {
+		int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		if (fd >= 0)
+			rc = scan_dir(s, fd, level + 1);
+		/* Unreadable: cannot be written either.  Vanished or swapped
+		 * for a symlink: nothing to protect there. */
+		else if (e != EACCES && e != EPERM && e != ENOENT && e != ENOTDIR && e != ELOOP)
+			rc = srt_fail_errno(s->err, SRT_E_SYSTEM, e, "cannot open \"%s\"", s->path);
+	}
 	s->len = saved;
 	s->path[saved] = '\0';
 	return rc;
@@ -538,6 +540,12 @@ static int append_results(scan *s, srt_protected_list *out)
 int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 		       srt_error *err)
 {
+	return srt_mandatory_scan_skipping(root, depth, NULL, out, err);
+}
+
+int srt_mandatory_scan_skipping(const char *root, int depth, const srt_strv *skip,
+				srt_protected_list *out, srt_error *err)
+{
 	if (!root || !out)
 		return srt_fail(err, SRT_E_INVALID, "srt_mandatory_scan: NULL argument");
 	if (root[0] != '/')
@@ -554,6 +562,7 @@ int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	s->depth = depth;
 	s->err = err;
+	srt_pathindex skip_ix = {0};
 	size_t rl = strlen(root);
 	while (rl > 0 && root[rl - 1] == '/')
 		rl--;
@@ -566,6 +575,12 @@ int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 	memcpy(s->path, root, rl);
 	s->path[rl] = '\0';
 	s->len = rl;
+	for (size_t i = 0; skip && i < skip->n; i++)
+		if (srt_pathindex_put(&skip_ix, skip->v[i], strlen(skip->v[i]), i) < 0) {
+			srt_fail(err, SRT_E_NOMEM, "out of memory");
+			goto out;
+		}
+	s->skip = skip ? &skip_ix : NULL;
 
 	int fd = open(rl ? s->path : "/",
 		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -590,6 +605,7 @@ int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 	}
 	rc = append_results(s, out);
 out:
+	srt_pathindex_clear(&skip_ix);
 	protected_vec_free(s->v, s->n);
 	free(s);
 	return rc;

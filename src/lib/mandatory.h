@@ -44,6 +44,13 @@ extern const size_t srt_mandatory_name_count;
 int srt_mandatory_scan(const char *root, int depth, srt_protected_list *out,
 		       srt_error *err);
 
+/* The same, never entering the directories listed in `skip` (absolute,
+ * normalised paths; NULL for none): the sandbox's own /proc and /dev and
+ * the host's kernel interfaces hold nothing the command can write, and
+ * walking them is slow or fails (/proc/1/map_files). */
+int srt_mandatory_scan_skipping(const char *root, int depth, const srt_strv *skip,
+				srt_protected_list *out, srt_error *err);
+
 void srt_protected_list_clear(srt_protected_list *l);
 
 #endif

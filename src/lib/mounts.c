@@ -495,7 +495,11 @@ int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot make mounts private");
 	if (clone_early_sources(plan, clone_fds, err) < 0 || clone_dev_nodes(dev_fds, err) < 0)
 		return -1;
-	if (sys_mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, RO_ATTRS, 0) < 0)
+	/* read-only unless "/" is a writable root: nothing can be stacked on
+	 * "/" itself (see srt_plan.base_writable), so the host's tree stays
+	 * as it is, and the plan covers what must not be written */
+	if (sys_mount_setattr(AT_FDCWD, "/", AT_RECURSIVE,
+			      plan->base_writable ? RO_ATTRS & ~MOUNT_ATTR_RDONLY : RO_ATTRS, 0) < 0)
 		return srt_fail_errno(err, SRT_E_KERNEL, errno,
 				      "cannot make the file system read-only (mount_setattr needs Linux >= 5.12)");
 	if (build_proc(err) < 0)

@@ -41,10 +41,16 @@ typedef struct srt_standin {
 
 typedef struct srt_plan {
 	srt_mount_op *ops; /* sorted: parents before children */
-	size_t n_ops;
+	size_t n_ops, ops_cap;
 	srt_standin *standins; /* parents before children */
-	size_t n_standins;
+	size_t n_standins, standins_cap;
 	srt_strv write_roots; /* effective writable roots (Landlock, display) */
+	/* "/" is a writable root: the host's tree itself is left writable (with
+	 * its own mounts and flags, plus nosuid and nodev) instead of being
+	 * made read-only, and there is no op for "/": a mount placed over the
+	 * root would leave every process of the sandbox outside it ("chrooted"
+	 * to the kernel, which then refuses the command's user namespace). */
+	bool base_writable;
 } srt_plan;
 
 typedef struct srt_plan_input {
@@ -59,10 +65,15 @@ typedef struct srt_plan_input {
 	 * path when it lies inside a writable root, so that no ancestor can
 	 * be renamed.  Existing directories (srt_run_open creates them). */
 	const srt_strv *private_paths;
+	/* mount points of the host's kernel interfaces (srt_kernel_mounts):
+	 * read-only wherever a writable root contains them, and no root lies
+	 * at or beneath one */
+	const srt_resolved_list *kernel_mounts;
 } srt_plan_input;
 
 /* Effective write roots: allowWrite entries that exist, are not under (or
- * at) a denyWrite entry nor at or beneath a private path.  Used to know where to run the mandatory scan. */
+ * at) a denyWrite entry or kernel mount, nor at or beneath a private path.
+ * Used to know where to run the mandatory scan. */
 int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
 
 /* Build the plan.  Semantics (SPEC §4):
@@ -70,7 +81,9 @@ int srt_plan_write_roots(const srt_plan_input *in, srt_strv *out);
  *    above p decides; at the same path allowRead/allowWrite beat denyRead;
  *    no entry: readable.
  *  writable(p): readable(p), an allowWrite entry at or above p, no denyWrite
- *    entry at or above p, and no protected path at or above p.
+ *    entry, protected path or kernel mount at or above p.
+ * The base (no op above) is the host's tree, readable, and read-only unless
+ * "/" is a write root (base_writable).
  * Every protected path gets a read-only mount, and every directory between a
  * write root and a protected path a writable self-bind, so that renaming or
  * removing around it fails (EBUSY). */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hostexec.h"
+#include "hostmounts.h"
 #include "standins.h"
 #include "util.h"
 
@@ -135,6 +136,117 @@ static int add_private_paths(srt_policy *pol, srt_error *err)
 	return rc < 0 ? srt_fail(err, SRT_E_NOMEM, "out of memory") : 0;
 }
 
+/* The host's kernel interfaces (hostmounts.c): those outside the
+ * sandbox's own /proc and /dev go to the plan (read-only wherever a write
+ * root contains them); `skip`, for the mandatory-deny search, gets them
+ * all and /proc and /dev too.  An allowWrite entry inside one is named in
+ * a warning: it stays read-only. */
+static int find_kernel_mounts(srt_policy *pol, srt_strv *skip, srt_error *err)
+{
+	if (srt_kernel_mounts(skip, err) < 0)
+		return -1;
+	for (size_t i = 0; i < skip->n; i++) {
+		if (in_private_tree(skip->v[i]))
+			continue;
+		srt_resolved_path *v = realloc(pol->kernel_mounts.v,
+					       (pol->kernel_mounts.n + 1) * sizeof *v);
+		char *copy = v ? strdup(skip->v[i]) : NULL;
+		if (v)
+			pol->kernel_mounts.v = v;
+		if (!copy)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+		v[pol->kernel_mounts.n++] = (srt_resolved_path){.path = copy, .exists = true,
+								.is_dir = true};
+	}
+	for (size_t i = 0; i < pol->allow_write.n; i++)
+		for (size_t k = 0; k < pol->kernel_mounts.n; k++)
+			if (srt_path_is_within(pol->allow_write.v[i].path, pol->kernel_mounts.v[k].path) &&
+			    srt_strv_push_owned(&pol->warnings,
+						srt_asprintf("allowWrite path %s is a host kernel interface (%s); it stays read-only",
+							     pol->allow_write.v[i].path,
+							     pol->kernel_mounts.v[k].path)) < 0)
+				return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (srt_strv_push(skip, "/proc") < 0 || srt_strv_push(skip, "/dev") < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	return 0;
+}
+
+/* Is `dir` an existing directory strictly beneath one of `roots` (and not
+ * one itself), outside the directories the search skips? */
+static bool extra_search_root(const char *dir, const srt_strv *roots, const srt_strv *skip)
+{
+	bool beneath = false;
+	for (size_t r = 0; r < roots->n; r++) {
+		if (strcmp(dir, roots->v[r]) == 0)
+			return false;
+		beneath |= srt_path_is_within(dir, roots->v[r]);
+	}
+	for (size_t k = 0; k < skip->n; k++)
+		if (srt_path_is_within(dir, skip->v[k]))
+			return false;
+	struct stat st;
+	return beneath && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Search for mandatory-deny paths: in each writable root, and in the
+ * working directory and home when they lie beneath one.  Those two are
+ * where the user runs git and shells afterwards, and with a root far above
+ * them ("/", "/home") the depth-limited search of the root would reach
+ * neither their missing names (.bash_profile, .git/hooks: stand-ins are made
+ * only at a search root) nor, deeper than the search depth, their existing
+ * ones. */
+static int search_roots(srt_policy *pol, const srt_strv *roots, const srt_strv *skip,
+			srt_error *err)
+{
+	for (size_t i = 0; i < roots->n; i++) {
+		bool is_dir = false;
+		for (size_t j = 0; j < pol->allow_write.n; j++)
+			if (strcmp(pol->allow_write.v[j].path, roots->v[i]) == 0)
+				is_dir = pol->allow_write.v[j].is_dir;
+		if (is_dir && srt_mandatory_scan_skipping(roots->v[i], pol->search_depth, skip,
+							  &pol->protected_paths, err) < 0)
+			return -1;
+	}
+	/* resolved: the plan holds paths without symlinks */
+	srt_resolved_path dirs[2] = {{0}};
+	int rc = 0;
+	if (srt_path_resolve(pol->cwd, &dirs[0], err) < 0 ||
+	    srt_path_resolve(pol->home, &dirs[1], err) < 0)
+		rc = -1;
+	for (size_t i = 0; i < 2 && rc == 0; i++)
+		if ((i == 0 || strcmp(dirs[0].path, dirs[1].path) != 0) &&
+		    extra_search_root(dirs[i].path, roots, skip))
+			rc = srt_mandatory_scan_skipping(dirs[i].path, pol->search_depth, skip,
+							 &pol->protected_paths, err);
+	free(dirs[0].path);
+	free(dirs[1].path);
+	return rc;
+}
+
+/* Everything the plan protects beyond the settings: kernel interfaces and
+ * mandatory-deny paths (with the targets of protected symlinks). */
+static int find_protected(srt_policy *pol, const srt_config *cfg, const srt_plan_input *in,
+			  srt_error *err)
+{
+	srt_strv skip = {0}, roots = {0};
+	int rc = -1;
+	if (find_kernel_mounts(pol, &skip, err) < 0)
+		goto done;
+	if (srt_plan_write_roots(in, &roots) < 0) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (search_roots(pol, &roots, &skip, err) < 0 ||
+	    srt_hostexec_protect(pol, cfg, &roots, err) < 0 ||
+	    protect_symlink_targets(pol, &roots, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	srt_strv_clear(&skip);
+	srt_strv_clear(&roots);
+	return rc;
+}
+
 static int warn_missing_write_roots(srt_policy *pol)
 {
 	for (size_t i = 0; i < pol->allow_write.n; i++)
@@ -226,31 +338,11 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	srt_plan_input in = {
 		.deny_read = &pol->deny_read, .allow_read = &pol->allow_read,
 		.allow_write = &pol->allow_write, .deny_write = &pol->deny_write,
-		.protected_paths = &pol->protected_paths,
+		.protected_paths = &pol->protected_paths, .kernel_mounts = &pol->kernel_mounts,
 		.private_paths = &pol->private_paths,
 	};
-	srt_strv roots = {0};
-	if (srt_plan_write_roots(&in, &roots) < 0) {
-		srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (find_protected(pol, cfg, &in, err) < 0)
 		goto fail;
-	}
-	for (size_t i = 0; i < roots.n; i++) {
-		bool is_dir = false;
-		for (size_t j = 0; j < pol->allow_write.n; j++)
-			if (strcmp(pol->allow_write.v[j].path, roots.v[i]) == 0)
-				is_dir = pol->allow_write.v[j].is_dir;
-		if (is_dir && srt_mandatory_scan(roots.v[i], pol->search_depth,
-						 &pol->protected_paths, err) < 0) {
-			srt_strv_clear(&roots);
-			goto fail;
-		}
-	}
-	if (srt_hostexec_protect(pol, cfg, &roots, err) < 0 ||
-	    protect_symlink_targets(pol, &roots, err) < 0) {
-		srt_strv_clear(&roots);
-		goto fail;
-	}
-	srt_strv_clear(&roots);
 	if (srt_plan_build(&in, &pol->plan, err) < 0)
 		goto fail;
 	if (copy_network(pol, cfg, err) < 0)
@@ -305,7 +397,9 @@ char *srt_policy_describe(const srt_policy *pol)
 		rc |= append(&b, &len, &cap, "  (none)\n");
 	for (size_t i = 0; i < pol->plan.write_roots.n; i++)
 		rc |= append(&b, &len, &cap, "  %s\n", pol->plan.write_roots.v[i]);
-	rc |= append(&b, &len, &cap, "mount plan (applied in order over a read-only view of /):\n");
+	rc |= append(&b, &len, &cap, pol->plan.base_writable
+		     ? "mount plan (applied in order over the host's own tree, left writable: \"/\" is a writable root):\n"
+		     : "mount plan (applied in order over a read-only view of /):\n");
 	for (size_t i = 0; i < pol->plan.n_ops; i++) {
 		const srt_mount_op *o = &pol->plan.ops[i];
 		const char *what = o->kind == SRT_OP_BIND ? (o->writable ? "writable" : "read-only")
@@ -362,6 +456,7 @@ void srt_policy_free(srt_policy *pol)
 	srt_resolved_list_clear(&pol->allow_unix);
 	srt_protected_list_clear(&pol->protected_paths);
 	srt_strv_clear(&pol->private_paths);
+	srt_resolved_list_clear(&pol->kernel_mounts);
 	srt_plan_clear(&pol->plan);
 	srt_strv_clear(&pol->warnings);
 	srt_netpolicy_free(pol->net);

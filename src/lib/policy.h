@@ -17,6 +17,7 @@ struct srt_policy {
 	srt_resolved_list allow_unix;   /* allowUnixSockets: host paths */
 	srt_protected_list protected_paths;
 	srt_strv private_paths;         /* srt's own state (the run directory) */
+	srt_resolved_list kernel_mounts; /* host kernel interfaces outside /proc and /dev */
 	srt_plan plan;
 	srt_strv warnings;
 	bool allow_all_unix_sockets;

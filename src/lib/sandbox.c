@@ -148,7 +148,10 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 
 static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 {
-	for (size_t i = 0; i < sb->plan.n_ops; i++) {
+	/* "/" writable: one rule covers every writable bind */
+	if (sb->plan.base_writable && srt_strv_push(&sb->landlock_paths, "/") < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	for (size_t i = 0; !sb->plan.base_writable && i < sb->plan.n_ops; i++) {
 		const srt_mount_op *o = &sb->plan.ops[i];
 		if (o->skip || o->kind != SRT_OP_BIND || !o->writable)
 			continue;
