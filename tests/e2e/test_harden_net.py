@@ -124,3 +124,72 @@ def test_unix_socket_listed_and_unchanged_still_connects(sb):
         assert agent.accepted == 1
     finally:
         agent.close()
+
+
+# ---- rule 9: what comes from inside is escaped ---------------------------
+
+EVIL = b"evil\x1b]52;c;aGk=\x07\xff\xfe\x9b\xe2\x80\xae.example"
+# the HTTP proxy's parser takes only name bytes in an authority: it must
+# refuse these names itself (400) before anything is recorded
+HIGH = b"high\xff\xfe\x9b31m\xe2\x80\xae.example"
+
+# A raw SOCKS5 CONNECT and an HTTP CONNECT naming EVIL; prints what the
+# proxies answered (a refusal is expected: the name is not allowed).
+EVIL_CLIENT = r"""
+import socket, sys
+name = bytes.fromhex(sys.argv[1])
+out = []
+s = socket.create_connection(("127.0.0.1", 1080), timeout=10)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + b"\x01\xbb")
+out.append("socks:%d" % s.recv(10)[1])
+s.close()
+s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+s.sendall(b"CONNECT " + name + b":443 HTTP/1.1\r\nHost: " + name + b":443\r\n\r\n")
+out.append("http:" + s.recv(100).split(b"\r\n")[0].decode("ascii", "replace"))
+s.close()
+high = bytes.fromhex(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+s.sendall(b"CONNECT " + high + b":443 HTTP/1.1\r\nHost: " + high + b":443\r\n\r\n")
+out.append("high:" + s.recv(100).split(b"\r\n")[0].decode("ascii", "replace").replace(" ", "_"))
+s.close()
+print(" ".join(out))
+"""
+
+
+def _assert_terminal_safe(data):
+    bad = sorted({b for b in data if (b < 0x20 and b not in (0x0a, 0x09)) or b >= 0x7f})
+    assert not bad, (bad, data)
+
+
+WANT = "evil\\x1b]52;c;aGk=\\x07\\xff\\xfe\\x9b\\xe2\\x80\\xae.example"
+
+
+def _run_evil(sb):
+    vp = vpath(sb)
+    p = sb.popen([PY, "-c", EVIL_CLIENT, EVIL.hex(), HIGH.hex()], opts=["--violations", vp, "--debug"],
+                 settings={"network": {"allowedDomains": ["allowed.example"]}})
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, (out, err)
+    out = out.decode()
+    assert out.startswith("socks:2 "), out  # refused by the ruleset
+    # through the HTTP proxy: refused by the parser (only name bytes pass)
+    assert "http:HTTP/1.1 400" in out and "high:HTTP/1.1_400" in out, out
+    return err, open(vp, "rb").read()
+
+
+def test_violation_records_are_utf8_json_naming_the_host_escaped(sb):
+    _, raw = _run_evil(sb)
+    lines = [l for l in raw.split(b"\n") if l.strip()]
+    recs = [json.loads(l.decode("utf-8", "strict")) for l in lines]
+    assert ("socks5", WANT) in {(v["protocol"], v["host"]) for v in recs}, recs
+    assert not [v for v in recs if v["protocol"] in ("connect", "http")], recs
+    _assert_terminal_safe(raw)
+
+
+def test_stderr_summary_and_debug_escape_names_from_inside(sb):
+    err, _ = _run_evil(sb)
+    _assert_terminal_safe(err)
+    assert b"blocked by the sandbox" in err, err
+    assert WANT + ":443 (not in allowedDomains)" in err.decode("ascii"), err
