@@ -193,3 +193,18 @@ def test_stderr_summary_and_debug_escape_names_from_inside(sb):
     _assert_terminal_safe(err)
     assert b"blocked by the sandbox" in err, err
     assert WANT + ":443 (not in allowedDomains)" in err.decode("ascii"), err
+
+
+def test_debug_output_escapes_paths_named_from_inside(sb):
+    # a command names a repository with an escape sequence; a later run's
+    # --debug (which lists the mount plan) must show it escaped
+    settings = {"filesystem": {"allowWrite": [str(sb.ws)]}}
+    name = b"sub\x1b]0;pwn\x07\xff\xe2\x80\xae"
+    make = "import os, sys; os.makedirs(bytes.fromhex(sys.argv[1]) + b'/.git/hooks')"
+    r = sb.run([PY, "-c", make, name.hex()], settings=settings)
+    assert r.returncode == 0, r
+    p = sb.popen(["true"], settings=settings, opts=["--debug"])
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    _assert_terminal_safe(err)
+    assert "sub\\x1b]0;pwn\\x07\\xff\\xe2\\x80\\xae/.git" in err.decode("ascii"), err
