@@ -99,11 +99,13 @@ void srt_policy_free(srt_policy *pol);
 
 /* ---- violations -------------------------------------------------------- */
 
-/* One refusal the runtime saw.  Strings are valid only during the call. */
+/* One refusal the runtime saw.  Strings are valid only during the call.
+ * `host` comes from inside the sandbox, byte for byte: pass it through
+ * srt_escape before showing or recording it. */
 typedef struct srt_violation {
 	const char *kind;      /* "network" */
-	const char *protocol;  /* "http", "connect", "socks5" */
-	const char *host;      /* as the client asked for it */
+	const char *protocol;  /* "http", "connect", "socks5", "unix" */
+	const char *host;      /* as the client asked for it (raw bytes) */
 	int port;
 	const char *rule;      /* the matching settings entry, or NULL */
 	const char *reason;    /* why it was refused */
@@ -206,6 +208,28 @@ const char *srt_sandbox_note(const srt_sandbox *sb, size_t i);
 /* The private temporary directory of this run, as the command sees it
  * (TMPDIR inside; it lives in the sandbox's own /dev/shm tmpfs). */
 const char *srt_sandbox_tmpdir(const srt_sandbox *sb);
+
+/* ---- escaping ---------------------------------------------------------- */
+
+/* Text that may come from inside the sandbox (a SOCKS5 name, a path, an
+ * error naming one) must not reach a terminal or a JSON reader as it is:
+ * escape sequences would speak as srt, and invalid UTF-8 breaks JSON.
+ * srt_escape keeps printable ASCII (0x20-0x7e) but the backslash and
+ * writes every other byte as \xNN (lower-case hex), so the result is
+ * plain ASCII that still identifies the original exactly (UTF-8, C1
+ * controls and bidi overrides included).  Flags:
+ *  SRT_ESCAPE_LINES  keep newline and tab (multi-line text);
+ *  SRT_ESCAPE_JSON   the contents of a JSON string: the double quote and
+ *                    the backslash of each escape are JSON-escaped too
+ *                    (newline and tab are then escaped as well).
+ * Like snprintf: writes at most cap - 1 bytes and a NUL (never half an
+ * escape) and returns the length the whole escaping needs. */
+#define SRT_ESCAPE_LINES 1u
+#define SRT_ESCAPE_JSON 2u
+size_t srt_escape(char *out, size_t cap, const char *in, unsigned flags);
+
+/* The same, into a new string (free it); NULL when out of memory. */
+char *srt_escape_dup(const char *in, unsigned flags);
 
 /* ---- self-check -------------------------------------------------------- */
 

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "srt.h"
+
 #define PROXY_PORT_DEFAULT 3128
 
 /* Port of the proxy from $http_proxy (http://127.0.0.1:PORT), or 3128. */
@@ -76,7 +78,12 @@ int srt_cli_proxy_connect(const char *host, const char *port)
 		char *eol = strstr(head, "\r\n");
 		if (eol)
 			*eol = '\0';
-		fprintf(stderr, "srt: proxy-connect %s:%s refused: %s\n", host, port, head);
+		/* the names come from the command, the answer may echo them */
+		char h[300], pt[40], why[300];
+		srt_escape(h, sizeof h, host, 0);
+		srt_escape(pt, sizeof pt, port, 0);
+		srt_escape(why, sizeof why, head, 0);
+		fprintf(stderr, "srt: proxy-connect %s:%s refused: %s\n", h, pt, why);
 		return 1;
 	}
 	/* relay until both directions are done */

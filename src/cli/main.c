@@ -216,22 +216,26 @@ static int run_check(void)
 typedef struct violation_log {
 	FILE *out;            /* --violations, or NULL */
 	size_t count;
-	char seen[SUMMARY_MAX][320];
+	char seen[SUMMARY_MAX][400];
 	size_t n_seen;
 } violation_log;
 
+/* What comes from inside (a host, a path) is escaped (srt_escape): the
+ * record is plain ASCII, so always valid UTF-8 JSON, and still names it. */
 static void json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	char *e = srt_escape_dup(s, SRT_ESCAPE_JSON);
+	fprintf(f, "\"%s\"", e ? e : "(out of memory)");
+	free(e);
+}
+
+/* srt's own messages on stderr: "srt: " + `what`, escaped (it can name
+ * paths or hosts the command chose), then a newline. */
+static void say(const char *prefix, const char *what)
+{
+	char *e = srt_escape_dup(what, SRT_ESCAPE_LINES);
+	fprintf(stderr, "srt: %s%s\n", prefix, e ? e : "(out of memory)");
+	free(e);
 }
 
 /* Runs on the proxy thread, one call at a time. */
@@ -239,8 +243,10 @@ static void on_violation(const srt_violation *v, void *data)
 {
 	violation_log *log = data;
 	log->count++;
-	char key[320];
-	snprintf(key, sizeof key, "%s:%d (%s)", v->host, v->port, v->reason ? v->reason : "");
+	char key[400], host[256], reason[128];
+	srt_escape(host, sizeof host, v->host, 0);
+	srt_escape(reason, sizeof reason, v->reason, 0);
+	snprintf(key, sizeof key, "%s:%d (%s)", host, v->port, reason);
 	bool dup = false;
 	for (size_t i = 0; i < log->n_seen; i++)
 		dup |= strcmp(log->seen[i], key) == 0;
@@ -384,7 +390,7 @@ int main(int argc, char **argv)
 	srt_config *cfg = srt_config_load(c.settings, &err);
 	double t_settings = now_ms();
 	if (!cfg) {
-		fprintf(stderr, "srt: %s\n", err.message);
+		say("", err.message);
 		return EXIT_SRT_FAILURE;
 	}
 	srt_policy *pol = srt_policy_resolve(cfg, NULL, &err);
@@ -393,17 +399,20 @@ int main(int argc, char **argv)
 	 * sandbox's processes are cloned from this one */
 	srt_config_free(cfg);
 	if (!pol) {
-		fprintf(stderr, "srt: %s\n", err.message);
+		say("", err.message);
 		return EXIT_SRT_FAILURE;
 	}
 	for (size_t i = 0; i < srt_policy_warning_count(pol); i++)
-		fprintf(stderr, "srt: warning: %s\n", srt_policy_warning(pol, i));
+		say("warning: ", srt_policy_warning(pol, i));
 	if (c.print_policy || c.debug) {
+		/* paths in it may have been named from inside (a repository a
+		 * command created in an earlier run): escaped, lines kept */
 		char *d = srt_policy_describe(pol);
-		if (d) {
-			fputs(d, c.print_policy ? stdout : stderr);
-			free(d);
-		}
+		char *e = d ? srt_escape_dup(d, SRT_ESCAPE_LINES) : NULL;
+		if (e)
+			fputs(e, c.print_policy ? stdout : stderr);
+		free(e);
+		free(d);
 		if (c.print_policy) {
 			srt_policy_free(pol);
 			return 0;
@@ -432,11 +441,11 @@ int main(int argc, char **argv)
 	double t_spawned = now_ms();
 	int code;
 	if (!sb) {
-		fprintf(stderr, "srt: %s\n", err.message);
+		say("", err.message);
 		code = exit_code_for(err.code);
 	} else {
 		for (size_t i = 0; i < srt_sandbox_note_count(sb); i++)
-			fprintf(stderr, "srt: warning: %s\n", srt_sandbox_note(sb, i));
+			say("warning: ", srt_sandbox_note(sb, i));
 		/* The proxies hold two sockets (and briefly pipes) per tunnel:
 		 * raise srt's own descriptor limit now that the command has
 		 * started with the caller's. */
@@ -447,7 +456,7 @@ int main(int argc, char **argv)
 		}
 		srt_exit ex = {0};
 		if (supervise(sb, sfd, &ex, &err) < 0) {
-			fprintf(stderr, "srt: %s\n", err.message[0] ? err.message : strerror(errno));
+			say("", err.message[0] ? err.message : strerror(errno));
 			code = EXIT_SRT_FAILURE;
 		} else {
 			code = ex.signaled ? 128 + ex.code : ex.code;

@@ -607,12 +607,28 @@ static void on_violation(const srt_violation *v, void *data)
 		sb->user_cb(v, sb->user_data);
 }
 
-static srt_unixgate *new_gate(const srt_policy *pol, srt_error *err)
+/* The gate identifies the listed sockets now; one that is not there is
+ * refused for the run, and the user is told why. */
+static srt_unixgate *new_gate(srt_sandbox *sb, srt_error *err)
 {
+	const srt_policy *pol = sb->pol;
 	const char *paths[pol->allow_unix.n];
 	for (size_t i = 0; i < pol->allow_unix.n; i++)
 		paths[i] = pol->allow_unix.v[i].path;
-	return srt_unixgate_new(paths, pol->allow_unix.n, err);
+	srt_unixgate *g = srt_unixgate_new(paths, pol->allow_unix.n, err);
+	for (size_t i = 0; g && i < pol->allow_unix.n; i++) {
+		if (srt_unixgate_identified(g, i))
+			continue;
+		char *note = srt_asprintf("network.allowUnixSockets: %s is not a socket at start: "
+					  "connects to it are refused for this run",
+					  paths[i]);
+		if (srt_strv_push_owned(&sb->notes, note) < 0) {
+			srt_unixgate_free(g);
+			srt_fail(err, SRT_E_NOMEM, "out of memory");
+			return NULL;
+		}
+	}
+	return g;
 }
 
 static int start_proxy(srt_sandbox *sb, srt_error *err)
@@ -678,7 +694,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 				  .allow_nested_userns = pol->allow_nested_userns,
 				  .mediate_unix = mediate,
 				  .allow_set_foreground = sb->may_set_fg};
-	if (mediate && !(sb->gate = new_gate(pol, err)))
+	if (mediate && !(sb->gate = new_gate(sb, err)))
 		goto fail;
 	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||

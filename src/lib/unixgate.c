@@ -18,26 +18,57 @@
 
 #include "util.h"
 
+/* One allowUnixSockets entry, identified when the sandbox is created.  The
+ * O_PATH descriptor keeps that very inode alive (its number cannot be
+ * reused) and is what srt connects through, so neither a rename onto the
+ * listed path nor a swap after the check reaches another socket. */
+struct unix_pin {
+	char *path;
+	int fd; /* -1: not a socket at start, refused for this run */
+	dev_t dev;
+	ino_t ino;
+};
+
 struct srt_unixgate {
-	char **allowed;
+	struct unix_pin *pins;
 	size_t n;
 	struct seccomp_notif_sizes sizes;
 };
 
+/* Open `path` without following any symlink and keep it if it is a socket. */
+static void pin_socket(struct unix_pin *p)
+{
+	struct stat st;
+	int fd = srt_open_path(AT_FDCWD, p->path, O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	p->fd = fd;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+}
+
 srt_unixgate *srt_unixgate_new(const char *const *allowed, size_t n, srt_error *err)
 {
 	srt_unixgate *g = calloc(1, sizeof *g);
-	if (!g || (n && !(g->allowed = calloc(n, sizeof *g->allowed)))) {
+	if (!g || (n && !(g->pins = calloc(n, sizeof *g->pins)))) {
 		free(g);
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	for (; g->n < n; g->n++)
-		if (!(g->allowed[g->n] = strdup(allowed[g->n]))) {
+	for (; g->n < n; g->n++) {
+		struct unix_pin *p = &g->pins[g->n];
+		p->fd = -1;
+		if (!(p->path = strdup(allowed[g->n]))) {
 			srt_unixgate_free(g);
 			srt_fail(err, SRT_E_NOMEM, "out of memory");
 			return NULL;
 		}
+		pin_socket(p);
+	}
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &g->sizes) < 0) {
 		srt_fail_errno(err, SRT_E_KERNEL, errno,
 			       "allowUnixSockets needs seccomp user notification (Linux >= 5.0)");
@@ -51,29 +82,32 @@ void srt_unixgate_free(srt_unixgate *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n; i++)
-		free(g->allowed[i]);
-	free(g->allowed);
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->pins[i].path);
+		if (g->pins[i].fd >= 0)
+			close(g->pins[i].fd);
+	}
+	free(g->pins);
 	free(g);
 }
 
-/* Is the socket file behind `pin` one an allowed entry names?  An entry
- * counts only when reached on the host without following any symlink, so
- * a command that replaces an allowed path (in a writable directory) with a
- * link to another socket gains nothing. */
-static bool is_allowed(const srt_unixgate *g, int pin)
+bool srt_unixgate_identified(const srt_unixgate *g, size_t i)
+{
+	return i < g->n && g->pins[i].fd >= 0;
+}
+
+/* The entry whose socket, identified at start, is the file behind `pin`;
+ * NULL when none is. */
+static const struct unix_pin *allowed_pin(const srt_unixgate *g, int pin)
 {
 	struct stat want;
 	if (fstat(pin, &want) < 0 || !S_ISSOCK(want.st_mode))
-		return false;
-	for (size_t i = 0; i < g->n; i++) {
-		SRT_AUTOCLOSE int fd = srt_open_path(AT_FDCWD, g->allowed[i], 0, RESOLVE_NO_SYMLINKS);
-		struct stat st;
-		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == want.st_dev &&
-		    st.st_ino == want.st_ino)
-			return true;
-	}
-	return false;
+		return NULL;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->pins[i].fd >= 0 && g->pins[i].dev == want.st_dev &&
+		    g->pins[i].ino == want.st_ino)
+			return &g->pins[i];
+	return NULL;
 }
 
 static bool still_waiting(int notify_fd, uint64_t id)
@@ -101,9 +135,17 @@ static void check_pathname(const srt_unixgate *g, int root, srt_gate_call *call)
 		call->answer = ECONNREFUSED; /* what connect(2) says for a non-socket */
 		return;
 	}
-	if (!is_allowed(g, call->pin)) {
+	const struct unix_pin *p = allowed_pin(g, call->pin);
+	if (!p) {
 		call->answer = EACCES;
 		call->refused = true;
+		return;
+	}
+	/* connect through srt's own pin, not the command's view of the path */
+	close(call->pin);
+	call->pin = fcntl(p->fd, F_DUPFD_CLOEXEC, 3);
+	if (call->pin < 0) {
+		call->answer = EPERM;
 		return;
 	}
 	struct sockaddr_un *sun = (struct sockaddr_un *)&call->addr;

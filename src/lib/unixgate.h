@@ -7,11 +7,17 @@
  * the address and performs the connect itself; the command only learns
  * the result.  Nothing the command changes after the check (its memory,
  * its descriptor table, the file at the path) can redirect the connect:
+ *  - each allowed entry is identified once, when the gate is created:
+ *    opened on the host without following any symlink and kept open
+ *    (O_PATH), with its device and inode.  An entry that is not a socket
+ *    then stays refused for the run, and a socket its server recreates
+ *    later (a new inode) is refused too: a rename onto the listed path
+ *    must never reach another socket;
  *  - a pathname is resolved as the command sees it (its root, symlinks
  *    followed inside it), pinned with O_PATH, and must be the very socket
- *    one allowed entry names on the host (same device and inode, that
- *    entry reached without any symlink); the connect goes to the pinned
- *    file through /proc/self/fd;
+ *    one entry was at start (same device and inode); the connect goes
+ *    through srt's own descriptor of that entry (/proc/self/fd), so a
+ *    swap after the check cannot redirect it;
  *  - abstract names stay inside the sandbox's own network namespace;
  *  - other families (TCP to the proxies...) are connected as asked, on
  *    srt's copy of the address, without a decision to make.
@@ -33,6 +39,10 @@ typedef struct srt_unixgate srt_unixgate;
 /* `allowed`: absolute host paths, symlinks already resolved. */
 srt_unixgate *srt_unixgate_new(const char *const *allowed, size_t n, srt_error *err);
 void srt_unixgate_free(srt_unixgate *g);
+
+/* Was entry `i` a socket when the gate was created?  If not, connects to
+ * it are refused for the whole run. */
+bool srt_unixgate_identified(const srt_unixgate *g, size_t i);
 
 /* One connect(2) of the command, received and checked. */
 typedef struct srt_gate_call {
