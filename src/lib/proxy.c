@@ -186,8 +186,9 @@ static int buf_room(buf *b, size_t want, size_t max)
 		cap *= 2;
 	if (cap > max)
 		cap = max;
-	if (cap - b->len < want && cap == b->cap)
-		return -1; /* full */
+	if (cap - b->len < want)
+		return -1; /* full: never report room that is not there (found by the
+			    * second network engineer's review, 2026-12-03) */
 	char *p = realloc(b->p, cap);
 	if (!p)
 		return -1;
