@@ -200,6 +200,18 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err);
 /* Kill whatever still runs, remove every host-side trace, free. */
 void srt_sandbox_destroy(srt_sandbox *sb);
 
+/* How the sandbox was built (known once spawn returned it).
+ * SRT_MODE_NESTED (policy key enableWeakerNestedSandbox, where a container
+ * runtime keeps a new /proc from being mounted): everything as in the full
+ * mode except that /proc is the container's, so the command sees the
+ * container's processes. */
+typedef enum srt_mode {
+	SRT_MODE_FULL = 0,
+	SRT_MODE_NESTED,
+} srt_mode;
+
+srt_mode srt_sandbox_mode(const srt_sandbox *sb);
+
 /* Non-fatal findings of the spawn: a protection the kernel lacks (Landlock),
  * a protected path that could not be pinned.  Valid until destroy. */
 size_t srt_sandbox_note_count(const srt_sandbox *sb);

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/netlink.h>
@@ -322,8 +323,36 @@ fail:
 
 /* ---- init ----------------------------------------------------------- */
 
-static int write_inner_maps(const srt_init_ctx *c, pid_t pid, srt_error *err)
+/* `pid` (of init's PID namespace) as the /proc in place numbers it.  In
+ * nested mode that /proc is the container's, whose PID namespace is an
+ * ancestor of ours: a pidfd's fdinfo, read through it, gives the number
+ * there ("Pid:" is in the namespace of the /proc it is read through). */
+static pid_t proc_pid(pid_t pid, bool nested, srt_error *err)
 {
+	if (!nested)
+		return pid;
+	SRT_AUTOCLOSE int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "pidfd_open");
+	char p[64], buf[1024];
+	snprintf(p, sizeof p, "/proc/self/fdinfo/%d", pfd);
+	SRT_AUTOCLOSE int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (n <= 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "read %s", p);
+	buf[n] = '\0';
+	const char *f = strstr(buf, "\nPid:");
+	long v = f ? strtol(f + 5, NULL, 10) : 0;
+	if (v <= 0)
+		return srt_fail(err, SRT_E_SETUP, "no Pid in %s", p);
+	return (pid_t)v;
+}
+
+static int write_inner_maps(const srt_init_ctx *c, pid_t cmd, bool nested, srt_error *err)
+{
+	pid_t pid = proc_pid(cmd, nested, err);
+	if (pid < 0)
+		return -1;
 	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/uid_map", (int)pid);
 	if (write_file(p, c->uid_map, err) < 0)
@@ -410,8 +439,24 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	(void)setrlimit(RLIMIT_NOFILE, &raised); /* best effort: it can only help */
 
 	/* loopback first: its tuning writes a sysctl through the host's /proc */
-	if (loopback_up(&err) < 0 || srt_mounts_apply(c->plan, c->clone_fds, &err) < 0)
+	bool nested = false;
+	if (loopback_up(&err) < 0 ||
+	    srt_mounts_apply(c->plan, c->clone_fds, c->weaker_nested, &nested, &err) < 0)
 		die(c, &err);
+	/* With the container's /proc the command can name processes outside
+	 * the sandbox: srt's own, the container's shell (same user, dumpable).
+	 * /proc/PID/root, cwd, fd and environ of those are guarded by the
+	 * ptrace access check, which the uid match passes; Landlock's
+	 * domain rule (a process may not ptrace one outside its domain) is
+	 * what refuses them.  No Landlock, no nested mode. */
+	if (nested && c->landlock_abi <= 0) {
+		srt_fail(&err, SRT_E_KERNEL,
+			 "nested mode (enableWeakerNestedSandbox) needs Landlock: with the container's "
+			 "/proc, only Landlock keeps the command from reaching outside processes' "
+			 "files through /proc/PID/root and /proc/PID/fd (enable CONFIG_SECURITY_LANDLOCK "
+			 "and lsm=landlock)");
+		die(c, &err);
+	}
 	if (c->net_fd >= 0) {
 		if (send_listeners(c, &err) < 0)
 			die(c, &err);
@@ -461,7 +506,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		close(c->net_fd);
 	if (ruleset >= 0)
 		close(ruleset);
-	if (write_inner_maps(c, (pid_t)pid, &err) < 0) {
+	if (write_inner_maps(c, (pid_t)pid, nested, &err) < 0) {
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
 	}
@@ -486,7 +531,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		while (w < 0 && errno == EINTR);
 		_exit(125);
 	}
-	send_msg(c->status_fd, SRT_MSG_READY, NULL, 0);
+	send_msg(c->status_fd, SRT_MSG_READY, NULL, nested ? SRT_READY_NESTED : 0);
 
 	/* init itself now holds nothing the command could use */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

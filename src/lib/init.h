@@ -23,11 +23,13 @@
 #include "srt.h"
 
 enum srt_msg_type {
-	SRT_MSG_READY = 1, /* the command was executed */
+	SRT_MSG_READY = 1, /* the command was executed; value: SRT_READY_* */
 	SRT_MSG_ERROR,     /* set-up or exec failed: code, sys_errno, text */
 	SRT_MSG_EXIT,      /* the command ended: value = wait status */
 	SRT_MSG_STOPPED,   /* the command stopped (report_stops): value = wait status */
 };
+
+#define SRT_READY_NESTED 1 /* nested mode: the container's /proc is used */
 
 typedef struct srt_msg {
 	uint32_t type;
@@ -50,6 +52,9 @@ typedef struct srt_init_ctx {
 	size_t n_landlock_paths;
 	int last_cap;                /* /proc/sys/kernel/cap_last_cap */
 	bool allow_nested_userns;
+	bool weaker_nested;          /* enableWeakerNestedSandbox: the
+				      * container's /proc where a new one
+				      * cannot be mounted (mounts.c) */
 	bool allow_unix_sockets;
 	bool mediate_unix;           /* allowUnixSockets: the command sends its
 				      * seccomp listener over net_fd */

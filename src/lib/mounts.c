@@ -7,7 +7,9 @@
  * 3. Make the whole tree read-only, nosuid, nodev in one call
  *    (mount_setattr AT_RECURSIVE).
  * 4. Fresh /proc (with /proc/sys and friends read-only) and a minimal /dev,
- *    each made detached (fsopen/fsmount) and then moved into place.
+ *    each made detached (fsopen/fsmount) and then moved into place.  The
+ *    /proc is made before step 3; in nested mode it is a clone of the
+ *    container's (make_proc).
  * 5. The plan's ops, parents first.  Each target is opened right before its
  *    op, never through a symlink (openat2 RESOLVE_NO_SYMLINKS; the plan
  *    holds resolved paths, so a symlink on the way means the tree was
@@ -199,16 +201,52 @@ static int make_file(int dirfd, const char *name, mode_t mode, const char *shown
 
 /* ---- /proc --------------------------------------------------------- */
 
-static int build_proc(srt_error *err)
+#define PROC_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+/* Why nested mode is needed, what it weakens, and how to enable it. */
+#define NESTED_HINT                                                                              \
+	"cannot mount a new /proc: a container runtime hides parts of this /proc (mounts over "    \
+	"/proc/kcore, /proc/keys, ...), and the kernel refuses a new one in a user namespace. "    \
+	"Nested mode works here: set \"enableWeakerNestedSandbox\": true in the settings. It "     \
+	"uses the container's /proc, so the command can see the container's processes (their "     \
+	"command lines and status); writes, reads, network, signals and ptrace stay as in the "    \
+	"full mode (srt --check tells more)"
+
+/* The sandbox's /proc, detached, made before the tree becomes read-only:
+ * a new instance for its PID namespace.  Where a container runtime has
+ * covered parts of its own /proc, the kernel refuses a new instance in a
+ * user namespace (it would reveal what the covers hide: EPERM).  With
+ * `weaker_nested` the container's /proc is cloned instead, its covers
+ * included (they are locked to it), and *nested is set. */
+static int make_proc(bool weaker_nested, bool *nested, srt_error *err)
 {
-	SRT_AUTOCLOSE int proc = new_fs("proc", NULL, 0,
-					MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
-	if (proc < 0)
-		return srt_fail_errno(err, SRT_E_KERNEL, err ? err->sys_errno : EINVAL,
-				      "cannot mount a new /proc (is /proc partly hidden by a container runtime?)");
+	*nested = false;
+	int proc = new_fs("proc", NULL, 0, PROC_ATTRS, err);
+	if (proc >= 0)
+		return proc;
+	int e = err->sys_errno;
+	if (e != EPERM)
+		return srt_fail_errno(err, SRT_E_KERNEL, e, "cannot mount a new /proc");
+	if (!weaker_nested) {
+		srt_fail(err, SRT_E_KERNEL, NESTED_HINT);
+		err->sys_errno = EPERM;
+		return -1;
+	}
+	SRT_AUTOCLOSE int host = srt_open_path(AT_FDCWD, "/proc", O_DIRECTORY | O_NOFOLLOW, NO_LINKS);
+	if (host < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "nested mode: cannot open /proc");
+	proc = clone_at(host, PROC_ATTRS, "/proc (nested mode)", err);
+	if (proc >= 0)
+		*nested = true;
+	return proc;
+}
+
+/* Put the /proc made by make_proc in place, with the host-global kernel
+ * settings read-only in it. */
+static int place_proc(int proc, srt_error *err)
+{
 	if (place_at(proc, AT_FDCWD, "/proc", "/proc", err) < 0)
 		return -1;
-	/* host-global kernel settings stay read-only */
 	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
 	for (size_t i = 0; i < sizeof ro / sizeof *ro; i++) {
 		SRT_AUTOCLOSE int fd = srt_open_path(proc, ro[i], O_NOFOLLOW, NO_LINKS | RESOLVE_BENEATH);
@@ -483,7 +521,8 @@ static int apply_op(const srt_plan *plan, size_t i, int *clone_fds, int scratch,
 	return tree < 0 ? -1 : place(tree, target, o->path, err);
 }
 
-int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err)
+int srt_mounts_apply(const srt_plan *plan, int *clone_fds, bool weaker_nested, bool *nested,
+		     srt_error *err)
 {
 	int dev_fds[N_DEV];
 	for (size_t i = 0; i < N_DEV; i++)
@@ -495,6 +534,9 @@ int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot make mounts private");
 	if (clone_early_sources(plan, clone_fds, err) < 0 || clone_dev_nodes(dev_fds, err) < 0)
 		return -1;
+	SRT_AUTOCLOSE int proc = make_proc(weaker_nested, nested, err);
+	if (proc < 0)
+		return -1;
 	/* read-only unless "/" is a writable root: nothing can be stacked on
 	 * "/" itself (see srt_plan.base_writable), so the host's tree stays
 	 * as it is, and the plan covers what must not be written */
@@ -502,7 +544,7 @@ int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err)
 			      plan->base_writable ? RO_ATTRS & ~MOUNT_ATTR_RDONLY : RO_ATTRS, 0) < 0)
 		return srt_fail_errno(err, SRT_E_KERNEL, errno,
 				      "cannot make the file system read-only (mount_setattr needs Linux >= 5.12)");
-	if (build_proc(err) < 0)
+	if (place_proc(proc, err) < 0)
 		return -1;
 	SRT_AUTOCLOSE int dev = build_dev(dev_fds, err);
 	if (dev < 0)

@@ -5,13 +5,19 @@
 #ifndef SRT_MOUNTS_H
 #define SRT_MOUNTS_H
 
+#include <stdbool.h>
+
 #include "plan.h"
 #include "srt.h"
 
 /* TMPDIR inside the sandbox: in its private /dev/shm tmpfs. */
 #define SRT_SANDBOX_TMPDIR "/dev/shm/tmp"
 
-/* clone_fds: scratch array of plan->n_ops ints, prepared by the caller. */
-int srt_mounts_apply(const srt_plan *plan, int *clone_fds, srt_error *err);
+/* clone_fds: scratch array of plan->n_ops ints, prepared by the caller.
+ * weaker_nested: where a new /proc cannot be mounted (a container runtime
+ * covers parts of its own), use a clone of the container's and set
+ * *nested; otherwise fail, naming the setting. */
+int srt_mounts_apply(const srt_plan *plan, int *clone_fds, bool weaker_nested, bool *nested,
+		     srt_error *err);
 
 #endif

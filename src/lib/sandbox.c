@@ -42,6 +42,7 @@ struct srt_sandbox {
 	srt_strv env;
 	srt_strv landlock_paths;
 	srt_strv notes;
+	srt_mode mode;               /* known once the command runs */
 	int landlock_abi;
 	pid_t init_pid;
 	int pidfd;
@@ -462,6 +463,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.n_landlock_paths = sb->landlock_paths.n,
 		.last_cap = srt_caps_last(),
 		.allow_nested_userns = pol->allow_nested_userns,
+		.weaker_nested = pol->weaker_nested,
 		.allow_unix_sockets = pol->allow_all_unix_sockets,
 		.mediate_unix = sb->gate != NULL,
 		.allow_set_foreground = sb->may_set_fg,
@@ -548,8 +550,10 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 	int r = read_msg(sb->status_fd, &m, READY_TIMEOUT_MS);
 	if (r == 0 && m.type == SRT_MSG_READY && !sb->proxy && start_proxy(sb, err) < 0)
 		goto fail;
-	if (r == 0 && m.type == SRT_MSG_READY)
+	if (r == 0 && m.type == SRT_MSG_READY) {
+		sb->mode = (m.value & SRT_READY_NESTED) ? SRT_MODE_NESTED : SRT_MODE_FULL;
 		return 0;
+	}
 	if (r == 0 && m.type == SRT_MSG_ERROR) {
 		err->code = (srt_status)m.code;
 		err->sys_errno = m.sys_errno;
@@ -726,6 +730,8 @@ fail:
 int srt_sandbox_fd(const srt_sandbox *sb) { return sb->status_fd; }
 
 size_t srt_sandbox_note_count(const srt_sandbox *sb) { return sb->notes.n; }
+
+srt_mode srt_sandbox_mode(const srt_sandbox *sb) { return sb->mode; }
 
 const char *srt_sandbox_note(const srt_sandbox *sb, size_t i)
 {
