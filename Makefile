@@ -1,13 +1,14 @@
 # Thin wrapper over Meson for the two README commands.
 #   make demo   install what is missing, build, show the sandbox at work
 #   make test   install what is missing, build, run every test (unit + e2e,
-#               root and unprivileged, plus the unit tests under ASan/UBSan)
+#               root and unprivileged, plus the unit tests under ASan/UBSan,
+#               plus srt inside podman containers)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PYTEST = /usr/bin/python3 -m pytest
 SHELL = /bin/bash
 
-.PHONY: all deps build demo test unit e2e asan fuzz fuzz-smoke bench clean
+.PHONY: all deps build demo test unit e2e containers asan fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -22,7 +23,7 @@ build:
 demo: build
 	./scripts/demo.sh $(BUILD)/srt
 
-test: deps build unit asan fuzz-smoke e2e
+test: deps build unit asan fuzz-smoke e2e containers
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
@@ -50,6 +51,10 @@ asan:
 
 e2e: build
 	SRT_BIN=$(CURDIR)/$(BUILD)/srt $(PYTEST) -q tests/e2e
+
+# srt inside rootful podman (runc), three profiles (tests/containers/README.md)
+containers: build
+	SRT_BIN=$(CURDIR)/$(BUILD)/srt $(PYTEST) -q tests/containers
 
 fuzz:
 	[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true
