@@ -221,8 +221,9 @@ static void describe_mode(srt_check_report *r, const struct host *h)
 	     "protected paths in writable roots mounted read-only (to the search depth; names "
 	     "created during the run below it are not covered, see README)");
 	prop(r, "network", true,
-	     "own network namespace with loopback only; srt's HTTP and SOCKS5 proxies apply the "
-	     "domain policy; UDP and other socket families refused by seccomp");
+	     "own network namespace with loopback only (TCP and UDP reach nothing else); srt's "
+	     "HTTP and SOCKS5 proxies apply the domain policy; socket families an allowlist "
+	     "(AF_VSOCK, AF_PACKET and the rest refused by seccomp)");
 	prop(r, "unix sockets", true, "socket(AF_UNIX) refused by seccomp%s",
 	     h->notify ? "; allowUnixSockets connects made by srt on the command's behalf"
 		       : "; allowUnixSockets unavailable (no seccomp user notification)");
