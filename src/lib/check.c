@@ -146,9 +146,8 @@ static void check_landlock(srt_check_report *r)
 			 abi >= 6 ? "; signal scoping" : "; no signal scoping (ABI < 6)");
 	else
 		snprintf(it->detail, sizeof it->detail,
-			 "unavailable: the full mode works without this second layer, nested mode "
-			 "does not; enable CONFIG_SECURITY_LANDLOCK and add 'landlock' to the lsm= boot "
-			 "parameter");
+			 "unavailable: the sandbox works without this second layer, weaker; enable "
+			 "CONFIG_SECURITY_LANDLOCK and add 'landlock' to the lsm= boot parameter");
 }
 
 static void check_sandbox(srt_check_report *r)
@@ -229,10 +228,10 @@ static void describe_mode(srt_check_report *r, const struct host *h)
 		       : "; allowUnixSockets unavailable (no seccomp user notification)");
 	if (r->mode == SRT_MODE_NESTED)
 		prop(r, "process visibility", false,
-		     "WEAKER: own PID namespace, but the container's /proc: the command sees the "
-		     "container's processes (command lines, status, /proc/PID numbers differ from "
-		     "getpid()); their files, descriptors, environment and memory stay closed "
-		     "(Landlock's ptrace rule)");
+		     "WEAKER: own PID namespace, but the container's /proc, read-only: the command "
+		     "sees the container's processes (command lines, status; /proc/PID numbers differ "
+		     "from getpid()); their files, descriptors, environment and memory stay closed "
+		     "(the ptrace check%s)", r->landlock_abi > 0 ? ", and Landlock" : "");
 	else
 		prop(r, "process visibility", true, "own PID namespace and a new /proc");
 	prop(r, "signals", true, "own PID namespace and process group%s",
@@ -244,7 +243,7 @@ static void choose_mode(srt_check_report *r, const struct host *h)
 	r->mode = SRT_MODE_NONE;
 	if (h->userns && h->netns && h->new_proc)
 		r->mode = SRT_MODE_FULL;
-	else if (h->userns && h->netns && r->landlock_abi > 0)
+	else if (h->userns && h->netns)
 		r->mode = SRT_MODE_NESTED;
 	r->mode_needs_key = r->mode == SRT_MODE_NESTED;
 }
