@@ -466,6 +466,11 @@ int main(int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < srt_sandbox_note_count(sb); i++)
 			say("warning: ", srt_sandbox_note(sb, i));
+		if (c.debug)
+			fprintf(stderr, "srt: mode: %s%s\n", mode_name(srt_sandbox_mode(sb)),
+				srt_sandbox_mode(sb) == SRT_MODE_NESTED
+					? " (enableWeakerNestedSandbox: the container's /proc, read-only)"
+					: "");
 		/* The proxies hold two sockets (and briefly pipes) per tunnel:
 		 * raise srt's own descriptor limit now that the command has
 		 * started with the caller's. */
