@@ -12,10 +12,10 @@
 set -euo pipefail
 
 REF_DIR="${SRT_BENCH_REFERENCE_DIR:-$HOME/.cache/srt-bench/reference}"
-PKG="@anthropic-ai/sandbox-runtime"
-if [ -n "${SRT_BENCH_REFERENCE_VERSION:-}" ]; then
-    PKG="$PKG@$SRT_BENCH_REFERENCE_VERSION"
-fi
+# The version this project is a drop-in for (SPEC); npm's cached metadata
+# has been seen to resolve an unpinned install to an older release.
+VERSION="${SRT_BENCH_REFERENCE_VERSION:-0.0.83}"
+PKG="@anthropic-ai/sandbox-runtime@$VERSION"
 
 log() { printf 'install-reference: %s\n' "$*" >&2; }
 
@@ -51,8 +51,7 @@ esac
 mkdir -p "$REF_DIR"
 
 SRT="$REF_DIR/node_modules/.bin/srt"
-if [ -x "$SRT" ] && [ -z "${SRT_BENCH_REFERENCE_VERSION:-}" ] \
-   && "$SRT" --version >/dev/null 2>&1; then
+if [ -x "$SRT" ] && [ "$("$SRT" --version 2>/dev/null)" = "$VERSION" ]; then
     log "already installed: $("$SRT" --version) in $REF_DIR"
 else
     log "npm install --prefix $REF_DIR $PKG"

@@ -208,6 +208,7 @@ void srt_sandbox_destroy(srt_sandbox *sb);
 typedef enum srt_mode {
 	SRT_MODE_FULL = 0,
 	SRT_MODE_NESTED,
+	SRT_MODE_NONE, /* srt_check only: no sandbox can be built here */
 } srt_mode;
 
 srt_mode srt_sandbox_mode(const srt_sandbox *sb);
@@ -252,15 +253,30 @@ typedef struct srt_check_item {
 	char detail[1024];  /* what was found, and the fix when not ok */
 } srt_check_item;
 
-#define SRT_CHECK_MAX 12
+/* One property of the sandbox the mode gives here, and what enforces it. */
+typedef struct srt_check_property {
+	const char *name;   /* "filesystem writes", "process visibility", ... */
+	bool enforced;      /* false: weaker than the full mode, or not at all */
+	char how[512];      /* the mechanism, or what is weaker */
+} srt_check_property;
+
+#define SRT_CHECK_MAX 16
+#define SRT_CHECK_PROPS 8
 
 typedef struct srt_check_report {
 	srt_check_item items[SRT_CHECK_MAX];
 	size_t count;
 	int landlock_abi;   /* 0 when unavailable */
 	bool can_sandbox;   /* a real sandbox started and ran a probe */
+	srt_mode mode;      /* the strongest mode this host allows */
+	bool mode_needs_key;  /* enableWeakerNestedSandbox must be set for it */
+	srt_check_property props[SRT_CHECK_PROPS];
+	size_t n_props;
 } srt_check_report;
 
+/* Probe the host (user, mount, PID and network namespaces, a new /proc,
+ * seccomp and its user notification, Landlock), choose the mode, describe
+ * what it enforces, and start a probe sandbox in it. */
 void srt_check(srt_check_report *report);
 
 #ifdef __cplusplus

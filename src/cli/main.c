@@ -198,13 +198,33 @@ static int parse_args(cli *c, int argc, char **argv)
 	return 0;
 }
 
+static const char *mode_name(srt_mode m)
+{
+	switch (m) {
+	case SRT_MODE_FULL:
+		return "full";
+	case SRT_MODE_NESTED:
+		return "nested";
+	case SRT_MODE_NONE:
+	default:
+		return "none";
+	}
+}
+
 static int run_check(void)
 {
 	srt_check_report r;
 	srt_check(&r);
 	for (size_t i = 0; i < r.count; i++)
-		printf("%-16s %-4s %s\n", r.items[i].name,
+		printf("%-18s %-4s %s\n", r.items[i].name,
 		       r.items[i].ok ? "ok" : (r.items[i].required ? "FAIL" : "warn"), r.items[i].detail);
+	printf("\nmode: %s%s\n", mode_name(r.mode),
+	       r.mode_needs_key ? " (needs \"enableWeakerNestedSandbox\": true in the settings; "
+				  "without it srt refuses to start here)"
+				: "");
+	for (size_t i = 0; i < r.n_props; i++)
+		printf("  %-18s %-8s %s\n", r.props[i].name, r.props[i].enforced ? "enforced" : "weaker",
+		       r.props[i].how);
 	printf("%s\n", r.can_sandbox ? "a sandbox can start here" : "srt cannot start a sandbox here");
 	return r.can_sandbox ? 0 : EXIT_SRT_FAILURE;
 }
@@ -446,6 +466,11 @@ int main(int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < srt_sandbox_note_count(sb); i++)
 			say("warning: ", srt_sandbox_note(sb, i));
+		if (c.debug)
+			fprintf(stderr, "srt: mode: %s%s\n", mode_name(srt_sandbox_mode(sb)),
+				srt_sandbox_mode(sb) == SRT_MODE_NESTED
+					? " (enableWeakerNestedSandbox: the container's /proc, read-only)"
+					: "");
 		/* The proxies hold two sockets (and briefly pipes) per tunnel:
 		 * raise srt's own descriptor limit now that the command has
 		 * started with the caller's. */

@@ -444,19 +444,13 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	    srt_mounts_apply(c->plan, c->clone_fds, c->weaker_nested, &nested, &err) < 0)
 		die(c, &err);
 	/* With the container's /proc the command can name processes outside
-	 * the sandbox: srt's own, the container's shell (same user, dumpable).
-	 * /proc/PID/root, cwd, fd and environ of those are guarded by the
-	 * ptrace access check, which the uid match passes; Landlock's
-	 * domain rule (a process may not ptrace one outside its domain) is
-	 * what refuses them.  No Landlock, no nested mode. */
-	if (nested && c->landlock_abi <= 0) {
-		srt_fail(&err, SRT_E_KERNEL,
-			 "nested mode (enableWeakerNestedSandbox) needs Landlock: with the container's "
-			 "/proc, only Landlock keeps the command from reaching outside processes' "
-			 "files through /proc/PID/root and /proc/PID/fd (enable CONFIG_SECURITY_LANDLOCK "
-			 "and lsm=landlock)");
-		die(c, &err);
-	}
+	 * the sandbox: srt's own, the container's shell.  Their /proc/PID/root,
+	 * cwd, fd, environ and mem are guarded by the ptrace access check,
+	 * whose capability rule refuses them (they are in an ancestor user
+	 * namespace, where the command has no CAP_SYS_PTRACE), and Landlock's
+	 * domain rule refuses them again; the files their owner may write
+	 * without that check are on a read-only mount (srt_mounts_seal_proc,
+	 * once the command's maps are written). */
 	if (c->net_fd >= 0) {
 		if (send_listeners(c, &err) < 0)
 			die(c, &err);
@@ -506,7 +500,8 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		close(c->net_fd);
 	if (ruleset >= 0)
 		close(ruleset);
-	if (write_inner_maps(c, (pid_t)pid, nested, &err) < 0) {
+	if (write_inner_maps(c, (pid_t)pid, nested, &err) < 0 ||
+	    (nested && srt_mounts_seal_proc(&err) < 0)) {
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
 	}

@@ -217,7 +217,8 @@ static int make_file(int dirfd, const char *name, mode_t mode, const char *shown
  * covered parts of its own /proc, the kernel refuses a new instance in a
  * user namespace (it would reveal what the covers hide: EPERM).  With
  * `weaker_nested` the container's /proc is cloned instead, its covers
- * included (they are locked to it), and *nested is set. */
+ * included (they are locked to it), and *nested is set; init makes it
+ * read-only once it has written the command's maps (srt_mounts_seal_proc). */
 static int make_proc(bool weaker_nested, bool *nested, srt_error *err)
 {
 	*nested = false;
@@ -239,6 +240,14 @@ static int make_proc(bool weaker_nested, bool *nested, srt_error *err)
 	if (proc >= 0)
 		*nested = true;
 	return proc;
+}
+
+int srt_mounts_seal_proc(srt_error *err)
+{
+	SRT_AUTOCLOSE int proc = srt_open_path(AT_FDCWD, "/proc", O_DIRECTORY | O_NOFOLLOW, NO_LINKS);
+	if (proc < 0 || sys_mount_setattr(proc, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0) < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "nested mode: cannot make /proc read-only");
+	return 0;
 }
 
 /* Put the /proc made by make_proc in place, with the host-global kernel

@@ -20,4 +20,10 @@
 int srt_mounts_apply(const srt_plan *plan, int *clone_fds, bool weaker_nested, bool *nested,
 		     srt_error *err);
 
+/* Nested mode: make /proc read-only.  In the container's /proc, the files
+ * of outside processes that their owner may write without a ptrace check
+ * (oom_score_adj, coredump_filter, clear_refs...) name processes outside
+ * the sandbox.  Init calls it after writing the command's maps. */
+int srt_mounts_seal_proc(srt_error *err);
+
 #endif

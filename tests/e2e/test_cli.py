@@ -34,8 +34,17 @@ def test_check(sb):
     r = sb.run(["--check"], raw=True, timeout=60)
     assert r.returncode == 0, r
     out = (r.stdout + r.stderr).lower()
-    for feature in ("user namespace", "seccomp", "landlock"):
+    for feature in ("user namespace", "seccomp", "landlock", "network namespace",
+                    "new /proc", "seccomp notify"):
         assert feature in out, "--check does not mention %s:\n%s" % (feature, out)
+    # on this host (no container runtime around it) the full mode is used,
+    # and every property is enforced by it
+    assert "\nmode: full\n" in r.stdout, r.stdout
+    for prop in ("filesystem writes", "filesystem reads", "mandatory denies", "network",
+                 "unix sockets", "process visibility", "signals"):
+        assert re.search(r"^  %s +enforced " % re.escape(prop), r.stdout, re.M), \
+            "property %s not reported as enforced:\n%s" % (prop, r.stdout)
+    assert "a sandbox started in full mode" in r.stdout
 
 
 def test_print_policy_does_not_run(sb):
