@@ -1,8 +1,9 @@
 """Fixtures of the container tests: srt inside Debian's podman with runc.
 
 Every (profile, identity) pair is one `podman run`: inside.py, run in the
-container as its root, starts the servers, runs every probe as the identity
-and prints the results as one JSON line; test_podman.py asserts on them.
+container as the identity (or as root, switching to it, in maxuserns0),
+starts the servers, runs every probe as the identity and prints the
+results as one JSON line; test_podman.py asserts on them.
 See README.md for the exact command lines.
 
 The srt binary is $SRT_BIN, or build/srt of this repository, copied once per
@@ -64,9 +65,15 @@ class Containers:
 
     def argv(self, profile, identity, name):
         popts, dopts = PROFILES[profile]
+        # the unprivileged user: `podman run --user` where the driver need
+        # not be root (in maxuserns0 it makes the user namespace first, then
+        # switches with setpriv)
+        user = (["--user", self.login]
+                if identity == "user" and "--limit-userns" not in dopts
+                else [])
         return (podman_base(self.d) + ["--name", name,
                                        "--timeout", str(RUN_TIMEOUT)]
-                + [o.format(dir=self.d) for o in popts]
+                + user + [o.format(dir=self.d) for o in popts]
                 + ["--rootfs", "/:O", "python3", str(self.d / "inside.py"),
                    "--srt", str(self.d / "srt"), "--identity", identity,
                    "--login", self.login if identity == "user" else "root"]

@@ -1,6 +1,7 @@
 """In-container driver of the container tests (run by test_podman.py).
 
-Runs as the container's root, inside `podman run`:
+Runs inside `podman run`, as the container's root, or as the unprivileged
+LOGIN itself (`podman run --user LOGIN`):
 
     python3 inside.py --srt PATH --identity root|user --login NAME
                       [--limit-userns]
@@ -15,7 +16,8 @@ namespace.
 Then it sets up a base directory (workspace, settings, a denyRead secret, a
 .bashrc and a .git of the workspace), starts the servers the probes aim at
 (an HTTP origin, TCP and UDP listeners on 127.0.0.1, a Unix socket), runs
-every probe as the identity (root, or `setpriv` to the unprivileged LOGIN),
+every probe as the identity (root; LOGIN, through `setpriv` when the
+driver runs as root, as itself when podman started it as LOGIN),
 and prints one line "SRT-CTR-RESULT <json>": probe name -> {rc, out, err,
 ...facts the driver checked itself}.  The assertions are test_podman.py's.
 
@@ -254,6 +256,11 @@ class Driver:
         self.login = login
         pw = pwd.getpwnam(login) if identity == "user" else pwd.getpwuid(0)
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        # "user" as root: switch with setpriv; else podman made us the user
+        self.setpriv = identity == "user" and os.geteuid() == 0
+        if not self.setpriv and os.geteuid() != self.uid:
+            sys.exit("inside.py: running as uid %d, not as %s"
+                     % (os.geteuid(), login))
         self.base = tempfile.mkdtemp(prefix="srt-ctr-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.ws = self.mkdir("ws")
@@ -264,7 +271,7 @@ class Driver:
                 os.chown(self.home, self.uid, self.gid)
         else:
             self.home = self.mkdir("home")
-        self.results = {}
+        self.results = {"env_switch": "setpriv" if self.setpriv else "none"}
 
     # -- helpers --------------------------------------------------------
     def own(self, p):
@@ -291,7 +298,7 @@ class Driver:
 
     def wrap(self, argv, env):
         envargs = ["%s=%s" % kv for kv in env.items()]
-        if self.identity == "user":
+        if self.setpriv:
             return (["setpriv", "--reuid", self.login, "--regid", self.login,
                      "--init-groups", "--reset-env", "/usr/bin/env", "-i"]
                     + envargs + list(argv))
