@@ -229,9 +229,10 @@ static void describe_mode(srt_check_report *r, const struct host *h)
 	if (r->mode == SRT_MODE_NESTED)
 		prop(r, "process visibility", false,
 		     "WEAKER: own PID namespace, but the container's /proc, read-only: the command "
-		     "sees the container's processes (command lines, status; /proc/PID numbers differ "
-		     "from getpid()); their files, descriptors, environment and memory stay closed "
-		     "(the ptrace check%s)", r->landlock_abi > 0 ? ", and Landlock" : "");
+		     "sees the container's processes (command lines, status, mount tables, the "
+		     "container's sockets in /proc/PID/net; /proc/PID numbers differ from getpid()); "
+		     "their files, descriptors, environment and memory stay closed (the ptrace "
+		     "check%s)", r->landlock_abi > 0 ? ", and Landlock" : "");
 	else
 		prop(r, "process visibility", true, "own PID namespace and a new /proc");
 	prop(r, "signals", true, "own PID namespace and process group%s",
