@@ -225,7 +225,10 @@ static int run_check(void)
 	for (size_t i = 0; i < r.n_props; i++)
 		printf("  %-18s %-8s %s\n", r.props[i].name, r.props[i].enforced ? "enforced" : "weaker",
 		       r.props[i].how);
-	printf("%s\n", r.can_sandbox ? "a sandbox can start here" : "srt cannot start a sandbox here");
+	printf("%s\n", !r.can_sandbox ? "srt cannot start a sandbox here"
+			: r.mode_needs_key ? "a sandbox can start here, in nested mode "
+					     "(with \"enableWeakerNestedSandbox\": true)"
+					   : "a sandbox can start here");
 	return r.can_sandbox ? 0 : EXIT_SRT_FAILURE;
 }
 
