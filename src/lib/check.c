@@ -53,7 +53,7 @@ static int new_proc_child(void)
 	int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
 	if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0) < 0)
-		return errno == EPERM ? 1 : 2;
+		return errno == EPERM || errno == EACCES ? 1 : 2;
 	return 0;
 }
 
@@ -66,6 +66,12 @@ static void check_userns(srt_check_report *r, struct host *h)
 {
 	srt_check_item *it = item(r, "user namespaces", true);
 	int rc = probe(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID, NULL);
+	if (rc == 0 && srt_apparmor_restricts_userns()) {
+		/* created, but nothing can be done in it (diagnose.h) */
+		snprintf(it->detail, sizeof it->detail, "created, but refused every capability inside");
+		srt_diagnose_userns_setup(EPERM, it->detail, sizeof it->detail);
+		return;
+	}
 	h->userns = rc == 0;
 	it->ok = h->userns;
 	if (it->ok) {

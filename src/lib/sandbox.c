@@ -222,7 +222,7 @@ static int write_proc(pid_t pid, const char *file, const char *data, srt_error *
 	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
 		int e = errno;
 		srt_fail_errno(err, SRT_E_KERNEL, e, "cannot write the user namespace map %s", p);
-		srt_diagnose_userns(e, err->message, sizeof err->message);
+		srt_diagnose_userns_setup(e, err->message, sizeof err->message);
 		return -1;
 	}
 	return 0;
@@ -558,8 +558,18 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		err->code = (srt_status)m.code;
 		err->sys_errno = m.sys_errno;
 		snprintf(err->message, sizeof err->message, "%s", m.text);
-		if (m.sys_errno == EPERM && m.code == SRT_E_SETUP)
-			srt_diagnose_userns(EPERM, err->message, sizeof err->message);
+		int e = m.sys_errno;
+		if ((e == EPERM || e == EACCES) && srt_apparmor_restricts_userns()) {
+			/* Ubuntu's restriction: every step in the namespace fails,
+			 * and the step's own explanation (a container's /proc...)
+			 * would mislead */
+			snprintf(err->message, sizeof err->message,
+				 "the sandbox's set-up was refused inside its user namespace: %s",
+				 strerror(e));
+			srt_diagnose_userns_setup(e, err->message, sizeof err->message);
+		} else if (e == EPERM || e == EACCES || e == ENOSPC) {
+			srt_diagnose_userns_setup(e, err->message, sizeof err->message);
+		}
 	} else if (r == -2) {
 		srt_fail(err, SRT_E_SETUP, "the sandbox did not start within %d s", READY_TIMEOUT_MS / 1000);
 	} else {
