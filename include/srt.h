@@ -208,6 +208,8 @@ void srt_sandbox_destroy(srt_sandbox *sb);
 typedef enum srt_mode {
 	SRT_MODE_FULL = 0,
 	SRT_MODE_NESTED,
+	SRT_MODE_NO_NAMESPACES, /* no user namespace here: Landlock, seccomp and
+				 * srt's gates alone (README "Containers and CI") */
 	SRT_MODE_NONE, /* srt_check only: no sandbox can be built here */
 } srt_mode;
 

@@ -205,6 +205,8 @@ static const char *mode_name(srt_mode m)
 		return "full";
 	case SRT_MODE_NESTED:
 		return "nested";
+	case SRT_MODE_NO_NAMESPACES:
+		return "no-namespace";
 	case SRT_MODE_NONE:
 	default:
 		return "none";

@@ -38,9 +38,23 @@ static int bounding_is_empty(void)
 	return strtoull(p + 8, NULL, 16) == 0;
 }
 
-int srt_caps_drop_all(int last, bool before_exec, srt_error *err)
+/* Does the calling thread hold CAP_SETPCAP (needed for securebits and the
+ * bounding set)? */
+static bool has_setpcap(void)
 {
-	if (before_exec) {
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	return syscall(SYS_capget, &hdr, data) == 0 && (data[0].effective & (1u << CAP_SETPCAP));
+}
+
+int srt_caps_drop_all(int last, bool before_exec, bool may_lack_setpcap, srt_error *err)
+{
+	/* Without a user namespace of its own (no-namespace mode) an
+	 * unprivileged command has no CAP_SETPCAP: its securebits and bounding
+	 * set stay, and no_new_privs alone keeps exec from granting anything
+	 * (the kernel intersects what exec would give with what it had). */
+	bool skip_bounding = before_exec && may_lack_setpcap && !has_setpcap();
+	if (before_exec && !skip_bounding) {
 		/* Root inside the namespace must not regain anything on exec. */
 		if (prctl(PR_SET_SECUREBITS,
 			  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
@@ -52,9 +66,9 @@ int srt_caps_drop_all(int last, bool before_exec, srt_error *err)
 			if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
 				return srt_fail_errno(err, SRT_E_SETUP, errno,
 						      "cannot drop capability %d from the bounding set", c);
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-			return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot clear ambient capabilities");
 	}
+	if (before_exec && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot clear ambient capabilities");
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
 	if (syscall(SYS_capset, &hdr, data) < 0)
@@ -68,7 +82,7 @@ int srt_caps_drop_all(int last, bool before_exec, srt_error *err)
 	for (int i = 0; i < 2; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
 			return srt_fail(err, SRT_E_SETUP, "capabilities remain after dropping them");
-	if (before_exec && bounding_is_empty() != 1)
+	if (before_exec && !skip_bounding && bounding_is_empty() != 1)
 		return srt_fail(err, SRT_E_SETUP, "capabilities remain in the bounding set");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return srt_fail(err, SRT_E_SETUP, "no_new_privs did not stick");

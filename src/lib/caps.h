@@ -14,6 +14,6 @@ int srt_caps_last(void);
  * no_new_privs.  With `before_exec`, also lock securebits and clear the
  * bounding and ambient sets, so nothing comes back at execve.  Then read
  * the result back and fail unless it is all empty.  Async-signal-safe. */
-int srt_caps_drop_all(int last_cap, bool before_exec, srt_error *err);
+int srt_caps_drop_all(int last_cap, bool before_exec, bool may_lack_setpcap, srt_error *err);
 
 #endif

@@ -21,10 +21,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
 #include "fds.h"
+#include "nons/fsrules.h"
 #include "landlock.h"
 #include "mounts.h"
 #include "config.h"
@@ -297,7 +299,12 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 
-	if (srt_caps_drop_all(c->last_cap, true, &err) < 0)
+	/* without a PID namespace, init's death does not end us by itself */
+	if (c->no_namespaces && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+		srt_fail_errno(&err, SRT_E_SETUP, errno, "PR_SET_PDEATHSIG");
+		goto fail;
+	}
+	if (srt_caps_drop_all(c->last_cap, true, c->no_namespaces, &err) < 0)
 		goto fail;
 	if (ruleset >= 0) {
 		if (srt_landlock_enforce(ruleset, &err) < 0)
@@ -361,6 +368,43 @@ static int write_inner_maps(const srt_init_ctx *c, pid_t cmd, bool nested, srt_e
 	return write_file(p, c->gid_map, err);
 }
 
+#define KILL_ROUNDS 200
+
+/* No PID namespace to end with init: kill what is left of the command's
+ * processes.  Init is their subreaper, so whatever they forked and
+ * orphaned is a child of init: kill the command's process group, then
+ * every child listed in /proc/self/task/TID/children, and reap, until
+ * none is left (a bounded number of rounds). */
+static void kill_descendants(pid_t cmd)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	(void)kill(-cmd, SIGKILL);
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+				return;
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		buf[n] = '\0';
+		for (char *p = buf, *end; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 0)
+				(void)kill((pid_t)pid, SIGKILL);
+		}
+	}
+}
+
 static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
 {
 	int status = 0;
@@ -375,8 +419,10 @@ static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
 			/* Only what srt (or another process outside) sent us: a
 			 * signal the terminal generated went to the whole
 			 * foreground group, the command included, and one sent
-			 * from inside came from the command's own side. */
-			if (si.ssi_code != SI_KERNEL && si.ssi_pid == 0)
+			 * from inside came from the command's own side.  Without
+			 * namespaces every sender has a pid, and the command
+			 * cannot signal us (Landlock's signal scope). */
+			if (si.ssi_code != SI_KERNEL && (si.ssi_pid == 0 || c->no_namespaces))
 				kill(cmd, (int)si.ssi_signo);
 			continue;
 		}
@@ -391,6 +437,8 @@ static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
 			}
 			if (p == cmd) {
 				status = st;
+				if (c->no_namespaces)
+					kill_descendants(cmd);
 				send_msg(c->status_fd, SRT_MSG_EXIT, NULL, status);
 				_exit(0); /* the kernel kills the rest of the namespace */
 			}
@@ -440,9 +488,16 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 
 	/* loopback first: its tuning writes a sysctl through the host's /proc */
 	bool nested = false;
-	if (loopback_up(&err) < 0 ||
-	    srt_mounts_apply(c->plan, c->clone_fds, c->weaker_nested, &nested, &err) < 0)
+	if (c->no_namespaces) {
+		/* orphans of the command become ours, to be killed at the end */
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+			srt_fail_errno(&err, SRT_E_SETUP, errno, "PR_SET_CHILD_SUBREAPER");
+			die(c, &err);
+		}
+	} else if (loopback_up(&err) < 0 ||
+		   srt_mounts_apply(c->plan, c->clone_fds, c->weaker_nested, &nested, &err) < 0) {
 		die(c, &err);
+	}
 	/* With the container's /proc the command can name processes outside
 	 * the sandbox: srt's own, the container's shell.  Their /proc/PID/root,
 	 * cwd, fd, environ and mem are guarded by the ptrace access check,
@@ -451,7 +506,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	 * domain rule refuses them again; the files their owner may write
 	 * without that check are on a read-only mount (srt_mounts_seal_proc,
 	 * once the command's maps are written). */
-	if (c->net_fd >= 0) {
+	if (c->net_fd >= 0 && !c->no_namespaces) { /* else srt made them */
 		if (send_listeners(c, &err) < 0)
 			die(c, &err);
 		if (!c->mediate_unix) /* else the command sends its listener over it */
@@ -464,7 +519,10 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	}
 	int ruleset = -1;
 	if (c->landlock_abi > 0) {
-		ruleset = srt_landlock_ruleset(c->landlock_abi, c->landlock_paths,
+		ruleset = c->no_namespaces
+			? srt_landlock_ruleset_nons(c->landlock_abi, c->fsrules, c->connect_ports,
+						    c->n_connect_ports, &err)
+			: srt_landlock_ruleset(c->landlock_abi, c->landlock_paths,
 					       c->n_landlock_paths, &err);
 		if (ruleset < 0)
 			die(c, &err);
@@ -482,7 +540,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		srt_fail_errno(&err, SRT_E_SETUP, errno, "pipe");
 		die(c, &err);
 	}
-	long pid = raw_clone(CLONE_NEWUSER | SIGCHLD);
+	long pid = raw_clone(c->no_namespaces ? SIGCHLD : CLONE_NEWUSER | SIGCHLD);
 	if (pid < 0) {
 		srt_fail_errno(&err, SRT_E_KERNEL, errno,
 			       "cannot create the command's user namespace");
@@ -500,7 +558,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		close(c->net_fd);
 	if (ruleset >= 0)
 		close(ruleset);
-	if (write_inner_maps(c, (pid_t)pid, nested, &err) < 0 ||
+	if ((!c->no_namespaces && write_inner_maps(c, (pid_t)pid, nested, &err) < 0) ||
 	    (nested && srt_mounts_seal_proc(&err) < 0)) {
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
@@ -531,7 +589,7 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	/* init itself now holds nothing the command could use */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* init never executes anything: its bounding set does not matter */
-	if (srt_caps_drop_all(c->last_cap, false, &err) < 0 || srt_seccomp_install(c->bpf) < 0) {
+	if (srt_caps_drop_all(c->last_cap, false, false, &err) < 0 || srt_seccomp_install(c->bpf) < 0) {
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
 	}

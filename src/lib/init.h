@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "plan.h"
+#include "nons/fsrules.h"
 #include "filter.h"
 #include "srt.h"
 
@@ -52,6 +53,13 @@ typedef struct srt_init_ctx {
 	size_t n_landlock_paths;
 	int last_cap;                /* /proc/sys/kernel/cap_last_cap */
 	bool allow_nested_userns;
+	bool no_namespaces;          /* no-namespace mode: init is a plain
+				      * child (subreaper), no mounts, no
+				      * maps; Landlock from fsrules */
+	const srt_fsrules *fsrules;  /* no_namespaces: the Landlock rules */
+	const uint16_t *connect_ports; /* no_namespaces: TCP ports the
+					* command may connect to */
+	size_t n_connect_ports;
 	bool weaker_nested;          /* enableWeakerNestedSandbox: the
 				      * container's /proc where a new one
 				      * cannot be mounted (mounts.c) */

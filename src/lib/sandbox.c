@@ -23,6 +23,8 @@
 #include "init.h"
 #include "landlock.h"
 #include "mounts.h"
+#include "nons/fsrules.h"
+#include "nons/nonsmode.h"
 #include "policy.h"
 #include "proxy.h"
 #include "unixgate.h"
@@ -67,6 +69,15 @@ struct srt_sandbox {
 	pid_t resume_pgrp;   /* the sandbox's foreground group when it stopped */
 	dev_t pidns_dev;     /* the sandbox's PID namespace */
 	ino_t pidns_ino;
+	/* no-namespace mode (nons/nonsmode.h) */
+	bool nons;
+	char tmpdir[64];     /* the private TMPDIR on the host, or "" */
+	int nons_fds[2 + SRT_MAX_HOST_PORTS]; /* the proxies' listeners, made here */
+	uint16_t nons_ports[2 + SRT_MAX_HOST_PORTS];
+	size_t n_nons_fds;
+	uint16_t connect_ports[2 + SRT_MAX_HOST_PORTS]; /* what the command may dial */
+	size_t n_connect_ports;
+	srt_fsrules fsrules; /* its Landlock rules */
 };
 
 static const char *const always_writable[] = {
@@ -109,9 +120,12 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 		self[n > 0 ? n : 0] = '\0';
 	}
-	const int hp = SRT_HTTP_PROXY_PORT, sp = SRT_SOCKS_PROXY_PORT;
+	/* no-namespace mode: the listeners are on the host's loopback, on
+	 * ports of this run; TMPDIR is a private directory on the host */
+	const int hp = sb->nons ? sb->nons_ports[0] : SRT_HTTP_PROXY_PORT;
+	const int sp = sb->nons ? sb->nons_ports[1] : SRT_SOCKS_PROXY_PORT;
 	char *vars[] = {
-		srt_asprintf("TMPDIR=%s", SRT_SANDBOX_TMPDIR),
+		srt_asprintf("TMPDIR=%s", sb->nons ? sb->tmpdir : SRT_SANDBOX_TMPDIR),
 		srt_asprintf("SRT_SANDBOX=1"),
 		srt_asprintf("http_proxy=http://127.0.0.1:%d", hp),
 		srt_asprintf("HTTP_PROXY=http://127.0.0.1:%d", hp),
@@ -390,10 +404,26 @@ static bool group_is_ours(void)
  * sandbox's PID namespace). */
 static bool pgrp_in_sandbox(const srt_sandbox *sb, pid_t pg)
 {
+	if (pg <= 0)
+		return false;
+	if (sb->nons) {
+		/* no PID namespace: the group's leader must descend from init */
+		int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (proc < 0)
+			return false;
+		char pid[24];
+		long p = pg;
+		for (int i = 0; i < MAX_ANCESTORS && p > 1 && p != sb->init_pid; i++) {
+			snprintf(pid, sizeof pid, "%ld", p);
+			p = proc_stat_field(proc, pid, 2);
+		}
+		close(proc);
+		return p == sb->init_pid;
+	}
 	char p[64];
 	struct stat st;
 	snprintf(p, sizeof p, "/proc/%d/ns/pid", (int)pg);
-	return pg > 0 && stat(p, &st) == 0 && st.st_dev == sb->pidns_dev && st.st_ino == sb->pidns_ino;
+	return stat(p, &st) == 0 && st.st_dev == sb->pidns_dev && st.st_ino == sb->pidns_ino;
 }
 
 /* tcsetpgrp from what may be a background group: SIGTTOU would stop us. */
@@ -475,16 +505,20 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.n_host_ports = pol->n_host_ports,
 		.pass_fds = sb->pass_fds,
 		.n_pass_fds = sb->n_pass_fds,
+		.no_namespaces = sb->nons,
+		.fsrules = &sb->fsrules,
+		.connect_ports = sb->connect_ports,
+		.n_connect_ports = sb->n_connect_ports,
 	};
 	inner_maps(&ctx);
-	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
-					      CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS |
-					      CLONE_NEWCGROUP | SIGCHLD,
-			   NULL, NULL, NULL, 0);
+	unsigned long ns = sb->nons ? 0 : CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+					       CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	long pid = syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0) {
 		int e = errno;
 		srt_fail_errno(err, SRT_E_KERNEL, e, "cannot create the sandbox's namespaces");
 		srt_diagnose_userns(e, err->message, sizeof err->message);
+		srt_nons_hint(srt_landlock_abi(), err->message, sizeof err->message);
 		goto fail;
 	}
 	if (pid == 0) {
@@ -509,7 +543,11 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		srt_fail_errno(err, SRT_E_KERNEL, errno, "pidfd_open (needs Linux >= 5.3)");
 		goto fail;
 	}
-	if (write_outer_maps(sb->init_pid, err) < 0)
+	if (!sb->nons && write_outer_maps(sb->init_pid, err) < 0)
+		goto fail;
+	/* the command may connect as soon as it runs: serve the listeners
+	 * made here before it starts */
+	if (sb->nons && start_proxy(sb, err) < 0)
 		goto fail;
 	if (sb->may_set_fg) {
 		/* before the command runs, so it never starts in the background
@@ -551,7 +589,8 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 	if (r == 0 && m.type == SRT_MSG_READY && !sb->proxy && start_proxy(sb, err) < 0)
 		goto fail;
 	if (r == 0 && m.type == SRT_MSG_READY) {
-		sb->mode = (m.value & SRT_READY_NESTED) ? SRT_MODE_NESTED : SRT_MODE_FULL;
+		sb->mode = sb->nons ? SRT_MODE_NO_NAMESPACES
+			   : (m.value & SRT_READY_NESTED) ? SRT_MODE_NESTED : SRT_MODE_FULL;
 		return 0;
 	}
 	if (r == 0 && m.type == SRT_MSG_ERROR) {
@@ -567,6 +606,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 				 "the sandbox's set-up was refused inside its user namespace: %s",
 				 strerror(e));
 			srt_diagnose_userns_setup(e, err->message, sizeof err->message);
+			srt_nons_hint(srt_landlock_abi(), err->message, sizeof err->message);
 		} else if (e == EPERM || e == EACCES || e == ENOSPC) {
 			srt_diagnose_userns_setup(e, err->message, sizeof err->message);
 		}
@@ -577,6 +617,8 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 	}
 fail:
 	if (sb->init_pid > 0 && !sb->reaped) {
+		if (sb->nons)
+			srt_nons_kill_tree(sb->init_pid);
 		kill(sb->init_pid, SIGKILL);
 		reap(sb, NULL);
 	}
@@ -648,9 +690,15 @@ static srt_unixgate *new_gate(srt_sandbox *sb, srt_error *err)
 static int start_proxy(srt_sandbox *sb, srt_error *err)
 {
 	int fds[2 + SRT_MAX_HOST_PORTS];
-	size_t n = 2 + sb->pol->n_host_ports;
-	if (receive_listeners(sb, fds, n, err) < 0)
+	/* no-namespace mode: hostPorts are dialled directly (the gate lets
+	 * the command connect to them), only the two proxies listen */
+	size_t n = sb->nons ? 2 : 2 + sb->pol->n_host_ports;
+	if (sb->nons) {
+		for (size_t i = 0; i < n; i++)
+			fds[i] = srt_steal_fd(&sb->nons_fds[i]);
+	} else if (receive_listeners(sb, fds, n, err) < 0) {
 		return -1;
+	}
 	srt_listener ls[2 + SRT_MAX_HOST_PORTS];
 	ls[0] = (srt_listener){fds[0], SRT_LISTEN_HTTP, sb->pol->byo_http_port};
 	ls[1] = (srt_listener){fds[1], SRT_LISTEN_SOCKS, sb->pol->byo_socks_port};
@@ -674,6 +722,39 @@ static int start_proxy(srt_sandbox *sb, srt_error *err)
 			close(fds[i]);
 		return -1;
 	}
+	return 0;
+}
+
+/* No user namespace here (`why`): set up the no-namespace mode, or say
+ * why it cannot run. */
+static int prepare_nons(srt_sandbox *sb, const char *why, srt_error *err)
+{
+	const srt_policy *pol = sb->pol;
+	int abi = srt_landlock_abi();
+	char conflict[512] = "";
+	if (srt_nons_requirements(abi, err) < 0 ||
+	    srt_fsrules_conflicts(pol, conflict, sizeof conflict) ||
+	    srt_nons_tmpdir(sb->tmpdir, sizeof sb->tmpdir, err) < 0 ||
+	    srt_nons_listeners(sb->nons_fds, sb->nons_ports, 2, err) < 0) {
+		if (conflict[0])
+			srt_fail(err, SRT_E_INVALID, "%s", conflict);
+		char reason[sizeof err->message];
+		snprintf(reason, sizeof reason, "%s", err->message);
+		srt_fail(err, err->code, "%s; %s", why, reason);
+		sb->tmpdir[0] = '\0'; /* not ours to remove (may not exist) */
+		return -1;
+	}
+	sb->nons = true;
+	sb->n_nons_fds = 2;
+	sb->connect_ports[sb->n_connect_ports++] = sb->nons_ports[0];
+	sb->connect_ports[sb->n_connect_ports++] = sb->nons_ports[1];
+	for (size_t i = 0; i < pol->n_host_ports && i < SRT_MAX_HOST_PORTS; i++)
+		sb->connect_ports[sb->n_connect_ports++] = (uint16_t)pol->host_ports[i];
+	if (srt_fsrules_build(pol, sb->tmpdir, abi, &sb->fsrules, err) < 0)
+		return -1;
+	char *note = srt_asprintf("%s: %s", why, srt_nons_weaker);
+	if (srt_strv_push_owned(&sb->notes, note) < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -704,16 +785,24 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		 * command manage its jobs' foreground itself */
 		sb->may_set_fg = sb->tty_eligible && caller_in_foreground(sb) && group_is_ours();
 	}
+	/* With the key, where no user namespace can be used: the no-namespace
+	 * mode.  Without it, start_init fails and says what would run. */
+	char why[512];
+	if (pol->weaker_nested && !srt_nons_userns_usable(why, sizeof why) &&
+	    prepare_nons(sb, why, err) < 0)
+		goto fail;
+	mediate |= sb->nons; /* its connects always go through srt */
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
 				  .allow_nested_userns = pol->allow_nested_userns,
 				  .mediate_unix = mediate,
-				  .allow_set_foreground = sb->may_set_fg};
+				  .allow_set_foreground = sb->may_set_fg,
+				  .no_namespaces = sb->nons};
 	if (mediate && !(sb->gate = new_gate(sb, err)))
 		goto fail;
 	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
-	    srt_run_open(&sb->run, &sb->plan, err) < 0 ||
-	    srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
+	    (!sb->nons && (srt_run_open(&sb->run, &sb->plan, err) < 0 ||
+			   srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0)) ||
 	    !(sb->bpf = srt_seccomp_program(&so)) ||
 	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
 		goto fail;
@@ -850,11 +939,18 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 		close(sb->tty_fd);
 	}
 	if (sb->init_pid > 0 && !sb->reaped) {
+		if (sb->nons) /* no namespace ends with init: its children first */
+			srt_nons_kill_tree(sb->init_pid);
 		kill(sb->init_pid, SIGKILL);
 		reap(sb, NULL);
 	}
 	srt_proxy_stop(sb->proxy);
 	srt_unixgate_free(sb->gate);
+	for (size_t i = 0; i < sb->n_nons_fds; i++)
+		if (sb->nons_fds[i] >= 0)
+			close(sb->nons_fds[i]);
+	srt_nons_tmpdir_remove(sb->tmpdir);
+	srt_fsrules_free(&sb->fsrules);
 	if (sb->net_fd >= 0)
 		close(sb->net_fd);
 	if (sb->pidfd >= 0)
