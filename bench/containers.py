@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Start-up of srt's nested mode inside a podman container, against the full
-mode on the host, the reference srt's nested mode and plain bwrap, measured
-in the same run.
+"""Start-up of srt's nested mode inside a podman container and of its
+no-namespace mode inside one whose seccomp profile refuses user namespaces
+(Docker's default), against the full mode on the host, the reference srt's
+nested mode and plain bwrap, measured in the same run.
 
     bench/install-reference.sh      # once: hyperfine, bwrap, the reference srt
     python3 bench/containers.py     # ~1 minute on 2 cores
 
-One rootful podman container (runc, the host's root as `--rootfs /:O`,
-`--network none`, podman's default seccomp profile) stays up for the whole
-run; each round runs hyperfine once on the host and once inside it
-(`podman exec`), so host and container samples interleave.  Prints a markdown
+Two rootful podman containers (runc, the host's root as `--rootfs /:O`,
+`--network none`) stay up for the whole run: one with podman's default
+seccomp profile (nested mode), one with the Docker-like profile of
+tests/containers (no user namespace: the no-namespace mode); each round runs
+hyperfine once on the host and once inside each (`podman exec`), so the
+samples interleave.  Prints a markdown
 table (min and median per command, in ms) and the ratios; writes the samples
 to bench/results/containers.json.  Exit 0 unless it could not run at all.
 
@@ -26,6 +29,10 @@ import sys
 import tempfile
 
 from benchutil import first_line, write_json
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "containers"))
+from ctr_util import PODMAN_DEFAULT_SECCOMP, nouserns_seccomp  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_REF = os.path.expanduser("~/.cache/srt-bench/reference/node_modules/.bin/srt")
@@ -94,16 +101,28 @@ def main():
     for p in (conf, settings, full):
         os.chmod(p, 0o644)
 
+    profile = os.path.join(tmp, "seccomp-nouserns.json")
+    with open(PODMAN_DEFAULT_SECCOMP) as f, open(profile, "w") as g:
+        json.dump(nouserns_seccomp(json.load(f)), g)
+    os.chmod(profile, 0o644)
     env = dict(os.environ, CONTAINERS_CONF=conf)
     name = "srt-bench-%d" % os.getpid()
-    start = PODMAN + ["run", "-d", "--rm", "--name", name, "--network", "none",
-                      "-w", tmp, "--rootfs", "/:O", "sleep", "900"]
-    p = subprocess.run(start, capture_output=True, text=True, env=env, cwd="/tmp", timeout=120)
-    if p.returncode != 0:
-        log("podman cannot run here: " + first_line(p.stderr))
-        shutil.rmtree(tmp, ignore_errors=True)
-        return 1
-    inside = PODMAN + ["exec", "-w", tmp, "-e", "HOME=" + tmp, name]
+    names = [name, name + "-nons"]
+    for n, extra in ((names[0], []), (names[1], ["--security-opt", "seccomp=" + profile])):
+        start = PODMAN + ["run", "-d", "--rm", "--name", n, "--network", "none",
+                          "-v", "%s:%s:ro" % (tmp, tmp), "-w", tmp] + extra + \
+            ["--rootfs", "/:O", "sleep", "900"]
+        p = subprocess.run(start, capture_output=True, text=True, env=env, cwd="/tmp",
+                           timeout=120)
+        if p.returncode != 0:
+            log("podman cannot run here: " + first_line(p.stderr))
+            for m in names:
+                subprocess.run(PODMAN + ["rm", "-f", "-t", "0", m], capture_output=True,
+                               env=env, timeout=120)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 1
+    inside = PODMAN + ["exec", "-w", tmp, "-e", "HOME=" + tmp, names[0]]
+    inside_nons = PODMAN + ["exec", "-w", tmp, "-e", "HOME=" + tmp, names[1]]
     host_cmds = {"true (host)": "true",
                  "bwrap, host": "bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true",
                  "srt full mode, host": "%s --settings %s -- true" % (srt, full)}
@@ -113,20 +132,23 @@ def main():
     if ref:
         ctr_cmds["reference nested mode, container"] = "%s --settings %s -- true" % (ref, settings)
         host_cmds["reference full mode, host"] = "%s --settings %s -- true" % (ref, full)
+    nons_cmds = {"srt no-namespace mode, container (Docker-like seccomp)":
+                 "%s --settings %s -- true" % (srt, settings)}
     samples = {}
     try:
         for rnd in range(args.rounds):
             log("round %d/%d" % (rnd + 1, args.rounds))
-            order = [("host", [], host_cmds), ("ctr", inside, ctr_cmds)]
-            if rnd % 2:
-                order.reverse()
+            order = [("host", [], host_cmds), ("ctr", inside, ctr_cmds),
+                     ("nons", inside_nons, nons_cmds)]
+            order = order[rnd % 3:] + order[:rnd % 3]
             for tag, prefix, cmds in order:
                 got = hyperfine(prefix, cmds, args.runs, tmp, "%s-%d" % (tag, rnd))
                 for k, v in got.items():
                     samples.setdefault(k, []).extend(v)
     finally:
-        subprocess.run(PODMAN + ["rm", "-f", "-t", "0", name], capture_output=True, env=env,
-                       timeout=120)
+        for m in names:
+            subprocess.run(PODMAN + ["rm", "-f", "-t", "0", m], capture_output=True, env=env,
+                           timeout=120)
         shutil.rmtree(tmp, ignore_errors=True)
 
     def ms(k, f):
@@ -134,7 +156,7 @@ def main():
 
     print("| command | min ms | median ms | runs |")
     print("|---|---|---|---|")
-    for k in list(host_cmds) + list(ctr_cmds):
+    for k in list(host_cmds) + list(ctr_cmds) + list(nons_cmds):
         print("| %s | %.2f | %.2f | %d |" % (k, ms(k, min), ms(k, statistics.median),
                                           len(samples.get(k, []))))
     print()
@@ -146,6 +168,7 @@ def main():
     ratio("srt nested mode, container", "srt full mode, host")
     ratio("srt nested mode, container", "reference nested mode, container")
     ratio("srt nested mode, container", "bwrap, container (no --proc)")
+    ratio("srt no-namespace mode, container (Docker-like seccomp)", "srt full mode, host")
     write_json(args.json, {"samples_s": samples})
     return 0
 

@@ -228,8 +228,11 @@ static int run_check(void)
 		printf("  %-18s %-8s %s\n", r.props[i].name, r.props[i].enforced ? "enforced" : "weaker",
 		       r.props[i].how);
 	printf("%s\n", !r.can_sandbox ? "srt cannot start a sandbox here"
-			: r.mode_needs_key ? "a sandbox can start here, in nested mode "
-					     "(with \"enableWeakerNestedSandbox\": true)"
+			: r.mode_needs_key ? (r.mode == SRT_MODE_NESTED
+						      ? "a sandbox can start here, in nested mode "
+							"(with \"enableWeakerNestedSandbox\": true)"
+						      : "a sandbox can start here, in the no-namespace mode "
+							"(with \"enableWeakerNestedSandbox\": true)")
 					   : "a sandbox can start here");
 	return r.can_sandbox ? 0 : EXIT_SRT_FAILURE;
 }

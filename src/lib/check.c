@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "diagnose.h"
 #include "landlock.h"
+#include "nons/nonsmode.h"
 #include "srt.h"
 #include "util.h"
 
@@ -60,12 +62,17 @@ static int new_proc_child(void)
 struct host {
 	bool userns, netns, new_proc, notify;
 	int proc_errno;
+	char none_why[512];
 };
 
 static void check_userns(srt_check_report *r, struct host *h)
 {
 	srt_check_item *it = item(r, "user namespaces", true);
 	int rc = probe(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID, NULL);
+#ifdef SRT_TEST_HOOKS
+	if (getenv("SRT_TEST_NO_USERNS")) /* as srt_nons_userns_usable */
+		rc = -EPERM;
+#endif
 	if (rc == 0 && srt_apparmor_restricts_userns()) {
 		/* created, but nothing can be done in it (diagnose.h) */
 		snprintf(it->detail, sizeof it->detail, "created, but refused every capability inside");
@@ -166,7 +173,7 @@ static void check_sandbox(srt_check_report *r)
 	srt_error err = {0};
 	srt_config *cfg = srt_config_defaults(&err);
 	if (cfg)
-		cfg->enable_weaker_nested_sandbox = r->mode == SRT_MODE_NESTED;
+		cfg->enable_weaker_nested_sandbox = r->mode_needs_key;
 	srt_policy *pol = cfg ? srt_policy_resolve(cfg, NULL, &err) : NULL;
 	char *argv[] = {"true", NULL};
 	srt_spawn_options o = {.argv = argv, .stdio = {-1, -1, -1}};
@@ -177,7 +184,9 @@ static void check_sandbox(srt_check_report *r)
 		it->ok = true;
 		r->can_sandbox = true;
 		snprintf(it->detail, sizeof it->detail, "a sandbox started in %s mode and ran `true`",
-			 r->mode == SRT_MODE_NESTED ? "nested" : "full");
+			 r->mode == SRT_MODE_NESTED	    ? "nested"
+			 : r->mode == SRT_MODE_NO_NAMESPACES ? "no-namespace"
+							     : "full");
 	} else {
 		snprintf(it->detail, sizeof it->detail, "%s",
 			 err.message[0] ? err.message
@@ -213,8 +222,32 @@ static void describe_mode(srt_check_report *r, const struct host *h)
 						  "mandatory denies", "network", "unix sockets",
 						  "process visibility", "signals"};
 		for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-			prop(r, all[i], false, "not enforced: srt refuses to run here (no user namespace; "
-					       "a no-namespace mode is not built yet)");
+			prop(r, all[i], false, "not enforced: srt refuses to run here (%s)", h->none_why);
+		return;
+	}
+	if (r->mode == SRT_MODE_NO_NAMESPACES) {
+		prop(r, "filesystem writes", true,
+		     "Landlock: writes only beneath allowWrite and a private TMPDIR; chmod, chown, "
+		     "extended attributes and timestamps outside them refused by srt's seccomp gate");
+		prop(r, "filesystem reads", true,
+		     "Landlock: read rights on everything but the denyRead paths (names inside a "
+		     "denied directory can still be listed; files created later in an ancestor of a "
+		     "denied path are unreadable)");
+		prop(r, "mandatory denies", false,
+		     "NOT ENFORCED inside writable roots (Landlock rights cover everything beneath a "
+		     "root): .git/hooks, .git/config, .bashrc... there are writable; srt refuses to "
+		     "start when a denyWrite path or the settings file lies in a writable root");
+		prop(r, "network", true,
+		     "seccomp: TCP only, every connect made by srt, to its proxies (on this host's "
+		     "loopback, ports of the run, used only by connections srt made) and hostPorts; "
+		     "no UDP or raw sockets; Landlock network rules too; no listening TCP sockets");
+		prop(r, "unix sockets", true, "socket(AF_UNIX) refused by seccomp; allowUnixSockets "
+					      "connects made by srt; abstract sockets scoped by Landlock");
+		prop(r, "process visibility", false,
+		     "WEAKER: no PID namespace: the command sees every process of this host or "
+		     "container in /proc; their files, memory and environment stay closed (Landlock)");
+		prop(r, "signals", true, "Landlock signal scoping (no PID namespace); System V IPC "
+					 "and POSIX message queues refused by seccomp");
 		return;
 	}
 	bool ll = r->landlock_abi > 0;
@@ -245,14 +278,20 @@ static void describe_mode(srt_check_report *r, const struct host *h)
 	     r->landlock_abi >= 6 ? "; Landlock signal scoping" : "");
 }
 
-static void choose_mode(srt_check_report *r, const struct host *h)
+static void choose_mode(srt_check_report *r, struct host *h)
 {
 	r->mode = SRT_MODE_NONE;
+	srt_error e = {0};
 	if (h->userns && h->netns && h->new_proc)
 		r->mode = SRT_MODE_FULL;
 	else if (h->userns && h->netns)
 		r->mode = SRT_MODE_NESTED;
-	r->mode_needs_key = r->mode == SRT_MODE_NESTED;
+	else if (!h->userns && srt_nons_requirements(r->landlock_abi, &e) == 0)
+		r->mode = SRT_MODE_NO_NAMESPACES;
+	else
+		snprintf(h->none_why, sizeof h->none_why, "%s",
+			 !h->userns ? e.message : "no network namespace can be created");
+	r->mode_needs_key = r->mode == SRT_MODE_NESTED || r->mode == SRT_MODE_NO_NAMESPACES;
 }
 
 void srt_check(srt_check_report *r)

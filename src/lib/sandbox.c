@@ -791,13 +791,14 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	if (pol->weaker_nested && !srt_nons_userns_usable(why, sizeof why) &&
 	    prepare_nons(sb, why, err) < 0)
 		goto fail;
-	mediate |= sb->nons; /* its connects always go through srt */
+	/* the AF_UNIX rules as in the full mode; in the no-namespace mode
+	 * every connect goes through srt's gate */
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,
 				  .allow_nested_userns = pol->allow_nested_userns,
 				  .mediate_unix = mediate,
 				  .allow_set_foreground = sb->may_set_fg,
 				  .no_namespaces = sb->nons};
-	if (mediate && !(sb->gate = new_gate(sb, err)))
+	if ((mediate || sb->nons) && !(sb->gate = new_gate(sb, err)))
 		goto fail;
 	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||

@@ -1,0 +1,263 @@
+"""The no-namespace mode (issue #9): where no user namespace can be used,
+srt runs the command under Landlock, seccomp and its own gates alone.
+
+On a host where user namespaces work, a test build (meson -Dtest_hooks=true,
+the ASan build of `make asan`) takes SRT_TEST_NO_USERNS=1 to behave as if
+none could be created; the container tests (tests/containers) run the mode
+for real.  Every test here attacks a rule of the mode or checks that
+ordinary work still runs, as root and as the unprivileged user.  The module
+is skipped with a non-test build.
+"""
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from e2e_util import PY
+
+HOOK = {"SRT_TEST_NO_USERNS": "1"}
+KEY = {"enableWeakerNestedSandbox": True}
+
+
+def settings(**kw):
+    s = dict(KEY)
+    s.setdefault("filesystem", {"allowWrite": ["."]})
+    for k, v in kw.items():
+        s[k] = v
+    return s
+
+
+@pytest.fixture(scope="module", autouse=True)
+def test_build(srt_bin):
+    env = dict(os.environ, **HOOK)
+    r = subprocess.run([srt_bin, "--check"], capture_output=True, text=True, env=env, timeout=60)
+    if "mode: no-namespace" not in r.stdout:
+        pytest.skip("not a test build (SRT_TEST_NO_USERNS has no effect): " +
+                    (r.stdout.splitlines() or ["?"])[-1])
+
+
+def nrun(sb, cmd, s=None, **kw):
+    env = dict(HOOK, **kw.pop("env", {}))
+    return sb.run(cmd, settings=settings() if s is None else s, env=env, **kw)
+
+
+class Origin:
+    """A tiny HTTP origin on the host's 127.0.0.1."""
+
+    def __init__(self):
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"hello from origin\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        self.t = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.t.start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.fixture
+def origin():
+    o = Origin()
+    yield o
+    o.close()
+
+
+def test_mode_is_reported(sb):
+    r = nrun(sb, "true", opts=["--debug"])
+    assert r.returncode == 0, r
+    assert "srt: mode: no-namespace" in r.stderr, r.stderr
+    # every run says what the mode does not enforce
+    assert "mandatory denies inside writable roots" in r.stderr, r.stderr
+
+
+def test_without_the_key_srt_refuses_and_names_the_mode(sb):
+    r = sb.run("echo RAN", settings={"filesystem": {"allowWrite": ["."]}}, env=HOOK)
+    assert r.returncode == 125, r
+    assert "RAN" not in r.stdout
+    assert "enableWeakerNestedSandbox" in r.stderr, r.stderr
+    assert "no-namespace mode" in r.stderr, r.stderr
+
+
+def test_check_reports_the_mode(sb):
+    r = sb.run(["--check"], raw=True, env=HOOK, timeout=60)
+    assert "\nmode: no-namespace (needs" in r.stdout, r.stdout
+    assert "a sandbox started in no-namespace mode" in r.stdout, r.stdout
+
+
+def test_writes_only_in_writable_roots_and_tmpdir(sb):
+    outside = sb.base / "outside.txt"
+    outside.write_text("host\n")
+    sb.ident.chown(str(outside))
+    r = nrun(sb, "echo in > in.txt && cat in.txt && echo t > \"$TMPDIR/t\" && cat \"$TMPDIR/t\""
+                 " && echo \"TMP=$TMPDIR\"; echo x >> ../outside.txt; echo rc=$?;"
+                 " mkdir ../newdir; echo mk=$?; rm -f ../outside.txt; echo rm=$?")
+    assert r.returncode == 0, r
+    assert "in\nt\n" in r.stdout, r
+    assert "rc=0" not in r.stdout and "mk=0" not in r.stdout and "rm=0" not in r.stdout, r
+    assert outside.read_text() == "host\n"
+    assert not (sb.base / "newdir").exists()
+    tmp = [l for l in r.stdout.splitlines() if l.startswith("TMP=")][0][4:]
+    assert tmp and not os.path.exists(tmp), "the private TMPDIR outlived the run: " + tmp
+
+
+def test_metadata_outside_writable_roots_is_refused(sb):
+    outside = sb.base / "meta.txt"
+    outside.write_text("x")
+    sb.ident.chown(str(outside))
+    os.chmod(outside, 0o600)
+    before = os.stat(outside)
+    body = r"""
+import os, sys
+t = sys.argv[1]
+res = {}
+for name, f in [("chmod", lambda: os.chmod(t, 0o666)),
+                ("utime", lambda: os.utime(t, (1, 1))),
+                ("setxattr", lambda: os.setxattr(t, "user.srt", b"1")),
+                ("fchmod", lambda: os.fchmod(os.open(t, os.O_RDONLY), 0o666)),
+                ("chmod_in", lambda: (open("mine", "w").close(), os.chmod("mine", 0o700))),
+                ("utime_in", lambda: os.utime("mine", (5, 5)))]:
+    try:
+        f(); res[name] = "ok"
+    except OSError as e:
+        res[name] = e.errno
+print(res)
+"""
+    r = nrun(sb, [PY, "-c", body, str(outside)])
+    assert r.returncode == 0, r
+    res = eval(r.stdout.strip().splitlines()[-1])
+    import errno
+    for k in ("chmod", "utime", "setxattr", "fchmod"):
+        assert res[k] == errno.EROFS, (k, res)
+    assert res["chmod_in"] == "ok" and res["utime_in"] == "ok", res
+    after = os.stat(outside)
+    assert (after.st_mode, after.st_mtime_ns) == (before.st_mode, before.st_mtime_ns)
+    assert oct((sb.ws / "mine").stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_deny_read(sb):
+    secret = sb.base / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("TOPSECRET\n")
+    (sb.base / "public").write_text("public\n")
+    for p in (secret, secret / "key", sb.base / "public"):
+        sb.ident.chown(str(p))
+    s = settings(filesystem={"allowWrite": ["."], "denyRead": [str(secret)]})
+    r = nrun(sb, "cat ../secret/key; echo rc=$?; cat ../public", s=s)
+    assert "TOPSECRET" not in r.stdout, r
+    assert "public" in r.stdout, r
+
+
+def test_deny_write_inside_a_writable_root_refuses_to_start(sb):
+    s = settings(filesystem={"allowWrite": ["."], "denyWrite": ["./locked"]})
+    (sb.ws / "locked").write_text("keep\n")
+    r = nrun(sb, "echo RAN", s=s)
+    assert r.returncode == 125, r
+    assert "RAN" not in r.stdout
+    assert "denyWrite" in r.stderr, r.stderr
+
+
+def test_proxy_reaches_allowed_and_refuses_others(sb, origin):
+    s = settings(network={"allowedDomains": ["localhost"]})
+    url = "http://localhost:%d/" % origin.port
+    r = nrun(sb, "curl -sS --max-time 20 %s; curl -sS --max-time 20 -o /dev/null -w '%%{http_code}' "
+                 "http://example.invalid/; echo; curl -sS --max-time 20 -x \"$ALL_PROXY\" %s" % (url, url),
+             s=s)
+    assert r.stdout.count("hello from origin") == 2, r
+    assert "403" in r.stdout, r
+
+
+def test_direct_connections_udp_and_listening_fail(sb, origin):
+    body = r"""
+import socket, sys, errno
+port = int(sys.argv[1])
+res = {}
+def t(name, f):
+    try:
+        f(); res[name] = "ok"
+    except OSError as e:
+        res[name] = e.errno
+t("tcp", lambda: socket.create_connection(("127.0.0.1", port), timeout=5))
+t("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+t("raw", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1))
+def listen():
+    s = socket.socket(); s.listen(1)
+t("listen", listen)
+def bind():
+    s = socket.socket(); s.bind(("127.0.0.1", 0))
+t("bind", bind)
+t("vsock", lambda: socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM))
+t("unix", lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+print(res)
+"""
+    r = nrun(sb, [PY, "-c", body, str(origin.port)])
+    assert r.returncode == 0, r
+    res = eval(r.stdout.strip().splitlines()[-1])
+    for k, v in res.items():
+        assert v != "ok", (k, res)
+
+
+def test_proxy_is_not_usable_by_other_local_processes(sb, origin):
+    """The run's proxies listen on the host's loopback: a process outside
+    the sandbox that connects to them gets nothing."""
+    s = settings(network={"allowedDomains": ["localhost"]})
+    p = sb.popen("echo $HTTP_PROXY; sleep 30", settings=s, env=HOOK)
+    try:
+        line = p.stdout.readline().decode().strip()
+        assert line.startswith("http://127.0.0.1:"), line
+        port = int(line.rsplit(":", 1)[1])
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.settimeout(5)
+        c.sendall(b"GET http://localhost:%d/ HTTP/1.1\r\nHost: localhost\r\n\r\n" % origin.port)
+        try:
+            data = c.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            data = b""
+        assert b"hello from origin" not in data and not data.startswith(b"HTTP/"), data
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_outside_processes_cannot_be_signalled(sb):
+    victim = subprocess.Popen(sb.ident.wrap(["sleep", "60"], sb.env()))
+    try:
+        r = nrun(sb, "kill -TERM %d; echo rc=$?; kill -TERM $PPID; echo pp=$?" % victim.pid)
+        assert "rc=0" not in r.stdout, r
+        time.sleep(0.3)
+        assert victim.poll() is None, "the sandbox killed a process outside"
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_nothing_outlives_the_run(sb):
+    marker = "srt-nons-%d" % os.getpid()
+    r = nrun(sb, "(setsid sh -c 'sleep 300; : %s' &) ; sleep 0.2; echo started" % marker)
+    assert "started" in r.stdout, r
+    time.sleep(0.5)
+    ps = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert ps.stdout.strip() == "", "left running: " + ps.stdout
+
+
+def test_ordinary_work(sb):
+    r = nrun(sb, "git init -q . && git -c user.name=a -c user.email=a@b commit -q --allow-empty -m x "
+                 "&& git log --oneline | wc -l && %s -c 'print(6*7)'" % PY)
+    assert r.returncode == 0, r
+    assert "1\n42" in r.stdout, r
