@@ -161,3 +161,105 @@ int srt_landlock_enforce(int ruleset, srt_error *err)
 		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: restrict_self");
 	return 0;
 }
+
+/* ---- the no-namespace mode ------------------------------------------- */
+
+uint64_t srt_landlock_fs_all(int abi)
+{
+	if (abi < 1)
+		return 0;
+	uint64_t r = (SRT_LL_MAKE_SYM << 1) - 1; /* ABI 1: EXECUTE .. MAKE_SYM */
+	if (abi >= 2)
+		r |= SRT_LL_REFER;
+	if (abi >= 3)
+		r |= SRT_LL_TRUNCATE;
+	if (abi >= 5)
+		r |= SRT_LL_IOCTL_DEV;
+	return r;
+}
+
+uint64_t srt_landlock_fs_write(int abi)
+{
+	return srt_landlock_fs_all(abi) & ~(SRT_LL_READ_FILE | SRT_LL_READ_DIR | SRT_LL_EXECUTE);
+}
+
+#define SRT_LL_NET_BIND_TCP (1ULL << 0)
+#define SRT_LL_NET_CONNECT_TCP (1ULL << 1)
+#define SRT_LL_RULE_NET_PORT 2 /* LANDLOCK_RULE_NET_PORT, ABI 4 */
+
+/* struct landlock_net_port_attr (ABI 4), not in Debian 12's headers */
+struct srt_ll_net_port_attr {
+	__u64 allowed_access;
+	__u64 port;
+};
+
+/* One rule; 0 when it is skipped (see landlock.h), -1 with err set. */
+static int add_nons_rule(int rs, int abi, const srt_landlock_rule *r, srt_error *err)
+{
+	int fd = srt_open_path(AT_FDCWD, r->path, O_NOFOLLOW,
+			       RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EACCES)
+			return 0;
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: open %s", r->path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return srt_fail_errno(err, SRT_E_SETUP, e, "Landlock: stat %s", r->path);
+	}
+	uint64_t access = r->access & srt_landlock_fs_all(abi);
+	if (!S_ISDIR(st.st_mode))
+		access &= SRT_LL_FILE_RIGHTS;
+	if (S_ISLNK(st.st_mode) || access == 0) {
+		close(fd); /* a symlink: what it leads to has its own rules */
+		return 0;
+	}
+	struct landlock_path_beneath_attr pb = {.allowed_access = access, .parent_fd = fd};
+	long rc = syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	int e = errno;
+	close(fd);
+	if (rc < 0 && e != EBADFD) /* EBADFD: an internal file system */
+		return srt_fail_errno(err, SRT_E_SETUP, e, "Landlock: rule for %s", r->path);
+	return 0;
+}
+
+int srt_landlock_ruleset_nons(int abi, const srt_landlock_rules *rules,
+			      const uint16_t *connect_ports, size_t n_ports, srt_error *err)
+{
+	if (abi < 6)
+		return srt_fail(err, SRT_E_KERNEL,
+				"Landlock ABI %d: the sandbox without namespaces needs ABI 6 or later "
+				"(Linux 6.12: signal and abstract socket scoping, TCP rules)", abi);
+	struct {
+		__u64 handled_access_fs;
+		__u64 handled_access_net;
+		__u64 scoped;
+	} attr = {
+		.handled_access_fs = srt_landlock_fs_all(abi),
+		.handled_access_net = SRT_LL_NET_BIND_TCP | SRT_LL_NET_CONNECT_TCP,
+		.scoped = SRT_SCOPE_ABSTRACT_UNIX_SOCKET | SRT_SCOPE_SIGNAL,
+	};
+	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+	if (rs < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: create ruleset (ABI %d)", abi);
+	for (size_t i = 0; rules && i < rules->n; i++)
+		if (add_nons_rule(rs, abi, &rules->v[i], err) < 0) {
+			close(rs);
+			return -1;
+		}
+	for (size_t i = 0; i < n_ports; i++) {
+		struct srt_ll_net_port_attr np = {.allowed_access = SRT_LL_NET_CONNECT_TCP,
+						  .port = connect_ports[i]};
+		if (connect_ports[i] == 0)
+			continue; /* port 0: not a port one connects to */
+		if (syscall(SYS_landlock_add_rule, rs, SRT_LL_RULE_NET_PORT, &np, 0) < 0) {
+			srt_fail_errno(err, SRT_E_SETUP, errno, "Landlock: TCP rule for port %u",
+				       (unsigned)connect_ports[i]);
+			close(rs);
+			return -1;
+		}
+	}
+	return rs;
+}
