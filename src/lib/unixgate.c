@@ -195,12 +195,13 @@ static void check_inet(const srt_unixgate *g, int domain, srt_gate_call *call)
 	socklen_t local_len;
 	if (domain == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&call->addr;
-		if (sa->sa_family != AF_INET) {
-			call->answer = EAFNOSUPPORT;
-			return;
-		}
+		/* the kernel's order: the length, then the family */
 		if (call->addrlen < sizeof *sin) {
 			call->answer = EINVAL;
+			return;
+		}
+		if (sa->sa_family != AF_INET) {
+			call->answer = EAFNOSUPPORT;
 			return;
 		}
 		uint32_t a = ntohl(sin->sin_addr.s_addr);
@@ -218,12 +219,12 @@ static void check_inet(const srt_unixgate *g, int domain, srt_gate_call *call)
 		local_len = sizeof *l;
 	} else {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&call->addr;
-		if (sa->sa_family != AF_INET6) {
-			call->answer = EAFNOSUPPORT;
-			return;
-		}
 		if (call->addrlen < 24 /* SIN6_LEN_RFC2133: without the scope id */) {
 			call->answer = EINVAL;
+			return;
+		}
+		if (sa->sa_family != AF_INET6) {
+			call->answer = EAFNOSUPPORT;
 			return;
 		}
 		bool mapped = IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);

@@ -114,6 +114,12 @@ static void child(int chan)
 	STEP(25, connect6("::1", proxy_port) < 0 && errno == ECONNREFUSED);
 	STEP(26, connect6("2001:db8::1", 443) < 0 && errno == ENETUNREACH);
 	STEP(27, connect6("::ffff:192.0.2.1", proxy_port) < 0 && errno == ENETUNREACH);
+	/* another family on an inet socket, a short address */
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(proxy_port)};
+	STEP(29, connect(s, (struct sockaddr *)&a6, sizeof a6) < 0 && errno == EAFNOSUPPORT);
+	STEP(29, connect(s, (struct sockaddr *)&a, 8) < 0 && errno == EINVAL);
+	close(s);
 	/* refused at socket(): no UDP to connect */
 	STEP(28, socket(AF_INET, SOCK_DGRAM, 0) < 0 && errno == EPERM);
 	/* AF_UNIX: a pathname listener on behalf; abstract names refused */
@@ -223,10 +229,105 @@ static void test_gate_nons(void **state)
 	srt_unixgate_free(g);
 }
 
+/* allowAllUnixSockets: pathnames as the command resolves them (relative
+ * to its working directory), still no abstract names. */
+static void child_all(int chan)
+{
+	srt_seccomp_options o = {.no_namespaces = true, .allow_unix_sockets = true};
+	STEP(2, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	int lfd = srt_seccomp_install_listener(srt_seccomp_program(&o));
+	STEP(3, lfd >= 0 && srt_send_fds(chan, &lfd, 1) == 0);
+	close(lfd);
+	STEP(4, chdir(tmpdir) == 0);
+	int u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "srv"};
+	STEP(50, connect(u, (struct sockaddr *)&sun, sizeof sun) == 0);
+	close(u);
+	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/srv", tmpdir);
+	STEP(51, connect(u, (struct sockaddr *)&sun, sizeof sun) == 0);
+	close(u);
+	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "plain");
+	STEP(52, connect(u, (struct sockaddr *)&sun, sizeof sun) < 0 && errno == ECONNREFUSED);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "missing");
+	STEP(53, connect(u, (struct sockaddr *)&sun, sizeof sun) < 0 && errno == ENOENT);
+	struct sockaddr_un abs = {.sun_family = AF_UNIX};
+	memcpy(abs.sun_path, "\0srt-test-gate-all", 18);
+	STEP(54, connect(u, (struct sockaddr *)&abs, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 18)) < 0 &&
+		 errno == EPERM);
+	close(u);
+	/* TCP as ever: nothing allowed here */
+	STEP(55, connect4("127.0.0.1", 80, 0) < 0 && errno == ECONNREFUSED);
+	_exit(0);
+}
+
+static void test_gate_nons_all_unix(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/srt-gate-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	char path[96];
+	snprintf(path, sizeof path, "%s/plain", tmpdir);
+	int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(f >= 0);
+	close(f);
+	int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/srv", tmpdir);
+	assert_int_equal(bind(srv, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_int_equal(listen(srv, 8), 0);
+	srt_error err = {0};
+	srt_unixgate *g = srt_unixgate_new(NULL, 0, &err);
+	srt_unixgate_nons no = {.allow_all_unix = true};
+	assert_int_equal(srt_unixgate_set_nons(g, &no, &err), 0);
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sp[0]);
+		child_all(sp[1]);
+	}
+	close(sp[1]);
+	struct pollfd pf = {.fd = sp[0], .events = POLLIN};
+	assert_int_equal(poll(&pf, 1, 5000), 1);
+	int nfd = -1;
+	assert_int_equal(srt_recv_fds(sp[0], &nfd, 1), 1);
+	close(sp[0]);
+	for (;;) {
+		struct pollfd q = {.fd = nfd, .events = POLLIN};
+		assert_true(poll(&q, 1, 10000) > 0);
+		if (q.revents & (POLLHUP | POLLERR))
+			break;
+		srt_gate_call call;
+		int r = srt_unixgate_receive(g, nfd, &call);
+		assert_true(r >= 0);
+		if (r == 1)
+			srt_unixgate_finish(nfd, &call);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	int accepted = 0;
+	fcntl(srv, F_SETFL, O_NONBLOCK);
+	for (int c; (c = accept4(srv, NULL, NULL, SOCK_CLOEXEC)) >= 0; accepted++)
+		close(c);
+	close(nfd);
+	close(srv);
+	unlink(sun.sun_path);
+	unlink(path);
+	rmdir(tmpdir);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("the command's step %d failed", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	assert_int_equal(accepted, 2);
+	srt_unixgate_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gate_nons),
+		cmocka_unit_test(test_gate_nons_all_unix),
 	};
 	return cmocka_run_group_tests_name("gate, no-namespace mode", tests, NULL, NULL);
 }
