@@ -36,6 +36,14 @@ int main(int argc, char **argv)
 	fprintf(f, "const srt_bpf srt_seccomp_programs[SRT_SECCOMP_PROGRAMS] = {\n");
 	for (int v = 0; v < SRT_SECCOMP_PROGRAMS; v++)
 		fprintf(f, "\t{prog%d, sizeof prog%d / sizeof *prog%d},\n", v, v, v);
-	fprintf(f, "};\n");
+	fprintf(f, "};\n\n");
+	/* the metadata calls' numbers, for the gate (filter.h) */
+	fprintf(f, "const int srt_seccomp_metadata_nrs[] = {");
+	for (size_t i = 0; srt_seccomp_metadata_names[i]; i++) {
+		int nr = srt_seccomp_resolve(srt_seccomp_metadata_names[i]);
+		if (nr >= 0)
+			fprintf(f, "%d, ", nr);
+	}
+	fprintf(f, "-1};\n");
 	return fclose(f) == 0 ? 0 : 1;
 }

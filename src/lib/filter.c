@@ -13,7 +13,9 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -51,6 +53,52 @@ const char *const srt_seccomp_denied_names[] = {
 	"process_madvise", "kcmp", "pidfd_getfd",
 	NULL,
 };
+
+/* What the no-namespace variant sends to the metadata gate (filter.h). */
+const char *const srt_seccomp_metadata_names[] = {
+	"chmod", "fchmod", "fchmodat", "fchmodat2",
+	"chown", "fchown", "lchown", "fchownat",
+	"setxattr", "lsetxattr", "fsetxattr", "setxattrat",
+	"removexattr", "lremovexattr", "fremovexattr", "removexattrat",
+	"utime", "utimes", "futimesat", "utimensat",
+	NULL,
+};
+
+/* What the no-namespace variant refuses besides: the host's SysV IPC and
+ * POSIX message queues, and file_setattr (inode flags). */
+static const char *const nons_denied_names[] = {
+	"shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
+	"semget", "semop", "semtimedop", "semctl", "ipc",
+	"mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+	"mq_getsetattr",
+	"file_setattr",
+	NULL,
+};
+
+/* Calls newer than some libseccomp srt builds with (2.5.4 knows none of
+ * these): numbered alike on every architecture since Linux 5.1, the
+ * unified table (alpha, mips and ia64 excepted, which srt does not build
+ * for). */
+static const struct {
+	const char *name;
+	int nr;
+} newer_calls[] = {
+	{"fchmodat2", 452}, {"setxattrat", 463}, {"removexattrat", 466}, {"file_setattr", 469},
+};
+
+int srt_seccomp_resolve(const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	if (nr != __NR_SCMP_ERROR && nr >= 0)
+		return nr;
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv) || defined(__powerpc64__) || \
+	defined(__s390x__) || defined(__loongarch64)
+	for (size_t i = 0; i < sizeof newer_calls / sizeof *newer_calls; i++)
+		if (strcmp(newer_calls[i].name, name) == 0)
+			return newer_calls[i].nr;
+#endif
+	return -1;
+}
 
 static const uint64_t ns_flags[] = {
 	CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET,
@@ -123,19 +171,71 @@ static int refuse_outside(scmp_filter_ctx ctx, int nr, unsigned arg, const int *
  * socketpair(2) only works for AF_UNIX (every other family ends in
  * EOPNOTSUPP after creating two sockets, module loading included): every
  * other family is refused. */
-static int add_family_rules(scmp_filter_ctx ctx, srt_error *err)
+static int add_family_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o, srt_error *err)
 {
 	static const int families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 	static const int netlink[] = {NETLINK_ROUTE, NETLINK_SOCK_DIAG, NETLINK_XFRM,
 				      NETLINK_NETFILTER, NETLINK_KOBJECT_UEVENT, NETLINK_GENERIC};
 	static const int pair_families[] = {AF_UNIX};
 	int rc = refuse_outside(ctx, SCMP_SYS(socket), 0, families, 4, -1);
+	/* no network namespace: the other netlink protocols would be the
+	 * host's (sock_diag lists every socket of the host, uevents...) */
 	if (rc == 0)
-		rc = refuse_outside(ctx, SCMP_SYS(socket), 2, netlink, 6, AF_NETLINK);
+		rc = refuse_outside(ctx, SCMP_SYS(socket), 2, netlink, o->no_namespaces ? 1 : 6, AF_NETLINK);
 	if (rc == 0)
 		rc = refuse_outside(ctx, SCMP_SYS(socketpair), 0, pair_families, 1, -1);
 	if (rc < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: socket families");
+	return 0;
+}
+
+/* The no-namespace variant's own rules (filter.h). */
+static int add_nons_rules(scmp_filter_ctx ctx, srt_error *err)
+{
+	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	int rc = 0;
+	for (size_t i = 0; nons_denied_names[i]; i++) {
+		int nr = srt_seccomp_resolve(nons_denied_names[i]);
+		if (nr >= 0 && (rc = seccomp_rule_add(ctx, eperm, nr, 0)) < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: rule for %s", nons_denied_names[i]);
+	}
+	for (size_t i = 0; srt_seccomp_metadata_names[i]; i++) {
+		int nr = srt_seccomp_resolve(srt_seccomp_metadata_names[i]);
+		if (nr >= 0 && (rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0)) < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: rule for %s",
+					      srt_seccomp_metadata_names[i]);
+	}
+	/* inet: TCP streams only.  The type's low bits are the type (the
+	 * flags above them stay free); the protocol is 0 or IPPROTO_TCP */
+	static const int inet[] = {AF_INET, AF_INET6};
+	static const int tcp[] = {0, IPPROTO_TCP};
+	for (size_t f = 0; rc == 0 && f < 2; f++) {
+		for (int t = 0; rc == 0 && t <= SOCK_TYPE_MASK; t++)
+			if (t != SOCK_STREAM)
+				rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 2,
+						      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (scmp_datum_t)inet[f]),
+						      SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, (scmp_datum_t)t));
+		if (rc == 0)
+			rc = refuse_outside(ctx, SCMP_SYS(socket), 2, tcp, 2, inet[f]);
+	}
+	/* TCP Fast Open connects from sendto/sendmsg, past connect(2) (and
+	 * past Landlock's connect rule) */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendto), 1,
+				      SCMP_A3(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmsg), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmmsg), 1,
+				      SCMP_A3(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
+	/* chattr: inode flags of any file the command owns */
+	static const unsigned long flag_ioctls[] = {FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR};
+	for (size_t i = 0; rc == 0 && i < sizeof flag_ioctls / sizeof *flag_ioctls; i++)
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, flag_ioctls[i]));
+	if (rc < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: no-namespace rules");
 	return 0;
 }
 
@@ -174,15 +274,6 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 						      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX),
 						      SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, dgram[i]));
 		}
-		if (rc == 0)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
-		/* a notifier of the command's own would take precedence over
-		 * srt's (the most recent filter wins) and could let calls go on */
-		if (rc == 0)
-			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(seccomp), 2,
-					      SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0),
-					      SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-						      SECCOMP_FILTER_FLAG_NEW_LISTENER));
 		if (rc < 0)
 			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: allowUnixSockets rules");
 	} else if (!o->allow_unix_sockets) {
@@ -200,6 +291,24 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 		if (rc < 0)
 			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: socket");
 	}
+	if (o->no_namespaces || (!o->allow_unix_sockets && o->mediate_unix)) {
+		/* connect(2) goes to srt (and listen(2) in the no-namespace
+		 * mode, which has no namespace to keep a listener in) */
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+		if (rc == 0 && o->no_namespaces)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
+		/* a notifier of the command's own would take precedence over
+		 * srt's (the most recent filter wins) and could let calls go on */
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(seccomp), 2,
+					      SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0),
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+						      SECCOMP_FILTER_FLAG_NEW_LISTENER));
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: notification rules");
+	}
+	if (o->no_namespaces && add_nons_rules(ctx, err) < 0)
+		return -1;
 	if (!o->allow_nested_userns) {
 		for (size_t i = 0; i < sizeof ns_flags / sizeof *ns_flags; i++) {
 			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(unshare), 1,
@@ -215,7 +324,7 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 		if (rc < 0)
 			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: CLONE_NEWTIME");
 	}
-	if (add_family_rules(ctx, err) < 0)
+	if (add_family_rules(ctx, o, err) < 0)
 		return -1;
 	/* terminal injection; and, unless srt lent the terminal to the
 	 * sandbox (allow_set_foreground), making itself the terminal's

@@ -16,22 +16,50 @@ typedef struct srt_seccomp_options {
 					 * (unixgate.h); needs !allow_unix_sockets */
 	bool allow_set_foreground;      /* srt lent the terminal to the sandbox:
 					 * ioctl(TIOCSPGRP) allowed (job control) */
+	bool no_namespaces;             /* the no-namespace mode: see below */
 } srt_seccomp_options;
+
+/* The no-namespace mode (no user, network, IPC or mount namespace; Landlock
+ * holds the filesystem and TCP ports).  Every rule of the full mode stays,
+ * and:
+ *  - socket(AF_INET/AF_INET6): SOCK_STREAM only (the type's flags
+ *    SOCK_NONBLOCK and SOCK_CLOEXEC stay allowed), protocol 0 or
+ *    IPPROTO_TCP: no UDP, raw, SCTP, MPTCP, which Landlock does not govern
+ *    and which would reach the host's network;
+ *  - socket(AF_NETLINK): NETLINK_ROUTE only (the others are the host's);
+ *  - sendto/sendmsg/sendmmsg with MSG_FASTOPEN: EPERM (it connects without
+ *    connect(2));
+ *  - SysV IPC (shmget, shmat, shmctl, msgget, msgsnd, msgrcv, msgctl,
+ *    semget, semop, semtimedop, semctl) and POSIX message queues: EPERM
+ *    (they would be the host's: no IPC namespace);
+ *  - the inode-flag setters (ioctl FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR and
+ *    file_setattr(2)): EPERM (chattr; Landlock does not govern them and
+ *    the metadata gate does not perform them);
+ *  - connect(2) and listen(2) stop in a user notification, whatever the
+ *    AF_UNIX options (unixgate.h performs them), and so do the metadata
+ *    calls of srt_seccomp_metadata_names (chmod, chown, xattrs, times:
+ *    the metadata gate performs them), so a seccomp listener of the
+ *    command's own is refused as with mediate_unix.
+ * A call libseccomp does not know by name (fchmodat2, setxattrat...: newer
+ * than it) is ruled on by its number: since Linux 5.1 (424) the numbers
+ * are the same on every architecture srt builds for. */
 
 /* One program per combination of the options (mediate_unix is moot with
  * allow_unix_sockets, whose program is shared). */
-#define SRT_SECCOMP_PROGRAMS 16
+#define SRT_SECCOMP_PROGRAMS 32
 
 static inline int srt_seccomp_variant(const srt_seccomp_options *o)
 {
 	return (o->allow_unix_sockets ? 1 : 0) | (o->allow_nested_userns ? 2 : 0) |
-	       (o->mediate_unix && !o->allow_unix_sockets ? 4 : 0) | (o->allow_set_foreground ? 8 : 0);
+	       (o->mediate_unix && !o->allow_unix_sockets ? 4 : 0) | (o->allow_set_foreground ? 8 : 0) |
+	       (o->no_namespaces ? 16 : 0);
 }
 
 static inline srt_seccomp_options srt_seccomp_variant_options(int v)
 {
 	return (srt_seccomp_options){.allow_unix_sockets = v & 1, .allow_nested_userns = v & 2,
-				     .mediate_unix = v & 4, .allow_set_foreground = v & 8};
+				     .mediate_unix = v & 4, .allow_set_foreground = v & 8,
+				     .no_namespaces = v & 16};
 }
 
 typedef struct srt_bpf {
@@ -56,5 +84,18 @@ void srt_bpf_free(srt_bpf *prog);
 
 /* Names of the refused calls, for the policy description. */
 extern const char *const srt_seccomp_denied_names[];
+
+/* The metadata calls the no-namespace variant notifies (chmod, chown,
+ * extended attributes, timestamps), NULL-terminated (filter.c: available to
+ * the generator and the tests only; the library has the numbers below). */
+extern const char *const srt_seccomp_metadata_names[];
+
+/* The native number of a call by name (libseccomp, else the table of the
+ * calls newer than it); -1 when this architecture has none. */
+int srt_seccomp_resolve(const char *name);
+
+/* Is `nr` one of srt_seccomp_metadata_names, on this architecture?  (The
+ * numbers are resolved at build time, filter_bpf.c.) */
+bool srt_seccomp_is_metadata(int nr);
 
 #endif

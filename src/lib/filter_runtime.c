@@ -10,6 +10,15 @@
 #include "filter.h"
 
 extern const srt_bpf srt_seccomp_programs[SRT_SECCOMP_PROGRAMS];
+extern const int srt_seccomp_metadata_nrs[]; /* ends with -1 */
+
+bool srt_seccomp_is_metadata(int nr)
+{
+	for (size_t i = 0; nr >= 0 && srt_seccomp_metadata_nrs[i] >= 0; i++)
+		if (srt_seccomp_metadata_nrs[i] == nr)
+			return true;
+	return false;
+}
 
 const srt_bpf *srt_seccomp_program(const srt_seccomp_options *o)
 {

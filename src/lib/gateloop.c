@@ -4,7 +4,9 @@
  * not wait).  One on a blocking socket may wait (a full backlog): it is
  * finished on a detached thread of its own, at most GATE_THREADS at once
  * (beyond that the command gets EAGAIN), so neither the loop nor srt's
- * exit ever waits for it. */
+ * exit ever waits for it.  listen(2) and the metadata calls of the
+ * no-namespace mode are answered on the loop (the meta handler's data
+ * lives as long as the loop; a detached thread could outlive it). */
 #include "gateloop.h"
 #include "util.h"
 
@@ -160,7 +162,7 @@ static void on_notify(uv_poll_t *h, int status, int events)
 		return;
 	if (call.refused)
 		record(gl, &call);
-	if (call.sock >= 0 && call.blocking) {
+	if (call.op == SRT_GATE_CONNECT && call.sock >= 0 && call.blocking) {
 		if (finish_on_thread(gl, &call))
 			return;
 		srt_unixgate_drop(&call, EAGAIN); /* too many waiting already */

@@ -31,6 +31,7 @@
 #include <uv.h>
 
 #include "gateloop.h"
+#include "nons/peers.h"
 #include "http.h"
 #include "socks.h"
 #include "util.h"
@@ -1683,6 +1684,15 @@ static void conn_run(conn *c)
 	}
 }
 
+/* The no-namespace mode: 127.0.0.1 with a port the gate registered (taken). */
+static bool peer_authorized(srt_peer_registry *r, const struct sockaddr_storage *peer, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)peer;
+	if (len < sizeof *sin || sin->sin_family != AF_INET || ntohl(sin->sin_addr.s_addr) != INADDR_LOOPBACK)
+		return false;
+	return srt_peers_take(r, ntohs(sin->sin_port));
+}
+
 static void on_accept(uv_poll_t *h, int status, int events)
 {
 	srt_proxy *px = h->loop->data;
@@ -1693,9 +1703,15 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	int proto_kind = lh->l.kind == SRT_LISTEN_HTTP ? P_HTTP : P_SOCKS;
 	int relay_port = lh->l.relay_port;
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lh->l.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof peer;
+		int fd = accept4(lh->l.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		if (px->o.authorized && !peer_authorized(px->o.authorized, &peer, peer_len)) {
+			close(fd); /* another local user's, not the command's */
+			continue;
+		}
 		if (px->n_conns >= px->o.max_conns) {
 			/* clean refusal: say so where the protocol allows, close */
 			if (proto_kind == P_HTTP && !relay_port) {

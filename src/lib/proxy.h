@@ -38,6 +38,15 @@ typedef struct srt_proxy_options {
 	 * arrives over gate_chan_fd (taken over); NULL / -1: none */
 	const struct srt_unixgate *gate;
 	int gate_chan_fd;
+	/* The no-namespace mode (nons/peers.h): the listeners are on the
+	 * host's 127.0.0.1, so a client is served only when its address is
+	 * 127.0.0.1 and its port was registered by the gate (consumed here);
+	 * any other is closed at once, before a byte is read, and is not
+	 * recorded as a violation (it is not the command's: every connect of
+	 * the command goes through the gate, which registers it).  NULL: every
+	 * client is served (the full mode: the listeners are in the sandbox's
+	 * own network namespace).  Borrowed; outlives the proxy. */
+	struct srt_peer_registry *authorized;
 } srt_proxy_options;
 
 srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err);

@@ -23,10 +23,50 @@
  *    srt's copy of the address, without a decision to make.
  * The filter also refuses datagram AF_UNIX sockets (sendto(2) names its
  * target per message) and seccomp listeners of the command's own (a later
- * notifier would take precedence over srt's). */
+ * notifier would take precedence over srt's).
+ *
+ * The no-namespace mode (srt_unixgate_set_nons; filter.h no_namespaces):
+ * every connect(2) and listen(2) of the command comes here, whatever the
+ * AF_UNIX options, and is performed by srt on its copy of the socket,
+ * never let through (the kernel would read the address again, after the
+ * check):
+ *  - AF_INET to 127.0.0.1:P, P one of the allowed ports (srt's proxy
+ *    listeners, hostPorts): srt clears SO_REUSEADDR and SO_REUSEPORT on
+ *    the socket, binds it to 127.0.0.1:0 when it is not bound yet, reads
+ *    the local port the kernel chose and hands it to `authorize` (the
+ *    proxy accepts only registered peers: nons/peers.h says why the bind
+ *    comes first and what remains), then connects, blocking or not as the
+ *    socket is, and answers with the result.  AF_INET6 likewise for
+ *    ::ffff:127.0.0.1:P (bound to ::ffff:127.0.0.1:0; the kernel refuses
+ *    it on an IPV6_V6ONLY socket).  A socket already connected is left
+ *    to the kernel (EISCONN) without a registration;
+ *  - any other loopback destination (the rest of 127.0.0.0/8, 0.0.0.0,
+ *    ::1, ::, their mapped forms; other ports): ECONNREFUSED; any other
+ *    address: ENETUNREACH (what the full mode's empty network namespace
+ *    answers; neither is recorded as a violation, as there); AF_UNSPEC (a
+ *    TCP disconnect) is performed as asked; another family on an inet
+ *    socket: EAFNOSUPPORT;
+ *  - AF_UNIX pathnames: allowUnixSockets as in the full mode; with
+ *    allowAllUnixSockets (`allow_all_unix`) the path is resolved as the
+ *    command would (relative ones from its working directory, symlinks
+ *    followed), pinned with O_PATH and connected through srt's pin;
+ *    abstract names: EPERM whatever the options (they are the host's
+ *    here, and srt's own connect would bypass the command's Landlock
+ *    scoping);
+ *  - other families (netlink) are connected as asked on srt's copy;
+ *  - listen(2): on an AF_UNIX socket bound to a pathname (or not bound:
+ *    the kernel's EINVAL), srt performs listen(copy, backlog) and answers
+ *    its result; an abstract name: EPERM (it would be the host's); any
+ *    other family: EPERM (a TCP listener would be the host's, reachable
+ *    from outside);
+ *  - the metadata calls (srt_seccomp_is_metadata) go to the `meta`
+ *    handler, on the thread that serves the gate (gateloop.c: the proxy's
+ *    loop); without one they are refused with EPERM.  The handler's answer
+ *    is sent with its id and flags forced (never ..._FLAG_CONTINUE). */
 #ifndef SRT_UNIXGATE_H
 #define SRT_UNIXGATE_H
 
+#include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -44,9 +84,41 @@ void srt_unixgate_free(srt_unixgate *g);
  * it are refused for the whole run. */
 bool srt_unixgate_identified(const srt_unixgate *g, size_t i);
 
-/* One connect(2) of the command, received and checked. */
+/* The metadata gate: fill `resp` (its error or val; srt sets the id and
+ * the flags); return 0 to send it, -1 when there is nothing to answer (the
+ * call is gone). */
+typedef int (*srt_unixgate_meta_fn)(void *data, int notify_fd, const struct seccomp_notif *n,
+				    struct seccomp_notif_resp *resp);
+
+typedef struct srt_unixgate_nons {
+	const uint16_t *ports;   /* loopback TCP ports the command may reach (copied) */
+	size_t n_ports;
+	bool allow_all_unix;     /* allowAllUnixSockets */
+	void (*authorize)(void *data, uint16_t local_port); /* may be NULL */
+	void *authorize_data;    /* e.g. a srt_peer_registry with srt_peers_authorize */
+	srt_unixgate_meta_fn meta; /* may be NULL: EPERM */
+	void *meta_data;
+} srt_unixgate_nons;
+
+/* Switch the gate to the no-namespace mode (see above).  Before the gate
+ * serves its first call; the callbacks' data must outlive the gate. */
+int srt_unixgate_set_nons(srt_unixgate *g, const srt_unixgate_nons *o, srt_error *err);
+
+typedef enum srt_gate_op {
+	SRT_GATE_CONNECT,
+	SRT_GATE_LISTEN, /* no-namespace mode */
+	SRT_GATE_META,   /* no-namespace mode: for the meta handler */
+} srt_gate_op;
+
+/* One connect(2) of the command (or, in the no-namespace mode, listen(2)
+ * or a metadata call), received and checked. */
 typedef struct srt_gate_call {
 	uint64_t id;
+	srt_gate_op op;
+	int backlog;                  /* SRT_GATE_LISTEN */
+	struct seccomp_notif notif;   /* SRT_GATE_META: the call */
+	srt_unixgate_meta_fn meta;    /* SRT_GATE_META: its handler, or NULL */
+	void *meta_data;
 	int sock;                     /* srt's copy of the command's socket, or -1 */
 	int pin;                      /* O_PATH descriptor of the checked socket file, or -1 */
 	struct sockaddr_storage addr; /* what srt connects the socket to */
@@ -65,8 +137,10 @@ int srt_unixgate_receive(const srt_unixgate *g, int notify_fd, srt_gate_call *ca
 /* Close what the call holds; a non-zero `answer` replaces its answer. */
 void srt_unixgate_drop(srt_gate_call *call, int answer);
 
-/* Connect (may block when `call->blocking`: then run it off the event
- * loop), answer the command and close the call's descriptors. */
+/* Connect (may block when `call->blocking` for SRT_GATE_CONNECT: then run
+ * it off the event loop), listen, or call the meta handler (on the thread
+ * the gate's owner chose for it: see above), answer the command and close
+ * the call's descriptors. */
 void srt_unixgate_finish(int notify_fd, srt_gate_call *call);
 
 #endif

@@ -34,6 +34,29 @@ static void test_options_change_the_program(void **state)
 	srt_seccomp_options m = {.mediate_unix = true}, bm = {.allow_unix_sockets = true, .mediate_unix = true};
 	assert_ptr_not_equal(srt_seccomp_program(&a), srt_seccomp_program(&m));
 	assert_ptr_equal(srt_seccomp_program(&b), srt_seccomp_program(&bm));
+	/* the no-namespace variant has rules of its own, on every combination */
+	for (int v = 0; v < 16; v++) {
+		srt_seccomp_options o = srt_seccomp_variant_options(v), n = o;
+		n.no_namespaces = true;
+		assert_int_equal(srt_seccomp_variant(&n), srt_seccomp_variant(&o) | 16);
+		assert_true(srt_seccomp_program(&n)->len > srt_seccomp_program(&o)->len);
+	}
+}
+
+/* Calls newer than libseccomp are resolved by their (unified) numbers. */
+static void test_resolve(void **state)
+{
+	(void)state;
+	assert_int_equal(srt_seccomp_resolve("fchmodat2"), 452);
+	assert_int_equal(srt_seccomp_resolve("setxattrat"), 463);
+	assert_int_equal(srt_seccomp_resolve("removexattrat"), 466);
+	assert_true(srt_seccomp_resolve("chmod") >= 0);
+	assert_int_equal(srt_seccomp_resolve("no_such_call"), -1);
+	for (size_t i = 0; srt_seccomp_metadata_names[i]; i++) {
+		int nr = srt_seccomp_resolve(srt_seccomp_metadata_names[i]);
+		if (nr >= 0)
+			assert_true(srt_seccomp_is_metadata(nr));
+	}
 }
 
 int main(void)
@@ -41,6 +64,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_embedded_matches_rules),
 		cmocka_unit_test(test_options_change_the_program),
+		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests_name("filter", tests, NULL, NULL);
 }
