@@ -62,7 +62,7 @@ static int new_proc_child(void)
 struct host {
 	bool userns, netns, new_proc, notify;
 	int proc_errno;
-	char none_why[512];
+	char none_why[1024];
 };
 
 static void check_userns(srt_check_report *r, struct host *h)

@@ -25,6 +25,7 @@
 #include "mounts.h"
 #include "nons/fsrules.h"
 #include "nons/nonsmode.h"
+#include "nons/peers.h"
 #include "policy.h"
 #include "proxy.h"
 #include "unixgate.h"
@@ -78,6 +79,7 @@ struct srt_sandbox {
 	uint16_t connect_ports[2 + SRT_MAX_HOST_PORTS]; /* what the command may dial */
 	size_t n_connect_ports;
 	srt_fsrules fsrules; /* its Landlock rules */
+	srt_peer_registry *peers; /* connections the gate made to the proxies */
 };
 
 static const char *const always_writable[] = {
@@ -511,9 +513,9 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.n_connect_ports = sb->n_connect_ports,
 	};
 	inner_maps(&ctx);
-	unsigned long ns = sb->nons ? 0 : CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-					       CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP;
-	long pid = syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, 0);
+	unsigned long nsflags = sb->nons ? 0 : CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+						    CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	long pid = syscall(SYS_clone, nsflags | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0) {
 		int e = errno;
 		srt_fail_errno(err, SRT_E_KERNEL, e, "cannot create the sandbox's namespaces");
@@ -713,6 +715,7 @@ static int start_proxy(srt_sandbox *sb, srt_error *err)
 		.violation_data = sb,
 		.gate = sb->gate,
 		.gate_chan_fd = sb->gate ? sb->net_fd : -1,
+		.authorized = sb->peers,
 	};
 	if (sb->gate)
 		sb->net_fd = -1; /* the proxy's now, whatever happens */
@@ -731,31 +734,51 @@ static int prepare_nons(srt_sandbox *sb, const char *why, srt_error *err)
 {
 	const srt_policy *pol = sb->pol;
 	int abi = srt_landlock_abi();
-	char conflict[512] = "";
+	srt_strv refuse = {0}, unheld = {0};
+	int rc = -1;
 	if (srt_nons_requirements(abi, err) < 0 ||
-	    srt_fsrules_conflicts(pol, conflict, sizeof conflict) ||
-	    srt_nons_tmpdir(sb->tmpdir, sizeof sb->tmpdir, err) < 0 ||
-	    srt_nons_listeners(sb->nons_fds, sb->nons_ports, 2, err) < 0) {
-		if (conflict[0])
-			srt_fail(err, SRT_E_INVALID, "%s", conflict);
-		char reason[sizeof err->message];
-		snprintf(reason, sizeof reason, "%s", err->message);
-		srt_fail(err, err->code, "%s; %s", why, reason);
-		sb->tmpdir[0] = '\0'; /* not ours to remove (may not exist) */
-		return -1;
+	    srt_fsrules_conflicts(pol, &refuse, &unheld, err) < 0)
+		goto out;
+	if (refuse.n) {
+		/* what the user asked for and Landlock cannot hold: refuse */
+		srt_fail(err, SRT_E_POLICY, "%s", refuse.v[0]);
+		goto out;
 	}
-	sb->nons = true;
+	if (srt_nons_tmpdir(sb->tmpdir, sizeof sb->tmpdir, err) < 0) {
+		sb->tmpdir[0] = '\0';
+		goto out;
+	}
+	if (srt_nons_listeners(sb->nons_fds, sb->nons_ports, 2, err) < 0)
+		goto out;
 	sb->n_nons_fds = 2;
+	sb->nons = true;
 	sb->connect_ports[sb->n_connect_ports++] = sb->nons_ports[0];
 	sb->connect_ports[sb->n_connect_ports++] = sb->nons_ports[1];
 	for (size_t i = 0; i < pol->n_host_ports && i < SRT_MAX_HOST_PORTS; i++)
 		sb->connect_ports[sb->n_connect_ports++] = (uint16_t)pol->host_ports[i];
-	if (srt_fsrules_build(pol, sb->tmpdir, abi, &sb->fsrules, err) < 0)
-		return -1;
-	char *note = srt_asprintf("%s: %s", why, srt_nons_weaker);
-	if (srt_strv_push_owned(&sb->notes, note) < 0)
-		return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	return 0;
+	if (srt_fsrules_build(pol, sb->tmpdir, abi, &sb->fsrules, err) < 0 ||
+	    !(sb->peers = srt_peers_new(0, 0))) {
+		if (!err->message[0])
+			srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	char *note = srt_asprintf("%s: %s%s%s%s", why, srt_nons_weaker,
+				  unheld.n ? "; not held here: " : "", unheld.n ? unheld.v[0] : "",
+				  unheld.n > 1 ? " (and more, see --debug)" : "");
+	if (srt_strv_push_owned(&sb->notes, note) < 0) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		char reason[sizeof err->message];
+		snprintf(reason, sizeof reason, "%s", err->message);
+		srt_fail(err, err->code, "%s; the no-namespace mode cannot run: %s", why, reason);
+	}
+	srt_strv_clear(&refuse);
+	srt_strv_clear(&unheld);
+	return rc;
 }
 
 srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o,
@@ -800,6 +823,13 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 				  .no_namespaces = sb->nons};
 	if ((mediate || sb->nons) && !(sb->gate = new_gate(sb, err)))
 		goto fail;
+	if (sb->nons) {
+		srt_unixgate_nons gn = {.ports = sb->connect_ports, .n_ports = sb->n_connect_ports,
+					.allow_all_unix = pol->allow_all_unix_sockets,
+					.authorize = srt_peers_authorize, .authorize_data = sb->peers};
+		if (srt_unixgate_set_nons(sb->gate, &gn, err) < 0)
+			goto fail;
+	}
 	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
 	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
 	    (!sb->nons && (srt_run_open(&sb->run, &sb->plan, err) < 0 ||
@@ -952,6 +982,7 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 			close(sb->nons_fds[i]);
 	srt_nons_tmpdir_remove(sb->tmpdir);
 	srt_fsrules_free(&sb->fsrules);
+	srt_peers_free(sb->peers);
 	if (sb->net_fd >= 0)
 		close(sb->net_fd);
 	if (sb->pidfd >= 0)

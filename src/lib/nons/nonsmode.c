@@ -74,22 +74,22 @@ int srt_nons_requirements(int landlock_abi, srt_error *err)
 	return 0;
 }
 
-static void append(char *buf, size_t len, const char *fmt, const char *a)
+static void append(char *buf, size_t len, const char *a, const char *b)
 {
 	size_t l = strlen(buf);
 	if (l < len)
-		snprintf(buf + l, len - l, fmt, a);
+		snprintf(buf + l, len - l, "%s%s", a, b);
 }
 
 void srt_nons_hint(int landlock_abi, char *buf, size_t len)
 {
 	srt_error e = {0};
 	if (srt_nons_requirements(landlock_abi, &e) < 0) {
-		append(buf, len, ". srt's no-namespace mode cannot run here either: %s", e.message);
+		append(buf, len, ". srt's no-namespace mode cannot run here either: ", e.message);
 		return;
 	}
-	append(buf, len, ". srt can run here in its %s", srt_nons_weaker);
-	append(buf, len, "%s", "; set \"enableWeakerNestedSandbox\": true to accept that");
+	append(buf, len, ". srt can run here in its ", srt_nons_weaker);
+	append(buf, len, "; set \"enableWeakerNestedSandbox\": true to accept that", "");
 }
 
 int srt_nons_listeners(int *fds, uint16_t *ports, size_t n, srt_error *err)
