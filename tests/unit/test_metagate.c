@@ -4,6 +4,7 @@
  * srt_metagate_handle; the child checks answers and effects. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -391,6 +392,11 @@ static void *other_thread(void *arg)
 		return (void *)2;
 	if (chmod("../root/f", 0641) < 0)
 		return (void *)3;
+	/* a descriptor through this thread's pidfd */
+	int fd = open("../root/sub/f", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0611) < 0)
+		return (void *)4;
+	close(fd);
 	return NULL;
 }
 
@@ -439,6 +445,7 @@ static void c_relative(void *arg)
 	pthread_join(t, &res);
 	CK(res == NULL);
 	CK(mode_of(pr(R, "f")) == 0641);
+	CK(mode_of(pr(R, "sub/f")) == 0611);
 	CK(mode_of(pr(O, "f")) == 0644);
 }
 
@@ -547,6 +554,39 @@ static void test_identity(void **state)
 	int r = run_gated(c_identity, NULL);
 	child_uid = 0;
 	assert_int_equal(r, 0);
+	/* the worker's lower credentials made srt non-dumpable for a while */
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+}
+
+/* srt itself unprivileged, as the command's user */
+static void test_identity_unprivileged(void **state)
+{
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	mkfile(pr(R, "mine"), 0644);
+	assert_int_equal(chown(pr(R, "mine"), 65534, 65534), 0);
+	assert_int_equal(mkdir(pr(R, "priv"), 0700), 0);
+	mkfile(pr(R, "priv/mine"), 0644);
+	assert_int_equal(chown(pr(R, "priv/mine"), 65534, 65534), 0);
+	assert_int_equal(chmod(T, 0755), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		gid_t g[1] = {65534};
+		if (setgroups(1, g) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		/* as after an exec by that user (setresuid made us non-dumpable) */
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		_exit(run_gated(c_identity, NULL) == 0 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* ---- a path rewritten while the gate reads it ------------------------- */
@@ -666,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_relative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_unprivileged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roots, setup, teardown),
 	};

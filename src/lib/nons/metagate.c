@@ -232,16 +232,23 @@ struct mg_id {
 };
 
 struct mg_root {
-	int fd;     /* O_PATH, opened at creation */
-	char *path; /* as the kernel reports the descriptor */
-	size_t len;
+	int fd; /* O_PATH, opened at creation */
 	struct mg_id id;
 };
 
 struct srt_metagate {
 	struct mg_root *roots;
 	size_t n;
+	/* system calls this kernel lacks (the filter may still send them: it
+	 * knows numbers, not kernels): ENOSYS, as the kernel would answer */
+	bool no_fchmodat2, no_xattrat;
 };
+
+static bool kernel_lacks(long nr)
+{
+	/* invalid arguments everywhere: EBADF/EFAULT/EINVAL if it exists */
+	return syscall(nr, -1, NULL, -1, NULL, NULL, 0) < 0 && errno == ENOSYS;
+}
 
 static int identify(int fd, struct mg_id *id)
 {
@@ -291,10 +298,7 @@ srt_metagate *srt_metagate_new(const char *const *roots, size_t n, srt_error *er
 		if (fd < 0 && errno == ENOENT)
 			continue; /* nothing there: nothing allowed there */
 		struct mg_root *r = &mg->roots[mg->n];
-		char buf[PATH_MAX];
-		ssize_t len = fd < 0 ? -1 : fd_path(fd, buf, sizeof buf);
-		if (len < 0 || buf[0] != '/' || identify(fd, &r->id) < 0 ||
-		    !(r->path = strdup(buf))) {
+		if (fd < 0 || identify(fd, &r->id) < 0) {
 			int e = errno;
 			if (fd >= 0)
 				close(fd);
@@ -303,9 +307,14 @@ srt_metagate *srt_metagate_new(const char *const *roots, size_t n, srt_error *er
 			return NULL;
 		}
 		r->fd = fd;
-		r->len = (size_t)len;
 		mg->n++;
 	}
+#ifdef SYS_fchmodat2
+	mg->no_fchmodat2 = kernel_lacks(SYS_fchmodat2);
+#endif
+#ifdef SYS_setxattrat
+	mg->no_xattrat = kernel_lacks(SYS_setxattrat);
+#endif
 	return mg;
 }
 
@@ -313,35 +322,40 @@ void srt_metagate_free(srt_metagate *mg)
 {
 	if (!mg)
 		return;
-	for (size_t i = 0; i < mg->n; i++) {
+	for (size_t i = 0; i < mg->n; i++)
 		close(mg->roots[i].fd);
-		free(mg->roots[i].path);
-	}
 	free(mg->roots);
 	free(mg);
 }
 
 /* Is the object behind `fd` one of the roots or beneath one?  See
- * metagate.h, step 6.  Runs with the command's credentials. */
+ * metagate.h, step 6.  A root is its pinned inode (as Landlock's rules
+ * are): its path is read again at every check, so a renamed root is still
+ * the root, and a new directory at its old path is not.  Runs with the
+ * command's credentials. */
 static bool contained(const srt_metagate *mg, int fd)
 {
 	struct mg_id id;
-	SRT_AUTOFREE char *p = malloc(PATH_MAX);
-	if (!p || identify(fd, &id) < 0 || fd_path(fd, p, PATH_MAX) < 0 || p[0] != '/')
+	char p[PATH_MAX], rp[PATH_MAX];
+	if (identify(fd, &id) < 0 || fd_path(fd, p, sizeof p) < 0 || p[0] != '/')
 		return false;
 	size_t plen = strlen(p);
 	for (size_t i = 0; i < mg->n; i++) {
 		const struct mg_root *r = &mg->roots[i];
+		ssize_t got = fd_path(r->fd, rp, sizeof rp);
+		if (got <= 0 || rp[0] != '/')
+			continue;
+		size_t rlen = (size_t)got;
 		const char *rest;
-		if (plen == r->len && memcmp(p, r->path, plen) == 0) {
+		if (plen == rlen && memcmp(p, rp, plen) == 0) {
 			if (same_id(&id, &r->id))
 				return true;
 			continue;
 		}
-		if (r->len == 1) /* "/" */
+		if (rlen == 1) /* "/" */
 			rest = p + 1;
-		else if (plen > r->len && memcmp(p, r->path, r->len) == 0 && p[r->len] == '/')
-			rest = p + r->len + 1;
+		else if (plen > rlen && memcmp(p, rp, rlen) == 0 && p[rlen] == '/')
+			rest = p + rlen + 1;
 		else
 			continue;
 		SRT_AUTOCLOSE int v = srt_open_path(r->fd, rest, O_NOFOLLOW,
@@ -953,6 +967,9 @@ bool srt_metagate_handle(const srt_metagate *mg, int notify_fd, const struct sec
 	if (n->data.arch != MG_ARCH)
 		s = NULL;
 #endif
+	if (s && ((s->form == F_FCHMODAT2 && mg->no_fchmodat2) ||
+		  ((s->form == F_SETXATTRAT || s->form == F_REMOVEXATTRAT) && mg->no_xattrat)))
+		s = NULL;
 	if (!s) {
 		resp->error = -ENOSYS;
 		return still_waiting(notify_fd, n->id);

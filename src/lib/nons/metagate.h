@@ -98,7 +98,8 @@ typedef struct srt_metagate srt_metagate;
 /* `roots`: absolute paths under which metadata changes are allowed (the
  * writable roots and the private TMPDIR), symlinks already resolved.  Each
  * is opened without following symlinks and pinned (O_PATH, device, inode,
- * mount id); its path as the kernel reports it is what step 6 compares.  A
+ * mount id): the root is that inode, wherever it is later (as Landlock's
+ * rules are); step 6 reads its current path at every check.  A
  * root that does not exist is left out (nothing is allowed there); any
  * other failure fails the creation.  Thread-safe once created (read-only). */
 srt_metagate *srt_metagate_new(const char *const *roots, size_t n, srt_error *err);
@@ -115,7 +116,8 @@ extern const char *const srt_metagate_syscall_names[];
 extern const long srt_metagate_syscall_numbers[];
 
 /* Handle the notification `n` received from `notify_fd` (any of the
- * syscalls above; anything else, another architecture included: ENOSYS).
+ * syscalls above; anything else, another architecture included, and the
+ * newest calls when this kernel lacks them: ENOSYS).
  * Fills `resp` (id, val 0, error 0 or -errno, flags 0: never
  * SECCOMP_USER_NOTIF_FLAG_CONTINUE); the caller sends it
  * (SECCOMP_IOCTL_NOTIF_SEND).  Returns false when the notification is no
