@@ -875,7 +875,13 @@ static int run_worker(struct mg_work *w)
 {
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	pthread_t t;
-	int e = pthread_create(&t, NULL, work, w);
+	pthread_attr_t attr;
+	if (pthread_attr_init(&attr))
+		return ENOMEM;
+	/* a small stack: the work needs two paths and little else */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	int e = pthread_create(&t, &attr, work, w);
+	pthread_attr_destroy(&attr);
 	if (e)
 		return e == EAGAIN ? EAGAIN : ENOMEM;
 	pthread_join(t, NULL);
