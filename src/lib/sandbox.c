@@ -25,6 +25,7 @@
 #include "mounts.h"
 #include "nons/fsrules.h"
 #include "nons/nonsmode.h"
+#include "nons/metagate.h"
 #include "nons/peers.h"
 #include "policy.h"
 #include "proxy.h"
@@ -80,6 +81,7 @@ struct srt_sandbox {
 	size_t n_connect_ports;
 	srt_fsrules fsrules; /* its Landlock rules */
 	srt_peer_registry *peers; /* connections the gate made to the proxies */
+	srt_metagate *meta;  /* chmod, chown, xattrs, times: beneath the roots only */
 };
 
 static const char *const always_writable[] = {
@@ -728,6 +730,30 @@ static int start_proxy(srt_sandbox *sb, srt_error *err)
 	return 0;
 }
 
+/* The metadata gate: the writable roots and the private TMPDIR. */
+static srt_metagate *new_metagate(const srt_sandbox *sb, srt_error *err)
+{
+	const srt_strv *w = &sb->pol->plan.write_roots;
+	const char **roots = calloc(w->n + 1, sizeof *roots);
+	if (!roots) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		roots[i] = w->v[i];
+	roots[w->n] = sb->tmpdir;
+	srt_metagate *mg = srt_metagate_new(roots, w->n + 1, err);
+	free(roots);
+	return mg;
+}
+
+/* The gate's hook for the metadata calls (nons/metagate.h). */
+static int meta_call(void *data, int notify_fd, const struct seccomp_notif *n,
+		     struct seccomp_notif_resp *resp)
+{
+	return srt_metagate_handle(data, notify_fd, n, resp) ? 0 : -1;
+}
+
 /* No user namespace here (`why`): set up the no-namespace mode, or say
  * why it cannot run. */
 static int prepare_nons(srt_sandbox *sb, const char *why, srt_error *err)
@@ -757,7 +783,7 @@ static int prepare_nons(srt_sandbox *sb, const char *why, srt_error *err)
 	for (size_t i = 0; i < pol->n_host_ports && i < SRT_MAX_HOST_PORTS; i++)
 		sb->connect_ports[sb->n_connect_ports++] = (uint16_t)pol->host_ports[i];
 	if (srt_fsrules_build(pol, sb->tmpdir, abi, &sb->fsrules, err) < 0 ||
-	    !(sb->peers = srt_peers_new(0, 0))) {
+	    !(sb->meta = new_metagate(sb, err)) || !(sb->peers = srt_peers_new(0, 0))) {
 		if (!err->message[0])
 			srt_fail(err, SRT_E_NOMEM, "out of memory");
 		goto out;
@@ -826,7 +852,8 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	if (sb->nons) {
 		srt_unixgate_nons gn = {.ports = sb->connect_ports, .n_ports = sb->n_connect_ports,
 					.allow_all_unix = pol->allow_all_unix_sockets,
-					.authorize = srt_peers_authorize, .authorize_data = sb->peers};
+					.authorize = srt_peers_authorize, .authorize_data = sb->peers,
+					.meta = meta_call, .meta_data = sb->meta};
 		if (srt_unixgate_set_nons(sb->gate, &gn, err) < 0)
 			goto fail;
 	}
@@ -983,6 +1010,7 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 	srt_nons_tmpdir_remove(sb->tmpdir);
 	srt_fsrules_free(&sb->fsrules);
 	srt_peers_free(sb->peers);
+	srt_metagate_free(sb->meta);
 	if (sb->net_fd >= 0)
 		close(sb->net_fd);
 	if (sb->pidfd >= 0)

@@ -342,7 +342,7 @@ void srt_unixgate_drop(srt_gate_call *call, int answer)
  * `call->answer` set, or -2 when the call is gone. */
 static int copy_socket(int notify_fd, const struct seccomp_notif *n, int fd, srt_gate_call *call)
 {
-	SRT_AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, n->pid, 0);
+	SRT_AUTOCLOSE int pidfd = srt_pidfd_open_thread((pid_t)n->pid, 0);
 	if (!still_waiting(notify_fd, call->id))
 		return -2;
 	if (pidfd < 0) {
@@ -411,7 +411,7 @@ int srt_unixgate_receive(const srt_unixgate *g, int notify_fd, srt_gate_call *ca
 	/* Everything read about the process is trusted only once the
 	 * notification is known to be still pending afterwards: then the pid
 	 * was still that thread's. */
-	SRT_AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, n->pid, 0);
+	SRT_AUTOCLOSE int pidfd = srt_pidfd_open_thread((pid_t)n->pid, 0);
 	struct iovec local = {.iov_base = &call->addr, .iov_len = len};
 	struct iovec remote = {.iov_base = (void *)(uintptr_t)n->data.args[1], .iov_len = len};
 	ssize_t got = process_vm_readv((pid_t)n->pid, &local, 1, &remote, 1, 0);

@@ -225,3 +225,27 @@ void srt_test_hook(const char *name)
 	prctl(PR_SET_NAME, old, 0, 0, 0);
 }
 #endif
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+int srt_pidfd_open_thread(pid_t tid, pid_t tgid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	if (tgid <= 0) { /* before Linux 6.9: the group leader */
+		char p[64], buf[1024];
+		snprintf(p, sizeof p, "/proc/%d/status", (int)tid);
+		if (!srt_read_small(p, buf, sizeof buf))
+			return -1;
+		const char *t = strstr(buf, "\nTgid:");
+		tgid = t ? (pid_t)strtol(t + 6, NULL, 10) : 0;
+		if (tgid <= 0) {
+			errno = ESRCH;
+			return -1;
+		}
+	}
+	return (int)syscall(SYS_pidfd_open, tgid, 0);
+}

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,5 +102,11 @@ bool srt_path_is_within(const char *path, const char *root);
 
 /* Number of components of an absolute normalised path ("/" is 0). */
 size_t srt_path_depth(const char *path);
+
+/* A pidfd for thread `tid` (a seccomp notification names the calling
+ * thread, not its process): PIDFD_THREAD (Linux 6.9), else its thread
+ * group's leader (`tgid`, or read from /proc/TID/status when 0).  -1 with
+ * errno. */
+int srt_pidfd_open_thread(pid_t tid, pid_t tgid);
 
 #endif

@@ -899,10 +899,7 @@ static bool still_waiting(int notify_fd, uint64_t id)
 
 static int open_pidfd(pid_t tid, pid_t tgid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-	if (fd < 0 && errno == EINVAL) /* before Linux 6.9: the group leader */
-		fd = (int)syscall(SYS_pidfd_open, tgid, 0);
-	return fd;
+	return srt_pidfd_open_thread(tid, tgid);
 }
 
 /* Everything up to the worker; 0 or an errno, -1: answer 0 at once,
