@@ -368,7 +368,7 @@ static int write_inner_maps(const srt_init_ctx *c, pid_t cmd, bool nested, srt_e
 	return write_file(p, c->gid_map, err);
 }
 
-#define KILL_ROUNDS 200
+#define KILL_ROUNDS 3000 /* of about 1 ms: at most a few seconds */
 
 /* No PID namespace to end with init: kill what is left of the command's
  * processes.  Init is their subreaper, so whatever they forked and
@@ -402,6 +402,9 @@ static void kill_descendants(pid_t cmd)
 			if (pid > 0)
 				(void)kill((pid_t)pid, SIGKILL);
 		}
+		/* let them die (and their orphans come to us) before looking again */
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
 	}
 }
 

@@ -837,9 +837,15 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	/* With the key, where no user namespace can be used: the no-namespace
 	 * mode.  Without it, start_init fails and says what would run. */
 	char why[512];
-	if (pol->weaker_nested && !srt_nons_userns_usable(why, sizeof why) &&
-	    prepare_nons(sb, why, err) < 0)
-		goto fail;
+	if ((pol->weaker_nested || srt_nons_forced()) && !srt_nons_userns_usable(why, sizeof why)) {
+		if (!pol->weaker_nested) { /* as start_init would find it */
+			srt_fail(err, SRT_E_KERNEL, "cannot create the sandbox's namespaces: %s", why);
+			srt_nons_hint(srt_landlock_abi(), err->message, sizeof err->message);
+			goto fail;
+		}
+		if (prepare_nons(sb, why, err) < 0)
+			goto fail;
+	}
 	/* the AF_UNIX rules as in the full mode; in the no-namespace mode
 	 * every connect goes through srt's gate */
 	srt_seccomp_options so = {.allow_unix_sockets = pol->allow_all_unix_sockets,

@@ -174,11 +174,13 @@ def test_deny_write_inside_a_writable_root_refuses_to_start(sb):
 
 
 def test_proxy_reaches_allowed_and_refuses_others(sb, origin):
-    s = settings(network={"allowedDomains": ["localhost"]})
-    url = "http://localhost:%d/" % origin.port
-    r = nrun(sb, "curl -sS --max-time 20 %s; curl -sS --max-time 20 -o /dev/null -w '%%{http_code}' "
-                 "http://example.invalid/; echo; curl -sS --max-time 20 -x \"$ALL_PROXY\" %s" % (url, url),
-             s=s)
+    s = settings(network={"allowedDomains": ["127.0.0.1"]})
+    url = "http://127.0.0.1:%d/" % origin.port
+    # NO_PROXY names localhost: name the proxies explicitly
+    c = "curl -sS --max-time 20 --noproxy '' "
+    r = nrun(sb, c + "-x \"$HTTP_PROXY\" %s; " % url +
+             c + "-x \"$HTTP_PROXY\" -o /dev/null -w '%{http_code}' http://example.invalid/; echo; " +
+             c + "-x \"$ALL_PROXY\" %s" % url, s=s)
     assert r.stdout.count("hello from origin") == 2, r
     assert "403" in r.stdout, r
 
@@ -216,7 +218,7 @@ print(res)
 def test_proxy_is_not_usable_by_other_local_processes(sb, origin):
     """The run's proxies listen on the host's loopback: a process outside
     the sandbox that connects to them gets nothing."""
-    s = settings(network={"allowedDomains": ["localhost"]})
+    s = settings(network={"allowedDomains": ["127.0.0.1"]})
     p = sb.popen("echo $HTTP_PROXY; sleep 30", settings=s, env=HOOK)
     try:
         line = p.stdout.readline().decode().strip()
@@ -224,7 +226,7 @@ def test_proxy_is_not_usable_by_other_local_processes(sb, origin):
         port = int(line.rsplit(":", 1)[1])
         c = socket.create_connection(("127.0.0.1", port), timeout=5)
         c.settimeout(5)
-        c.sendall(b"GET http://localhost:%d/ HTTP/1.1\r\nHost: localhost\r\n\r\n" % origin.port)
+        c.sendall(b"GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % origin.port)
         try:
             data = c.recv(4096)
         except (ConnectionResetError, socket.timeout):
@@ -261,3 +263,13 @@ def test_ordinary_work(sb):
                  "&& git log --oneline | wc -l && %s -c 'print(6*7)'" % PY)
     assert r.returncode == 0, r
     assert "1\n42" in r.stdout, r
+
+
+def test_a_forking_orphan_does_not_outlive_the_run(sb):
+    marker = "srt-nons-fork-%d" % os.getpid()
+    r = nrun(sb, "(setsid sh -c 'while :; do (sleep 300; : %s) & sleep 0.01; done' &) ;"
+                 " sleep 0.3; echo started" % marker, timeout=60)
+    assert "started" in r.stdout, r
+    time.sleep(0.5)
+    ps = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert ps.stdout.strip() == "", "left running: " + ps.stdout

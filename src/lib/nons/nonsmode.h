@@ -22,6 +22,10 @@
  * says which (diagnose.h).  Costs one clone. */
 bool srt_nons_userns_usable(char *why, size_t len);
 
+/* Test builds (-Dtest_hooks=true) with SRT_TEST_NO_USERNS set: behave as if
+ * no user namespace could be created.  Always false otherwise. */
+bool srt_nons_forced(void);
+
 /* Whether this host allows the mode (Landlock ABI, seccomp user
  * notification): 0, or -1 with err saying what is missing. */
 int srt_nons_requirements(int landlock_abi, srt_error *err);
