@@ -161,7 +161,11 @@ except OSError as e:
 PY_UDP = r"""
 import socket
 print("ran")
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+except OSError as e:  # the no-namespace mode refuses UDP sockets
+    print("ERR socket", type(e).__name__, e.errno)
+    raise SystemExit(0)
 for i in range(5):
     try:
         s.sendto(b"LEAK", ("127.0.0.1", %d))
@@ -189,10 +193,10 @@ except OSError:
     pass
 res["ns"] = ns
 if ns:
-    s = socket.socket(socket.AF_INET6 if ":" in ns else socket.AF_INET,
-                      socket.SOCK_DGRAM)
-    s.settimeout(2)
     try:
+        s = socket.socket(socket.AF_INET6 if ":" in ns else socket.AF_INET,
+                          socket.SOCK_DGRAM)
+        s.settimeout(2)
         s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
                  b"\x07example\x03com\x00\x00\x01\x00\x01", (ns, 53))
         s.recvfrom(512)
@@ -418,6 +422,15 @@ class Driver:
         except OSError:
             r["accepted"] = False
         self.srt("vsock", ["python3", "-c", PY_VSOCK], s_key)
+        # metadata outside the writable roots (the no-namespace mode's
+        # metadata gate; read-only mounts elsewhere), and a TCP listener
+        meta = os.path.join(base, "meta.txt")
+        self.mkfile(meta, "x", mode=0o600)
+        r = self.srt("chmod_outside", ["sh", "-c", 'echo ran; chmod 666 "$1"', "sh", meta], s_key)
+        r["mode"] = oct(os.stat(meta).st_mode & 0o777)
+        self.srt("listen_tcp", ["python3", "-c", "print('ran')\nimport socket\n"
+                                "s = socket.socket()\ntry:\n    s.listen(1); print('LISTENING')\n"
+                                "except OSError as e:\n    print('ERR', e.errno)"], s_key)
         # nested mode shows the container's processes: the files of one
         # outside the sandbox (this driver, which sees the denyRead secret)
         # stay closed

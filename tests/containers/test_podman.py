@@ -12,11 +12,11 @@ Three profiles, each as root and as the unprivileged user srt-ctr:
   maxuserns0        user.max_user_namespaces=0 (in a user namespace of the
                     container's own; the host's value is unchanged).
 
-In the last two no user namespace can be created.  srt has no
-no-namespace mode yet, so there it must fail closed (exit 125) and name
-the cause.  When that mode is built, NO_USERNS joins RUNS below, the
-fail-closed tests change to the key-less case, and the attacks and the
-legitimate work are asserted there as well.
+In the last two no user namespace can be created: srt's no-namespace mode
+(Landlock, seccomp and srt's gates alone) runs there with the key, and the
+same attacks fail, except the mandatory denies inside writable roots, which
+that mode cannot hold and says so at every run; without the key srt fails
+closed, naming the cause, the mode and the key.
 
 All probes of a (profile, identity) pair run in one container (inside.py);
 the tests below assert on its results.
@@ -31,8 +31,8 @@ from ctr_util import PROFILES, pairs, read_maxns
 
 NESTED = ["default"]
 NO_USERNS = ["seccomp-nouserns", "maxuserns0"]
-# Profiles where srt runs commands today (see the module docstring).
-RUNS = NESTED
+# Profiles where srt runs commands with the key: all of them.
+RUNS = NESTED + NO_USERNS
 assert set(NESTED + NO_USERNS) == set(PROFILES)
 
 KEY = "enableWeakerNestedSandbox"
@@ -127,31 +127,38 @@ def test_check_without_key_names_the_key(ctr):
     assert KEY in r["out"] + r["err"], r
 
 
-# ===================== no user namespace: fail closed (for now) ============
-# No-namespace mode is not built yet: srt cannot run anything here, with or
-# without the key, and says why.  These tests change when that mode lands.
+# ===================== no user namespace: the no-namespace mode ============
 
 @pytest.mark.parametrize("ctr", pairs(NO_USERNS), indirect=True)
-@pytest.mark.parametrize("which", ["key_echo", "nokey_echo"])
-def test_no_userns_fails_closed_naming_the_cause(ctr, which):
+def test_no_userns_without_key_fails_closed_naming_the_cause(ctr):
     profile, _, res = ctr
-    r = res[which]
+    r = res["nokey_echo"]
     assert r["rc"] == 125, r
     assert r["out"] == "", r
     assert r["err"].startswith("srt: "), r
-    for word in CAUSE[profile]:
+    for word in CAUSE[profile] + ["no-namespace mode", KEY]:
         assert word in r["err"], (word, r)
 
 
 @pytest.mark.parametrize("ctr", pairs(NO_USERNS), indirect=True)
+def test_no_userns_with_key_runs_and_says_what_it_does_not_hold(ctr):
+    r = ctr[2]["key_echo"]
+    assert r["rc"] == 0, r
+    assert r["out"] == "hi\n", r
+    assert "no-namespace mode" in r["err"], r
+    assert "mandatory denies inside writable roots" in r["err"], r
+
+
+@pytest.mark.parametrize("ctr", pairs(NO_USERNS), indirect=True)
 @pytest.mark.parametrize("which", ["check_key", "check_nokey"])
-def test_no_userns_check_fails_naming_the_cause(ctr, which):
+def test_no_userns_check_says_no_namespace_mode(ctr, which):
     profile, _, res = ctr
     r = res[which]
-    assert r["rc"] not in (0, "timeout"), r
+    assert r["rc"] == 0, r
     for word in CAUSE[profile]:
         assert word in r["out"] + r["err"], (word, r)
-    assert mode_line(r) == ["none"], r
+    assert mode_line(r) == ["no-namespace"], r
+    assert re.search(r"^  mandatory denies +weaker ", r["out"], re.M), r
 
 
 # ===================== attacks of the e2e suite, with the key ==============
@@ -165,7 +172,9 @@ def test_write_outside_allow_write_fails(ctr, where):
     assert not r["exists"], r
 
 
-@pytest.mark.parametrize("ctr", pairs(RUNS), indirect=True)
+# the no-namespace mode cannot hold these (Landlock's rights cover all
+# beneath a writable root): it says so at every run (tested above)
+@pytest.mark.parametrize("ctr", pairs(NESTED), indirect=True)
 def test_protected_paths_in_the_workspace(ctr):
     res = ctr[2]
     b = res["write_bashrc"]
@@ -206,8 +215,26 @@ def test_dns_does_not_work(ctr):
     r = ctr[2]["dns"]
     res = probe_json(r)
     assert res["gai"] == "gaierror", res
-    # the container's nameserver cannot even be sent a datagram
-    assert res.get("udp", "OSError:101") == "OSError:101", res  # ENETUNREACH
+    # the container's nameserver cannot even be sent a datagram: no route
+    # (the sandbox's network namespace), or no UDP socket at all (the
+    # no-namespace mode)
+    assert res.get("udp", "OSError:101") in ("OSError:101", "PermissionError:1"), res
+
+
+@pytest.mark.parametrize("ctr", pairs(RUNS), indirect=True)
+def test_chmod_outside_allow_write_fails(ctr):
+    r = ctr[2]["chmod_outside"]
+    ran(r)
+    assert r["rc"] != 0, r
+    assert r["mode"] == oct(0o600), r
+
+
+@pytest.mark.parametrize("ctr", pairs(NO_USERNS), indirect=True)
+def test_no_tcp_listener_in_the_no_namespace_mode(ctr):
+    # without a network namespace a listener would be on the container's
+    # own network (reachable from outside with a network)
+    r = ctr[2]["listen_tcp"]
+    assert ran(r).strip() == "ERR 1", r
 
 
 @pytest.mark.parametrize("ctr", pairs(RUNS), indirect=True)
