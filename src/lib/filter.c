@@ -234,6 +234,32 @@ static int add_nons_rules(scmp_filter_ctx ctx, srt_error *err)
 	for (size_t i = 0; rc == 0 && i < sizeof flag_ioctls / sizeof *flag_ioctls; i++)
 		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, flag_ioctls[i]));
+	/* Calls that act on another process of the same user with no ptrace
+	 * check (Landlock does not scope them; a PID namespace would hide
+	 * the targets): only on the caller itself.  The pid (argument 0) of
+	 * prlimit64 and sched_* must be 0; setpriority's `which` must be
+	 * PRIO_PROCESS (0) and ioprio_set's IOPRIO_WHO_PROCESS (1), with `who`
+	 * 0.  Compared on all 64 bits: garbage in the upper half is refused. */
+	static const char *const self_only[] = {"prlimit64", "sched_setaffinity", "sched_setparam",
+						"sched_setscheduler", "sched_setattr", "migrate_pages",
+						"move_pages", NULL};
+	for (size_t i = 0; rc == 0 && self_only[i]; i++) {
+		int nr = srt_seccomp_resolve(self_only[i]);
+		if (nr >= 0)
+			rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A0(SCMP_CMP_NE, 0));
+	}
+	static const struct {
+		const char *name;
+		scmp_datum_t which;
+	} who_only[] = {{"setpriority", 0 /* PRIO_PROCESS */}, {"ioprio_set", 1 /* IOPRIO_WHO_PROCESS */}};
+	for (size_t i = 0; rc == 0 && i < sizeof who_only / sizeof *who_only; i++) {
+		int nr = srt_seccomp_resolve(who_only[i].name);
+		if (nr < 0)
+			continue;
+		rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A0(SCMP_CMP_NE, who_only[i].which));
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A1(SCMP_CMP_NE, 0));
+	}
 	if (rc < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: no-namespace rules");
 	return 0;

@@ -240,8 +240,17 @@ def test_proxy_is_not_usable_by_other_local_processes(sb, origin):
 def test_outside_processes_cannot_be_signalled(sb):
     victim = subprocess.Popen(sb.ident.wrap(["sleep", "60"], sb.env()))
     try:
-        r = nrun(sb, "kill -TERM %d; echo rc=$?; kill -TERM $PPID; echo pp=$?" % victim.pid)
-        assert "rc=0" not in r.stdout, r
+        r = nrun(sb, "kill -TERM %d; echo rc=$?; kill -TERM $PPID; echo pp=$?; "
+                     "renice -n 19 -p %d >/dev/null 2>&1; echo nice=$?; "
+                     "prlimit --nofile=3 --pid %d 2>/dev/null; echo lim=$?; "
+                     "taskset -p 1 %d >/dev/null 2>&1; echo aff=$?"
+                 % (victim.pid, victim.pid, victim.pid, victim.pid))
+        for k in ("rc", "pp", "nice", "lim", "aff"):
+            assert "%s=0" % k not in r.stdout, r
+        assert os.getpriority(os.PRIO_PROCESS, victim.pid) == 0
+        with open("/proc/%d/limits" % victim.pid) as f:
+            nofile = [l for l in f if l.startswith("Max open files")][0].split()
+        assert int(nofile[3]) > 3, nofile
         time.sleep(0.3)
         assert victim.poll() is None, "the sandbox killed a process outside"
     finally:
