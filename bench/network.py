@@ -612,6 +612,22 @@ class Runtime:
         return [self.binary, "--settings", settings, "--"]
 
 
+class NonsRuntime(Runtime):
+    """Our srt in its no-namespace mode: a test build (-Dtest_hooks=true)
+    with SRT_TEST_NO_USERNS=1 stands for a host without user namespaces;
+    the settings are the same with enableWeakerNestedSandbox added."""
+
+    def argv(self, settings):
+        if self.binary is None:
+            return []
+        with open(settings) as f:
+            s = json.load(f)
+        s["enableWeakerNestedSandbox"] = True
+        nons = settings[:-len(".json")] + "-nons.json"
+        write_json(nons, s)
+        return ["env", "SRT_TEST_NO_USERNS=1", self.binary, "--settings", nons, "--"]
+
+
 def limit_nofile():
     """Runtimes start with the common default soft limit of 1,024
     descriptors (they must raise their own for many tunnels)."""
@@ -910,7 +926,7 @@ def section_throughput(args, ctx, rts, tools):
     except RuntimeError as e:
         return {"reason": str(e)}, []
     ctx.servers = [bulk, relay]
-    probe_runtimes([rts["ours"], rts["ref"]], ctx, lambda: f"127.0.0.1:{bulk.port}")
+    probe_runtimes([rts["ours"], rts["ref"], rts["nons"]], ctx, lambda: f"127.0.0.1:{bulk.port}")
     nbytes = args.download_bytes
     max_time = max(60, int(nbytes / (10 * MB)))    # gives up below 10 MB/s
 
@@ -932,7 +948,7 @@ def section_throughput(args, ctx, rts, tools):
               (d, [cases["direct2"]], task, lambda: (), None),
               (d, [cases["relay"]], task,
                lambda: (relay.p.pid,) if relay.alive() else (), None)]
-    for rid, name in (("ours", "srt"), ("ref", "reference")):
+    for rid, name in (("ours", "srt"), ("ref", "reference"), ("nons", "srt no-namespace mode")):
         rt = rts[rid]
         cs = []
         for via in ("connect", "socks", "get"):
@@ -1564,6 +1580,9 @@ def main():
     ap.add_argument("--reference", help="reference srt executable (default: "
                     "$SRT_BENCH_REFERENCE, else the install-reference.sh location)")
     ap.add_argument("--no-reference", action="store_true", help="skip the reference")
+    ap.add_argument("--nons-srt", default=os.path.join(REPO_ROOT, "build-hooks", "srt"),
+                    help="a test build of srt (-Dtest_hooks=true) for the no-namespace "
+                         "mode's throughput row (default: build-hooks/srt)")
     ap.add_argument("--json", default=os.path.join(BENCH_DIR, "results", "network.json"),
                     help="where to write the JSON results (default bench/results/network.json)")
     args = ap.parse_args()
@@ -1612,7 +1631,12 @@ def main():
     env.pop("SRT_DEBUG", None)
     rts = {"direct": Runtime("direct", "direct", None),
            "ours": Runtime("ours", "srt", srt if not srt_reason else None, srt_reason),
-           "ref": Runtime("ref", "reference", ref, ref_reason)}
+           "ref": Runtime("ref", "reference", ref, ref_reason),
+           "nons": NonsRuntime("nons", "srt no-namespace mode",
+                               args.nons_srt if os.access(args.nons_srt, os.X_OK) else None,
+                               None if os.access(args.nons_srt, os.X_OK) else
+                               f"{args.nons_srt} not found (meson setup build-hooks "
+                               "-Dtest_hooks=true && ninja -C build-hooks)")}
     ctx = Context(scratch, home, work, env)
     have_subreaper = set_subreaper()
 

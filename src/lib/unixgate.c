@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,10 @@ static void check_inet(const srt_unixgate *g, int domain, srt_gate_call *call)
 			return;
 		}
 	}
+	/* the hop to the proxy is loopback only: Reno, as the full mode's
+	 * sandbox loopback uses (init.c loopback_tune), instead of a host
+	 * default such as BBR whose pacing idles the CPUs; best effort */
+	(void)setsockopt(call->sock, IPPROTO_TCP, TCP_CONGESTION, "reno", 4);
 	if (g->o.authorize)
 		g->o.authorize(g->o.authorize_data, port);
 }

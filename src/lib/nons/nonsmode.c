@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,6 +108,9 @@ int srt_nons_listeners(int *fds, uint16_t *ports, size_t n, srt_error *err)
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		socklen_t al = sizeof a;
 		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		/* accepted sockets inherit it: see unixgate.c on Reno */
+		if (fds[i] >= 0)
+			(void)setsockopt(fds[i], IPPROTO_TCP, TCP_CONGESTION, "reno", 4);
 		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) < 0 ||
 		    listen(fds[i], 512) < 0 || getsockname(fds[i], (struct sockaddr *)&a, &al) < 0) {
 			int e = errno;
