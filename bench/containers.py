@@ -1,11 +1,11 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Start-up of srt's nested mode inside a podman container and of its
 no-namespace mode inside one whose seccomp profile refuses user namespaces
 (Docker's default), against the full mode on the host, the reference srt's
 nested mode and plain bwrap, measured in the same run.
 
     bench/install-reference.sh      # once: hyperfine, bwrap, the reference srt
-    python3 bench/containers.py     # ~1 minute on 2 cores
+    /usr/bin/python3 bench/containers.py   # ~1 minute on 2 cores
 
 Two rootful podman containers (runc, the host's root as `--rootfs /:O`,
 `--network none`) stay up for the whole run: one with podman's default
@@ -46,7 +46,9 @@ def log(msg):
 def hyperfine(prefix, commands, runs, tmp, tag):
     """Run hyperfine (through `prefix`, e.g. podman exec) over `commands`
     {name: shell-free command line}; returns {name: [seconds...]}."""
-    out = os.path.join(tmp, "hf-%s.json" % tag)
+    # inside a container: its own /tmp (the scratch directory is bound
+    # read-only there)
+    out = ("/tmp" if prefix else tmp) + "/hf-%s.json" % tag
     argv = prefix + ["hyperfine", "-N", "--style", "none", "-i", "--warmup", "1",
                      "--runs", str(runs), "--export-json", out]
     names = list(commands)
