@@ -246,7 +246,7 @@ static int add_nons_rules(scmp_filter_ctx ctx, srt_error *err)
 	for (size_t i = 0; rc == 0 && self_only[i]; i++) {
 		int nr = srt_seccomp_resolve(self_only[i]);
 		if (nr >= 0)
-			rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A0(SCMP_CMP_NE, 0));
+			rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A0(SCMP_CMP_NE, 0, 0));
 	}
 	static const struct {
 		const char *name;
@@ -256,9 +256,9 @@ static int add_nons_rules(scmp_filter_ctx ctx, srt_error *err)
 		int nr = srt_seccomp_resolve(who_only[i].name);
 		if (nr < 0)
 			continue;
-		rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A0(SCMP_CMP_NE, who_only[i].which));
+		rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A0(SCMP_CMP_NE, who_only[i].which, 0));
 		if (rc == 0)
-			rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A1(SCMP_CMP_NE, 0));
+			rc = seccomp_rule_add(ctx, eperm, nr, 1, SCMP_A1(SCMP_CMP_NE, 0, 0));
 	}
 	if (rc < 0)
 		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: no-namespace rules");
