@@ -13,7 +13,10 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/btrfs.h>
 #include <linux/fs.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -229,11 +232,30 @@ static int add_nons_rules(scmp_filter_ctx ctx, srt_error *err)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmmsg), 1,
 				      SCMP_A3(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
-	/* chattr: inode flags of any file the command owns */
-	static const unsigned long flag_ioctls[] = {FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR};
+	/* Inode changes a file's owner may make through any descriptor of it,
+	 * read-only ones included (Landlock governs ioctls on devices only):
+	 * chattr flags, the inode generation (found by red-teaming), an
+	 * encryption policy, fs-verity, ext4's extent migration, btrfs
+	 * subvolumes and snapshots (in a directory the command may only
+	 * read) */
+	static const unsigned long flag_ioctls[] = {
+		FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION,
+		FS_IOC32_SETVERSION, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ENABLE_VERITY,
+		_IO('f', 9) /* EXT4_IOC_MIGRATE */, BTRFS_IOC_SNAP_CREATE, BTRFS_IOC_SNAP_CREATE_V2,
+		BTRFS_IOC_SUBVOL_CREATE, BTRFS_IOC_SUBVOL_CREATE_V2, BTRFS_IOC_SNAP_DESTROY,
+		BTRFS_IOC_SNAP_DESTROY_V2, BTRFS_IOC_SUBVOL_SETFLAGS, BTRFS_IOC_SET_RECEIVED_SUBVOL,
+	};
 	for (size_t i = 0; rc == 0 && i < sizeof flag_ioctls / sizeof *flag_ioctls; i++)
 		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, flag_ioctls[i]));
+	/* Process groups: without a PID namespace the caller's shell's groups
+	 * are visible, and joining its foreground group lets a background
+	 * command read what the user types to the shell (found by
+	 * red-teaming).  Only a group of one's own: setpgid(pid, 0).  An
+	 * interactive shell inside cannot put a pipeline's later processes
+	 * into the first one's group (bash says so and goes on). */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(setpgid), 1, SCMP_A1(SCMP_CMP_NE, 0, 0));
 	/* Calls that act on another process of the same user with no ptrace
 	 * check (Landlock does not scope them; a PID namespace would hide
 	 * the targets): only on the caller itself.  The pid (argument 0) of

@@ -282,3 +282,45 @@ def test_a_forking_orphan_does_not_outlive_the_run(sb):
     time.sleep(0.5)
     ps = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
     assert ps.stdout.strip() == "", "left running: " + ps.stdout
+
+
+def test_cannot_join_a_process_group_outside(sb):
+    """Without a PID namespace the caller's groups are visible: joining the
+    shell's foreground group would let a background command read what the
+    user types.  Only groups of one's own."""
+    body = r"""
+import os
+init = os.getppid()
+with open("/proc/%d/stat" % init) as f:
+    srt = int(f.read().rsplit(")", 1)[1].split()[1])
+target = os.getpgid(srt)
+try:
+    os.setpgid(0, target); print("JOINED", target)
+except OSError as e:
+    print("refused", e.errno)
+os.setpgid(0, 0); print("own", os.getpgid(0) == os.getpid())
+"""
+    r = nrun(sb, [PY, "-c", body])
+    assert r.returncode == 0, r
+    assert "JOINED" not in r.stdout and "refused 1" in r.stdout, r
+    assert "own True" in r.stdout, r
+
+
+def test_inode_ioctls_outside_are_refused(sb):
+    outside = sb.base / "gen.txt"
+    outside.write_text("x")
+    sb.ident.chown(str(outside))
+    body = r"""
+import fcntl, os, struct, sys
+FS_IOC_SETVERSION = 0x40087602
+FS_IOC_SETFLAGS = 0x40086602
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for name, req in (("setversion", FS_IOC_SETVERSION), ("setflags", FS_IOC_SETFLAGS)):
+    try:
+        fcntl.ioctl(fd, req, struct.pack("l", 0)); print(name, "ok")
+    except OSError as e:
+        print(name, e.errno)
+"""
+    r = nrun(sb, [PY, "-c", body, str(outside)])
+    assert r.returncode == 0, r
+    assert "setversion 1\n" in r.stdout and "setflags 1\n" in r.stdout, r
