@@ -292,6 +292,11 @@ static void choose_mode(srt_check_report *r, struct host *h)
 		snprintf(h->none_why, sizeof h->none_why, "%s",
 			 !h->userns ? e.message : "no network namespace can be created");
 	r->mode_needs_key = r->mode == SRT_MODE_NESTED || r->mode == SRT_MODE_NO_NAMESPACES;
+	/* the no-namespace mode does without them: a warning, not a failure */
+	for (size_t i = 0; r->mode == SRT_MODE_NO_NAMESPACES && i < r->count; i++)
+		if (!strcmp(r->items[i].name, "user namespaces") ||
+		    !strcmp(r->items[i].name, "network namespace"))
+			r->items[i].required = false;
 }
 
 void srt_check(srt_check_report *r)
