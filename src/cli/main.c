@@ -48,9 +48,10 @@ static void usage(FILE *f)
 	      "Run COMMAND in a sandbox that limits what it can read, write and reach.\n"
 	      "\n"
 	      "options:\n"
-	      "  --settings FILE   settings file (default ~/.srt-settings.json; missing = defaults)\n"
+	      "  -s, --settings FILE\n"
+	      "                    settings file (default ~/.srt-settings.json; missing = defaults)\n"
 	      "  -c STRING         run STRING with /bin/sh -c\n"
-	      "  --debug           explain what is set up (also SRT_DEBUG=1)\n"
+	      "  -d, --debug       explain what is set up (also SRT_DEBUG=1)\n"
 	      "  --check           report the kernel features srt relies on, start a probe sandbox\n"
 	      "  --print-policy    print the effective policy and exit without running anything\n"
 	      "  --violations FILE append every refusal to FILE as JSON lines (/dev/fd/N for a descriptor)\n"
@@ -60,7 +61,7 @@ static void usage(FILE *f)
 	      "                    inside a sandbox: connect to HOST:PORT through srt's proxy and relay\n"
 	      "                    stdin/stdout (ssh's ProxyCommand; GIT_SSH_COMMAND uses it)\n"
 	      "  -h, --help        this help\n"
-	      "  --version         print the version\n"
+	      "  -V, --version     print the version\n"
 	      "\n"
 	      "exit status: the command's own; 128+N if it was killed by signal N;\n"
 	      "125 if srt failed; 126 if the command cannot be executed; 127 if not found.\n",
@@ -109,11 +110,14 @@ static int parse_args(cli *c, int argc, char **argv)
 	int o;
 	opterr = 0;
 	/* '+': stop at the first non-option, so `srt ls -la` works */
-	while ((o = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1) {
+	/* -s, -d, -V: the reference's short forms */
+	while ((o = getopt_long(argc, argv, "+hc:s:dV", opts, NULL)) != -1) {
 		switch (o) {
+		case 's':
 		case OPT_SETTINGS:
 			c->settings = optarg;
 			break;
+		case 'd':
 		case OPT_DEBUG:
 			c->debug = true;
 			break;
@@ -144,6 +148,7 @@ static int parse_args(cli *c, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
 		case OPT_VERSION:
 #ifdef SRT_TEST_HOOKS
 			printf("srt %s (test hooks)\n", SRT_VERSION);

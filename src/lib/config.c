@@ -11,6 +11,7 @@
  * a message, so a message never carries control characters.
  */
 #include "config.h"
+#include "config_compat.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -178,6 +179,35 @@ static int unknown_key(walk *w, const char *path, const char *const *known)
 		o += (size_t)r;
 	}
 	return werr(w, path, "unknown key (known keys: %s)", list);
+}
+
+/* A key the section does not parse: one of the reference's that srt in C
+ * accepts with a warning or refuses until built (config_compat.h), or an
+ * error naming the closest known key (a typo in a security policy must
+ * not pass silently). */
+static int other_key(walk *w, srt_config *cfg, const char *section, const char *key,
+		     const char *path, const json_t *v, const char *const *known)
+{
+	const char *why = NULL;
+	switch (srt_compat_lookup(section, key, &why)) {
+	case SRT_COMPAT_IGNORED:
+		if (srt_strv_push_owned(&cfg->warnings,
+					srt_asprintf("%s: %s: ignored (%s)", w->name, path, why)) < 0)
+			return nomem(w);
+		return 0;
+	case SRT_COMPAT_NOT_BUILT:
+		if (srt_compat_is_noop(v))
+			return 0;
+		return werr(w, path, "not supported yet by srt in C (%s); remove it, or set it to "
+				     "false or empty", why);
+	case SRT_COMPAT_UNKNOWN:
+	default:
+		break;
+	}
+	const char *near = srt_compat_closest(section, key, known);
+	if (near)
+		return werr(w, path, "unknown key; did you mean \"%s\"?", near);
+	return unknown_key(w, path, known);
 }
 
 /* ---- scalar helpers -------------------------------------------------- */
@@ -598,7 +628,7 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 		} else if (strcmp(key, "hostPorts") == 0) {
 			r = parse_host_ports(w, kp, v, cfg);
 		} else {
-			r = unknown_key(w, kp, network_keys);
+			r = other_key(w, cfg, "network", key, kp, v, network_keys);
 		}
 		if (r < 0)
 			return -1;
@@ -634,7 +664,7 @@ static int parse_filesystem(walk *w, const char *path, const json_t *obj,
 		else if (strcmp(key, "denyWrite") == 0)
 			r = parse_paths(w, kp, v, &cfg->deny_write);
 		else
-			r = unknown_key(w, kp, filesystem_keys);
+			r = other_key(w, cfg, "filesystem", key, kp, v, filesystem_keys);
 		if (r < 0)
 			return -1;
 	}
@@ -722,7 +752,7 @@ static int parse_top(walk *w, const json_t *root, srt_config *cfg)
 		else if (strcmp(key, "mandatoryDenySearchDepth") == 0)
 			r = parse_depth(w, kp, v, &cfg->mandatory_deny_search_depth);
 		else
-			r = unknown_key(w, kp, top_keys);
+			r = other_key(w, cfg, NULL, key, kp, v, top_keys);
 		if (r < 0)
 			return -1;
 	}
@@ -1022,5 +1052,6 @@ void srt_config_free(srt_config *cfg)
 		srt_strv_clear(&cfg->ignore_violations[i].paths);
 	}
 	free(cfg->ignore_violations);
+	srt_strv_clear(&cfg->warnings);
 	free(cfg);
 }

@@ -81,6 +81,9 @@ struct srt_config {
 	bool enable_weaker_nested_sandbox;
 	bool allow_nested_user_namespaces;
 	int mandatory_deny_search_depth; /* 1..10, default 3 */
+
+	/* the reference's keys that mean nothing here, accepted (config_compat.h) */
+	srt_strv warnings;
 };
 
 #define SRT_DEFAULT_SEARCH_DEPTH 3

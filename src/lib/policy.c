@@ -324,6 +324,11 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 			       "cannot determine the working directory or home directory");
 		goto fail;
 	}
+	for (size_t i = 0; i < cfg->warnings.n; i++)
+		if (srt_strv_push(&pol->warnings, cfg->warnings.v[i]) < 0) {
+			srt_fail(err, SRT_E_NOMEM, "out of memory");
+			goto fail;
+		}
 	if (expand_list(pol, &cfg->deny_read, "denyRead", &pol->deny_read, err) < 0 ||
 	    expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
 	    expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||

@@ -319,3 +319,63 @@ def test_usage_errors(sb, args, needle):
     # argument: the option)
     assert not re.search(r"[\x00-\x08\x0b-\x1f]", r.stderr), repr(r.stderr)
     assert needle in r.stderr, r.stderr
+
+
+# The reference README's "Complete Configuration Example" (0.0.83), as it
+# stands there: a drop-in must take it (issue #10).
+REFERENCE_COMPLETE_EXAMPLE = """{
+  "network": {
+    "allowedDomains": ["github.com", "*.github.com", "lfs.github.com",
+                       "api.github.com", "npmjs.org", "*.npmjs.org"],
+    "deniedDomains": ["malicious.com"],
+    "allowUnixSockets": ["/var/run/docker.sock"],
+    "allowLocalBinding": false
+  },
+  "filesystem": {
+    "denyRead": ["~/.ssh"],
+    "allowRead": [],
+    "allowWrite": [".", "src/", "test/", "/tmp"],
+    "denyWrite": [".env", "config/production.json"]
+  },
+  "ignoreViolations": {
+    "*": ["/usr/bin", "/System"],
+    "git push": ["/usr/bin/nc"],
+    "npm": ["/private/tmp"]
+  },
+  "enableWeakerNestedSandbox": false,
+  "allowNestedUserNamespaces": false,
+  "enableWeakerNetworkIsolation": false,
+  "allowAppleEvents": false
+}
+"""
+
+
+def test_reference_complete_example_runs(sb):
+    r = sb.run("echo RAN; echo x > written && cat written", settings=REFERENCE_COMPLETE_EXAMPLE)
+    assert r.returncode == 0, r
+    assert r.stdout == "RAN\nx\n", r
+    # the macOS-only keys are named, once each, as ignored
+    assert r.stderr.count("enableWeakerNetworkIsolation: ignored") == 1, r.stderr
+    assert r.stderr.count("allowAppleEvents: ignored") == 1, r.stderr
+
+
+def test_reference_security_keys_not_built_are_refused(sb):
+    r = sb.run("echo RAN", settings={"credentials": {"envVars": [{"name": "TOKEN", "mode": "mask"}]}})
+    assert r.returncode == 125, r
+    assert "RAN" not in r.stdout
+    assert "credentials: not supported yet" in r.stderr, r.stderr
+
+
+def test_typo_names_the_closest_key(sb):
+    r = sb.run("echo RAN", settings={"network": {"allowedDomain": ["example.com"]}})
+    assert r.returncode == 125, r
+    assert 'did you mean "allowedDomains"?' in r.stderr, r.stderr
+
+
+def test_short_options(sb):
+    s = sb.write_settings({"filesystem": {"allowWrite": ["."]}})
+    r = sb.run(["-d", "-s", s, "--", "sh", "-c", "echo x > f && cat f"], raw=True)
+    assert r.returncode == 0 and r.stdout == "x\n", r
+    assert "settings: " + s in r.stderr, r.stderr
+    v = sb.run(["-V"], raw=True)
+    assert v.returncode == 0 and re.search(r"\bsrt\b.*\d+\.\d+\.\d+", v.stdout), v

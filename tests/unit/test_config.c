@@ -276,18 +276,16 @@ static void test_unknown_keys(void **state)
 {
 	(void)state;
 	srt_error e;
-	assert_string_equal(
-		errmsg("{\"filesystem\": {\"alowWrite\": []}}", &e),
-		"t.json: filesystem.alowWrite: unknown key (known keys: "
-		"denyRead, allowRead, allowWrite, denyWrite)");
+	/* a typo: the closest known key is named */
+	assert_string_equal(errmsg("{\"filesystem\": {\"alowWrite\": []}}", &e),
+			    "t.json: filesystem.alowWrite: unknown key; did you mean \"allowWrite\"?");
 	assert_int_equal(e.code, SRT_E_CONFIG);
-
-	ERR("{\"netwrk\": {}}", "t.json: netwrk: unknown key",
-	    "network, filesystem, ignoreViolations, enableWeakerNestedSandbox,"
-	    " allowNestedUserNamespaces, mandatoryDenySearchDepth");
+	ERR("{\"netwrk\": {}}", "t.json: netwrk: unknown key; did you mean \"network\"?");
 	ERR("{\"network\": {\"allowedDomain\": []}}",
-	    "t.json: network.allowedDomain: unknown key", "allowedDomains",
-	    "deniedResolvedAddresses", "socksProxyPort");
+	    "t.json: network.allowedDomain: unknown key; did you mean \"allowedDomains\"?");
+	/* nothing close: the known keys are listed */
+	ERR("{\"zzzzzzzz\": {}}", "t.json: zzzzzzzz: unknown key (known keys: network, filesystem",
+	    "mandatoryDenySearchDepth");
 	ERR("{\"filesystem\": {\"allowWrite\": [{\"path\": \"/x\", "
 	    "\"glob\": true}]}}",
 	    "t.json: filesystem.allowWrite[0].glob: unknown key",
@@ -299,6 +297,73 @@ static void test_unknown_keys(void **state)
 	ERR("{\"mandatoryDenySearchDepth\": 0, \"zzz\": 1}",
 	    "mandatoryDenySearchDepth");
 	ERR("{\"zzz\": 1, \"mandatoryDenySearchDepth\": 0}", "zzz");
+}
+
+/* The reference's keys: ignored with a warning where they mean nothing on
+ * Linux, refused where not built yet unless they ask nothing. */
+static void test_reference_keys(void **state)
+{
+	(void)state;
+	srt_error e = {0};
+	static const char *const ignored[] = {
+		"{\"enableWeakerNetworkIsolation\": true}", "{\"allowAppleEvents\": false}",
+		"{\"allowPty\": true}", "{\"windows\": {\"x\": 1}}",
+		"{\"ripgrep\": {\"command\": \"rg\"}}", "{\"seccomp\": {}}",
+		"{\"bwrapPath\": \"/usr/bin/bwrap\"}", "{\"socatPath\": \"/usr/bin/socat\"}",
+		"{\"javaAgentJarPath\": \"/x.jar\"}",
+		"{\"network\": {\"allowMachLookup\": [\"com.apple.x\"]}}",
+	};
+	for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++) {
+		srt_config *c = srt_config_parse(ignored[i], strlen(ignored[i]), "t.json", &e);
+		assert_non_null(c);
+		assert_int_equal(c->warnings.n, 1);
+		assert_non_null(strstr(c->warnings.v[0], "ignored ("));
+		srt_config_free(c);
+	}
+	ERR("{\"credentials\": {\"envVars\": [{\"name\": \"T\"}]}}",
+	    "t.json: credentials: not supported yet by srt in C");
+	ERR("{\"network\": {\"tlsTerminate\": {}, \"mitmProxy\": {\"socketPath\": \"/x\"}}}",
+	    "network.mitmProxy: not supported yet");
+	ERR("{\"network\": {\"requireHostMatch\": true}}", "network.requireHostMatch: not supported yet");
+	ERR("{\"network\": {\"parentProxy\": {\"http\": \"http://p:3128\"}}}",
+	    "network.parentProxy: not supported yet");
+	ERR("{\"filesystem\": {\"disabled\": true}}", "filesystem.disabled: not supported yet");
+	ERR("{\"git\": {\"safeDirectories\": [\"/x\"]}}", "git: not supported yet");
+	/* asking nothing: accepted, no warning */
+	const char *noop = "{\"filesystem\": {\"disabled\": false, \"allowGitConfig\": false},"
+			   " \"network\": {\"strictAllowlist\": false, \"tlsTerminate\": null,"
+			   " \"filterRequest\": {}}, \"credentials\": {}, \"git\": {}}";
+	srt_config *c = srt_config_parse(noop, strlen(noop), "t.json", &e);
+	assert_non_null(c);
+	assert_int_equal(c->warnings.n, 0);
+	srt_config_free(c);
+	/* a typo of a reference key is named too */
+	ERR("{\"network\": {\"tlsTerminat\": {}}}", "did you mean \"tlsTerminate\"?");
+}
+
+/* The reference README's "Complete Configuration Example" (0.0.83), as it
+ * stands: accepted, with a warning for each macOS-only key. */
+static void test_reference_complete_example(void **state)
+{
+	(void)state;
+	static const char example[] =
+		"{\"network\": {\"allowedDomains\": [\"github.com\", \"*.github.com\", "
+		"\"lfs.github.com\", \"api.github.com\", \"npmjs.org\", \"*.npmjs.org\"],"
+		" \"deniedDomains\": [\"malicious.com\"], \"allowUnixSockets\": "
+		"[\"/var/run/docker.sock\"], \"allowLocalBinding\": false},"
+		" \"filesystem\": {\"denyRead\": [\"~/.ssh\"], \"allowRead\": [], "
+		"\"allowWrite\": [\".\", \"src/\", \"test/\", \"/tmp\"], "
+		"\"denyWrite\": [\".env\", \"config/production.json\"]},"
+		" \"ignoreViolations\": {\"*\": [\"/usr/bin\", \"/System\"], \"git push\": "
+		"[\"/usr/bin/nc\"], \"npm\": [\"/private/tmp\"]},"
+		" \"enableWeakerNestedSandbox\": false, \"allowNestedUserNamespaces\": false,"
+		" \"enableWeakerNetworkIsolation\": false, \"allowAppleEvents\": false}";
+	srt_error e = {0};
+	srt_config *c = srt_config_parse(example, strlen(example), "t.json", &e);
+	assert_non_null(c);
+	assert_int_equal(c->warnings.n, 2);
+	assert_int_equal(c->allowed_domains.n, 6);
+	srt_config_free(c);
 }
 
 static void test_wrong_types(void **state)
@@ -854,6 +919,8 @@ int main(void)
 		cmocka_unit_test(test_booleans_true),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_reference_keys),
+		cmocka_unit_test(test_reference_complete_example),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_search_depth),
 		cmocka_unit_test(test_proxy_ports),
