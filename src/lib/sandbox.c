@@ -88,6 +88,8 @@ static const char *const always_writable[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/shm",
 };
 
+#define NO_PROXY_LIST "localhost,127.0.0.1,::1,169.254.0.0/16,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+
 /* Variables the sandbox sets; the caller's values of these are replaced. */
 static bool env_overridden(const char *kv)
 {
@@ -98,6 +100,7 @@ static bool env_overridden(const char *kv)
 		"GRPC_PROXY", "grpc_proxy", "FTP_PROXY", "ftp_proxy", "SRT_SANDBOX",
 		"JAVA_TOOL_OPTIONS", "DOCKER_HTTP_PROXY", "DOCKER_HTTPS_PROXY",
 		"CLOUDSDK_PROXY_TYPE", "CLOUDSDK_PROXY_ADDRESS", "CLOUDSDK_PROXY_PORT",
+		"SANDBOX_RUNTIME", "IS_SANDBOX",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		size_t l = strlen(names[i]);
@@ -131,12 +134,17 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 	char *vars[] = {
 		srt_asprintf("TMPDIR=%s", sb->nons ? sb->tmpdir : SRT_SANDBOX_TMPDIR),
 		srt_asprintf("SRT_SANDBOX=1"),
+		/* what the reference sets, and agents read (the reference's
+		 * names: an agent may allow more only inside a sandbox) */
+		srt_asprintf("SANDBOX_RUNTIME=1"),
+		srt_asprintf("IS_SANDBOX=yes"),
 		srt_asprintf("http_proxy=http://127.0.0.1:%d", hp),
 		srt_asprintf("HTTP_PROXY=http://127.0.0.1:%d", hp),
 		srt_asprintf("https_proxy=http://127.0.0.1:%d", hp),
 		srt_asprintf("HTTPS_PROXY=http://127.0.0.1:%d", hp),
-		srt_asprintf("ftp_proxy=http://127.0.0.1:%d", hp),
-		srt_asprintf("FTP_PROXY=http://127.0.0.1:%d", hp),
+		/* as the reference: FTP through SOCKS5 */
+		srt_asprintf("ftp_proxy=socks5h://127.0.0.1:%d", sp),
+		srt_asprintf("FTP_PROXY=socks5h://127.0.0.1:%d", sp),
 		srt_asprintf("grpc_proxy=http://127.0.0.1:%d", hp),
 		srt_asprintf("GRPC_PROXY=http://127.0.0.1:%d", hp),
 		srt_asprintf("npm_config_proxy=http://127.0.0.1:%d", hp),
@@ -149,8 +157,11 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 		srt_asprintf("RSYNC_PROXY=127.0.0.1:%d", hp),
 		srt_asprintf("ALL_PROXY=socks5h://127.0.0.1:%d", sp),
 		srt_asprintf("all_proxy=socks5h://127.0.0.1:%d", sp),
-		srt_asprintf("NO_PROXY=localhost,127.0.0.1,::1"),
-		srt_asprintf("no_proxy=localhost,127.0.0.1,::1"),
+		/* the reference's list: loopback, link-local and the RFC 1918
+		 * ranges are never proxied (inside, nothing else is reachable
+		 * there anyway) */
+		srt_asprintf("NO_PROXY=%s", NO_PROXY_LIST),
+		srt_asprintf("no_proxy=%s", NO_PROXY_LIST),
 		srt_asprintf("GIT_SSH_COMMAND=ssh -o ProxyCommand='%s --proxy-connect %%h %%p'", self),
 		srt_asprintf("JAVA_TOOL_OPTIONS=%s%s-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=%d "
 			     "-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=%d "

@@ -710,10 +710,16 @@ def test_proxy_environment(sb):
         assert env.get(k) == HTTP_PROXY, (k, env)
     for k in ("ALL_PROXY", "all_proxy"):
         assert env.get(k) == SOCKS_PROXY, (k, env)
+    # the reference's list (0.0.83): loopback, link-local, RFC 1918
     for k in ("NO_PROXY", "no_proxy"):
-        assert set(env.get(k, "").split(",")) == {"localhost", "127.0.0.1",
-                                                 "::1"}, (k, env)
+        assert set(env.get(k, "").split(",")) == {
+            "localhost", "127.0.0.1", "::1", "169.254.0.0/16", "10.0.0.0/8",
+            "172.16.0.0/12", "192.168.0.0/16"}, (k, env)
+    for k in ("FTP_PROXY", "ftp_proxy"):
+        assert env.get(k) == SOCKS_PROXY, (k, env)
     assert env.get("SRT_SANDBOX") == "1"
+    # what the reference sets and agents read
+    assert env.get("SANDBOX_RUNTIME") == "1" and env.get("IS_SANDBOX") == "yes", env
     assert env.get("GIT_SSH_COMMAND") == (
         "ssh -o ProxyCommand='%s --proxy-connect %%h %%p'" % sb.srt), env
     jto = env.get("JAVA_TOOL_OPTIONS", "").split()
