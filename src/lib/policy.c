@@ -412,11 +412,20 @@ char *srt_policy_describe(const srt_policy *pol)
 			       : "hidden (unreadable file)";
 		rc |= append(&b, &len, &cap, "  %-26s %s  [%s]\n", what, o->path, o->why);
 	}
-	if (pol->plan.n_standins) {
-		rc |= append(&b, &len, &cap, "stand-ins created on the host while running (removed at exit):\n");
-		for (size_t i = 0; i < pol->plan.n_standins; i++)
-			rc |= append(&b, &len, &cap, "  %s%s\n", pol->plan.standins[i].path,
-				     pol->plan.standins[i].is_dir ? "/" : "");
+	/* the plan holds a stand-in for every protected name; one is made only
+	 * where nothing is there when the run starts (an existing file is
+	 * protected as it is, and listed above) */
+	bool heading = false;
+	for (size_t i = 0; i < pol->plan.n_standins; i++) {
+		struct stat st;
+		if (lstat(pol->plan.standins[i].path, &st) == 0)
+			continue;
+		if (!heading)
+			rc |= append(&b, &len, &cap,
+				     "stand-ins created on the host while running (removed at exit):\n");
+		heading = true;
+		rc |= append(&b, &len, &cap, "  %s%s\n", pol->plan.standins[i].path,
+			     pol->plan.standins[i].is_dir ? "/" : "");
 	}
 	rc |= append(&b, &len, &cap, "mandatory deny search depth: %d\n", pol->search_depth);
 	rc |= append(&b, &len, &cap,

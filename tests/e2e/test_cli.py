@@ -379,3 +379,17 @@ def test_short_options(sb):
     assert "settings: " + s in r.stderr, r.stderr
     v = sb.run(["-V"], raw=True)
     assert v.returncode == 0 and re.search(r"\bsrt\b.*\d+\.\d+\.\d+", v.stdout), v
+
+
+def test_print_policy_lists_as_stand_ins_only_what_is_missing(sb):
+    """An existing protected file is protected as it is: listed as
+    read-only, not among the stand-ins the run creates (issue #10 item 5)."""
+    (sb.ws / ".bashrc").write_text("mine\n")
+    sb.ident.chown(str(sb.ws / ".bashrc"))
+    r = sb.run(["--settings", sb.write_settings(WRITE_WS), "--print-policy"], raw=True)
+    assert r.returncode == 0, r
+    head, _, standins = r.stdout.partition("stand-ins created on the host")
+    standins = standins.split("mandatory deny search depth")[0]
+    assert str(sb.ws / ".bashrc") in head, r.stdout
+    assert str(sb.ws / ".bashrc") not in standins, r.stdout
+    assert str(sb.ws / ".profile") in standins, r.stdout
