@@ -324,3 +324,15 @@ for name, req in (("setversion", FS_IOC_SETVERSION), ("setflags", FS_IOC_SETFLAG
     r = nrun(sb, [PY, "-c", body, str(outside)])
     assert r.returncode == 0, r
     assert "setversion 1\n" in r.stdout and "setflags 1\n" in r.stdout, r
+
+
+def test_settings_file_inside_a_writable_root_refuses_to_start(sb):
+    """Nothing could keep it read-only there: the command could widen the
+    policy of later runs."""
+    p = sb.ws / "srt.json"
+    p.write_text(json.dumps(settings()))
+    sb.ident.chown(str(p))
+    r = sb.run(["--settings", str(p), "--", "echo", "RAN"], raw=True, env=HOOK)
+    assert r.returncode == 125, r
+    assert "RAN" not in r.stdout
+    assert "settings file" in r.stderr, r.stderr
