@@ -37,6 +37,34 @@ try "read it through /proc/self/root"       "cat /proc/self/root$PWD/secret.key"
 try "processes visible (own PID namespace)" 'ps -e --no-headers | wc -l'
 try "unmount a policy mount"                "umount $PWD"
 try "reach the network"                     'exec 3<>/dev/tcp/127.0.0.1/22 && echo connected'
+
+echo
+echo "== the network: only srt's proxies reach out, and they apply allowedDomains"
+# a local origin on the host, allowed by IP literal and port; a name that is not
+python3 -m http.server 0 --bind 127.0.0.1 --directory "$work" > "$work/origin.log" 2>&1 &
+origin=$!
+trap 'kill $origin 2>/dev/null; rm -rf "$work"' EXIT
+port=
+for _ in $(seq 50); do
+	port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/origin.log" | head -n1)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+cat > ../net.json <<JSON
+{ "network": { "allowedDomains": ["127.0.0.1:$port"] } }
+JSON
+cat ../net.json
+curl_try() {
+	local what=$1 url=$2 out
+	out=$("$SRT" --settings ../net.json -- curl -sS --max-time 10 --noproxy '' -x "http://127.0.0.1:3128" \
+		-o /dev/null -w '%{http_code}' "$url" 2>&1)
+	# the HTTP status, then srt's summary of what it blocked (stderr)
+	printf '%-44s %s\n' "$what" "$(echo "$out" | grep -v '^srt:' | tr -d '\n')"
+	echo "$out" | grep '^srt:' | sed 's/^/    /'
+}
+curl_try "GET the allowed local origin (HTTP status)" "http://127.0.0.1:$port/"
+curl_try "GET a name not in allowedDomains"           "http://example.com/"
+kill $origin 2>/dev/null
 echo
 echo "on the host afterwards:"
 ls -A
