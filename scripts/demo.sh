@@ -57,7 +57,7 @@ cat ../net.json
 curl_try() {
 	local what=$1 url=$2 out
 	out=$("$SRT" --settings ../net.json -- curl -sS --max-time 10 --noproxy '' -x "http://127.0.0.1:3128" \
-		-o /dev/null -w '%{http_code}' "$url" 2>&1)
+		-o /dev/null -w '%{http_code}\n' "$url" 2>&1)
 	# the HTTP status, then srt's summary of what it blocked (stderr)
 	printf '%-44s %s\n' "$what" "$(echo "$out" | grep -v '^srt:' | tr -d '\n')"
 	echo "$out" | grep '^srt:' | sed 's/^/    /'
