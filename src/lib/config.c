@@ -272,8 +272,22 @@ static int expect_object(walk *w, const char *path, const json_t *v)
 
 /* ---- lists ----------------------------------------------------------- */
 
+/* The reference's message for a pattern it refuses (0.0.83,
+ * domain-pattern.js), so that a drop-in user sees the same words. */
+#define REFERENCE_DOMAIN_MESSAGE                                                                   \
+	"Must be a valid domain (e.g., \"example.com\"), a wildcard (e.g., \"*.example.com\"), or " \
+	"a bracketed IPv6 literal (e.g., \"[::1]\", \"[2001:db8::1]:443\"). Overly broad patterns " \
+	"like \"*.com\" or \"*\" are not allowed for security reasons."
+
+/* An allowedDomains entry that would allow far more than anyone means:
+ * "*", or a wildcard over a top-level domain ("*.com"). */
+static bool too_broad(const srt_domain_pattern *d)
+{
+	return d->kind == SRT_DOMAIN_ANY || (d->kind == SRT_DOMAIN_WILDCARD && !strchr(d->host, '.'));
+}
+
 static int parse_domains(walk *w, const char *path, const json_t *arr,
-			 srt_domain_list *out)
+			 srt_domain_list *out, bool allow_list)
 {
 	if (expect_array(w, path, arr, "domain patterns") < 0)
 		return -1;
@@ -291,16 +305,22 @@ static int parse_domains(walk *w, const char *path, const json_t *arr,
 		path_index(ip, path, i);
 		if (get_string(w, ip, item, "a domain pattern", true, &s) < 0)
 			return -1;
-		char why[256];
+		char why[256], e[ESC_BUF];
+		if (strstr(s, "://"))
+			return werr(w, ip, "\"%s\" is a URL, not a domain pattern: name the host, e.g. "
+					   "\"example.com\", \"*.example.com\" or \"example.com:443\"",
+				    esc(s, e, sizeof e));
 		if (srt_domain_pattern_parse(s, &out->v[out->n], why,
 					     sizeof why) < 0) {
 			if (errno == ENOMEM)
 				return nomem(w);
-			char e[ESC_BUF];
 			return werr(w, ip, "malformed domain pattern \"%s\": %s",
 				    esc(s, e, sizeof e), why);
 		}
 		out->n++;
+		if (allow_list && too_broad(&out->v[out->n - 1]))
+			return werr(w, ip, "\"%s\": invalid domain pattern. %s", esc(s, e, sizeof e),
+				    REFERENCE_DOMAIN_MESSAGE);
 	}
 	return 0;
 }
@@ -604,9 +624,9 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 		int r;
 		path_key(kp, path, key);
 		if (strcmp(key, "allowedDomains") == 0) {
-			r = parse_domains(w, kp, v, &cfg->allowed_domains);
+			r = parse_domains(w, kp, v, &cfg->allowed_domains, true);
 		} else if (strcmp(key, "deniedDomains") == 0) {
-			r = parse_domains(w, kp, v, &cfg->denied_domains);
+			r = parse_domains(w, kp, v, &cfg->denied_domains, false);
 		} else if (strcmp(key, "deniedDomainReasons") == 0) {
 			/* checked against deniedDomains once that is known */
 			reasons = v;

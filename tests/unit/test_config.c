@@ -341,6 +341,31 @@ static void test_reference_keys(void **state)
 	ERR("{\"network\": {\"tlsTerminat\": {}}}", "did you mean \"tlsTerminate\"?");
 }
 
+/* Over-broad allow patterns get the reference's message; a URL gets one
+ * that shows a valid pattern; deniedDomains keeps its deny-all "*". */
+static void test_reference_domain_validation(void **state)
+{
+	(void)state;
+	srt_error e = {0};
+	ERR("{\"network\": {\"allowedDomains\": [\"*\"]}}", "allowedDomains[0]: \"*\": invalid domain pattern.",
+	    "Overly broad patterns like \"*.com\" or \"*\" are not allowed for security reasons.");
+	ERR("{\"network\": {\"allowedDomains\": [\"ok.example\", \"*.com\"]}}",
+	    "allowedDomains[1]: \"*.com\": invalid domain pattern.");
+	ERR("{\"network\": {\"allowedDomains\": [\"*:443\"]}}", "\"*:443\": invalid domain pattern.");
+	ERR("{\"network\": {\"allowedDomains\": [\"https://example.com\"]}}",
+	    "\"https://example.com\" is a URL, not a domain pattern", "\"example.com:443\"");
+	ERR("{\"network\": {\"deniedDomains\": [\"http://x.example/\"]}}", "is a URL");
+	static const char *const ok[] = {
+		"{\"network\": {\"allowedDomains\": [\"*.co.uk\", \"*.example.com\", \"localhost\"]}}",
+		"{\"network\": {\"deniedDomains\": [\"*\", \"*:22\"]}}",
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		srt_config *c = srt_config_parse(ok[i], strlen(ok[i]), "t.json", &e);
+		assert_non_null(c);
+		srt_config_free(c);
+	}
+}
+
 /* The reference README's "Complete Configuration Example" (0.0.83), as it
  * stands: accepted, with a warning for each macOS-only key. */
 static void test_reference_complete_example(void **state)
@@ -921,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_reference_keys),
 		cmocka_unit_test(test_reference_complete_example),
+		cmocka_unit_test(test_reference_domain_validation),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_search_depth),
 		cmocka_unit_test(test_proxy_ports),
