@@ -196,6 +196,16 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 	for (size_t i = 0; i < sizeof always_writable / sizeof *always_writable; i++)
 		if (srt_strv_push(&sb->landlock_paths, always_writable[i]) < 0)
 			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	/* allowNestedUserNamespaces: a nested namespace's maps are written
+	 * through /proc (uid_map, gid_map, setgroups), which Landlock refused
+	 * (it handles writes everywhere).  The sandbox's own /proc shows only
+	 * its processes, and its host-global parts (sys, sysrq-trigger, irq,
+	 * bus, fs) are read-only mounts (mounts.c); a file reopened through
+	 * /proc/self/fd is judged by its own place, not by /proc.  In nested
+	 * mode the whole /proc is a read-only mount anyway. */
+	if (sb->pol->allow_nested_userns && !sb->nons &&
+	    srt_strv_push(&sb->landlock_paths, "/proc") < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	return 0;
 }
 

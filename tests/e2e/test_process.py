@@ -58,6 +58,39 @@ def test_namespace_tools_fail(sb, cmd):
     assert EPERM_TEXT in r.stderr, r.stderr
 
 
+def test_nested_user_namespaces_when_allowed(sb):
+    """allowNestedUserNamespaces: a tool inside (bwrap, a browser's
+    sandbox) makes its own user namespace and writes its maps.  Landlock
+    refused the map writes until /proc was granted for it.  Root's command
+    has no CAP_SETFCAP, and the kernel lets only such a process map the
+    parent's uid 0: as root, only the refusal is checked."""
+    s = {"allowNestedUserNamespaces": True}
+    r = sb.run("unshare -Ur sh -c 'id -u; echo x > /proc/sys/kernel/hostname'; echo done", settings=s)
+    if sb.uid == 0:
+        assert "done" in r.stdout, r
+        return
+    assert r.stdout.startswith("0\n"), r   # root inside the nested namespace
+    # the host-global parts of the sandbox's /proc stay read-only
+    assert "Read-only file system" in r.stderr, r.stderr
+    r = sb.run("unshare -Ur true && echo mapped", settings={})
+    assert "mapped" not in r.stdout, r
+
+
+def test_nested_user_namespaces_do_not_open_proc_self_fd(sb):
+    """The /proc grant of allowNestedUserNamespaces does not make a file
+    reopened through /proc/self/fd writable: it is judged where it is."""
+    victim = sb.base / "victim.txt"
+    victim.write_text("host\n")
+    sb.ident.chown(str(victim))
+    with open(victim) as f:  # read-only stdin, outside every writable root
+        p = subprocess.run(sb.ident.wrap(sb.argv("echo PWNED >> /proc/self/fd/0; echo rc=$?",
+                                                 {"allowNestedUserNamespaces": True}),
+                                         sb.env()),
+                           stdin=f, capture_output=True, text=True, timeout=60, cwd=str(sb.ws))
+    assert "rc=0" not in p.stdout, p
+    assert victim.read_text() == "host\n"
+
+
 def test_nsenter_fails(sb):
     r = sb.run(["nsenter", "-t", "1", "-m", "true"])
     assert r.returncode != 0, r
