@@ -27,6 +27,7 @@
 #include "caps.h"
 #include "fds.h"
 #include "nons/fsrules.h"
+#include "nons/nonsmode.h"
 #include "landlock.h"
 #include "mounts.h"
 #include "config.h"
@@ -373,37 +374,19 @@ static int write_inner_maps(const srt_init_ctx *c, pid_t cmd, bool nested, srt_e
 /* No PID namespace to end with init: kill what is left of the command's
  * processes.  Init is their subreaper, so whatever they forked and
  * orphaned is a child of init: kill the command's process group, then
- * every child listed in /proc/self/task/TID/children, and reap, until
- * none is left (a bounded number of rounds). */
+ * every child of init, reaping and waiting a moment between rounds (the
+ * killed must die, and their orphans come to us), until none is left
+ * (a bounded number of rounds). */
 static void kill_descendants(pid_t cmd)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	struct timespec ts = {0, 1000000};
 	(void)kill(-cmd, SIGKILL);
 	for (int round = 0; round < KILL_ROUNDS; round++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0) {
-			if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-				return;
-			struct timespec ts = {0, 1000000};
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		buf[n] = '\0';
-		for (char *p = buf, *end; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (pid > 0)
-				(void)kill((pid_t)pid, SIGKILL);
-		}
-		/* let them die (and their orphans come to us) before looking again */
-		struct timespec ts = {0, 1000000};
+		if (srt_nons_kill_children((int)getpid()) <= 0 &&
+		    waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
 		nanosleep(&ts, NULL);
 	}
 }

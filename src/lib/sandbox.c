@@ -203,8 +203,7 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 	 * bus, fs) are read-only mounts (mounts.c); a file reopened through
 	 * /proc/self/fd is judged by its own place, not by /proc.  In nested
 	 * mode the whole /proc is a read-only mount anyway. */
-	if (sb->pol->allow_nested_userns && !sb->nons &&
-	    srt_strv_push(&sb->landlock_paths, "/proc") < 0)
+	if (sb->pol->allow_nested_userns && srt_strv_push(&sb->landlock_paths, "/proc") < 0)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	return 0;
 }
@@ -884,12 +883,14 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		if (srt_unixgate_set_nons(sb->gate, &gn, err) < 0)
 			goto fail;
 	}
+	/* the mount plan, stand-ins and their Landlock paths: not without
+	 * namespaces (its Landlock rules are sb->fsrules) */
 	if (copy_pass_fds(sb, o, err) < 0 || note_directory_fds(sb, o, err) < 0 ||
-	    srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
-	    (!sb->nons && (srt_run_open(&sb->run, &sb->plan, err) < 0 ||
-			   srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0)) ||
-	    !(sb->bpf = srt_seccomp_program(&so)) ||
-	    build_env(sb, o, err) < 0 || build_landlock_paths(sb, err) < 0)
+	    (!sb->nons && (srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
+			   srt_run_open(&sb->run, &sb->plan, err) < 0 ||
+			   srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
+			   build_landlock_paths(sb, err) < 0)) ||
+	    !(sb->bpf = srt_seccomp_program(&so)) || build_env(sb, o, err) < 0)
 		goto fail;
 	sb->landlock_abi = srt_landlock_abi();
 	if (sb->landlock_abi == 0 &&

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "nons/metagate.h"
 
 static void test_embedded_matches_rules(void **state)
 {
@@ -54,9 +55,15 @@ static void test_resolve(void **state)
 	assert_int_equal(srt_seccomp_resolve("no_such_call"), -1);
 	for (size_t i = 0; srt_seccomp_metadata_names[i]; i++) {
 		int nr = srt_seccomp_resolve(srt_seccomp_metadata_names[i]);
-		if (nr >= 0)
+		if (nr >= 0) {
 			assert_true(srt_seccomp_is_metadata(nr));
+			/* every call the filter sends, the gate handles */
+			assert_true(srt_metagate_handles(nr));
+		}
 	}
+	/* and every call the gate handles, the filter sends */
+	for (size_t i = 0; i < srt_metagate_syscall_count(); i++)
+		assert_true(srt_seccomp_is_metadata((int)srt_metagate_syscall_nr(i)));
 }
 
 int main(void)

@@ -128,8 +128,8 @@ static void child_start(int sock, void (*fn)(void *), void *arg)
 	CK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	CK(ctx != NULL);
-	for (const long *nr = srt_metagate_syscall_numbers; *nr >= 0; nr++)
-		CK(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, (int)*nr, 0) == 0);
+	for (size_t i = 0; i < srt_metagate_syscall_count(); i++)
+		CK(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, (int)srt_metagate_syscall_nr(i), 0) == 0);
 	CK(seccomp_load(ctx) == 0);
 	int nfd = seccomp_notify_fd(ctx);
 	CK(nfd >= 0);
@@ -701,16 +701,17 @@ static void test_bench(void **state)
 static void test_table(void **state)
 {
 	size_t n = 0;
-	while (srt_metagate_syscall_names[n]) {
-		long nr = srt_metagate_syscall_numbers[n];
+	while (srt_metagate_syscall_name(n)) {
+		long nr = srt_metagate_syscall_nr(n);
 		assert_true(nr >= 0);
 		assert_true(srt_metagate_handles(nr));
-		int known = seccomp_syscall_resolve_name(srt_metagate_syscall_names[n]);
+		int known = seccomp_syscall_resolve_name(srt_metagate_syscall_name(n));
 		if (known != __NR_SCMP_ERROR)
 			assert_int_equal(known, nr);
 		n++;
 	}
-	assert_int_equal(srt_metagate_syscall_numbers[n], -1);
+	assert_int_equal(n, srt_metagate_syscall_count());
+	assert_int_equal(srt_metagate_syscall_nr(n), -1);
 	assert_true(n >= 18);
 	assert_false(srt_metagate_handles(SYS_open));
 	assert_false(srt_metagate_handles(SYS_connect));

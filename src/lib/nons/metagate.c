@@ -142,73 +142,20 @@ static const struct mg_sys mg_table[] = {
 };
 #define MG_NSYS (sizeof mg_table / sizeof mg_table[0])
 
-const char *const srt_metagate_syscall_names[] = {
-#ifdef SYS_chmod
-	"chmod",
-#endif
-	"fchmod", "fchmodat",
-#ifdef SYS_fchmodat2
-	"fchmodat2",
-#endif
-#ifdef SYS_chown
-	"chown",
-#endif
-#ifdef SYS_lchown
-	"lchown",
-#endif
-	"fchown", "fchownat", "setxattr", "lsetxattr", "fsetxattr",
-#ifdef SYS_setxattrat
-	"setxattrat",
-#endif
-	"removexattr", "lremovexattr", "fremovexattr",
-#ifdef SYS_removexattrat
-	"removexattrat",
-#endif
-#ifdef SYS_utime
-	"utime",
-#endif
-#ifdef SYS_utimes
-	"utimes",
-#endif
-#ifdef SYS_futimesat
-	"futimesat",
-#endif
-	"utimensat", NULL,
-};
+size_t srt_metagate_syscall_count(void)
+{
+	return MG_NSYS;
+}
 
-const long srt_metagate_syscall_numbers[] = {
-#ifdef SYS_chmod
-	SYS_chmod,
-#endif
-	SYS_fchmod, SYS_fchmodat,
-#ifdef SYS_fchmodat2
-	SYS_fchmodat2,
-#endif
-#ifdef SYS_chown
-	SYS_chown,
-#endif
-#ifdef SYS_lchown
-	SYS_lchown,
-#endif
-	SYS_fchown, SYS_fchownat, SYS_setxattr, SYS_lsetxattr, SYS_fsetxattr,
-#ifdef SYS_setxattrat
-	SYS_setxattrat,
-#endif
-	SYS_removexattr, SYS_lremovexattr, SYS_fremovexattr,
-#ifdef SYS_removexattrat
-	SYS_removexattrat,
-#endif
-#ifdef SYS_utime
-	SYS_utime,
-#endif
-#ifdef SYS_utimes
-	SYS_utimes,
-#endif
-#ifdef SYS_futimesat
-	SYS_futimesat,
-#endif
-	SYS_utimensat, -1,
-};
+const char *srt_metagate_syscall_name(size_t i)
+{
+	return i < MG_NSYS ? mg_table[i].name : NULL;
+}
+
+long srt_metagate_syscall_nr(size_t i)
+{
+	return i < MG_NSYS ? mg_table[i].nr : -1;
+}
 
 static const struct mg_sys *find_sys(long nr)
 {

@@ -108,12 +108,15 @@ void srt_metagate_free(srt_metagate *mg);
 /* Is `nr` (native architecture) one of the metadata system calls? */
 bool srt_metagate_handles(long nr);
 
-/* The system calls to send to srt (SCMP_ACT_NOTIFY), NULL-terminated, and
- * their numbers on this architecture (same order, -1-terminated): libseccomp
- * may not know the newest names (fchmodat2, setxattrat, removexattrat) yet
- * the kernel does, so the filter must use the numbers. */
-extern const char *const srt_metagate_syscall_names[];
-extern const long srt_metagate_syscall_numbers[];
+/* The system calls it handles, i < srt_metagate_syscall_count(): name and
+ * number on this architecture (libseccomp may not know the newest names,
+ * fchmodat2, setxattrat, removexattrat, yet the kernel does: a filter must
+ * use the numbers).  The no-namespace filter's list of calls to notify
+ * (filter.c srt_seccomp_metadata_names) is checked against it in
+ * test_filter. */
+size_t srt_metagate_syscall_count(void);
+const char *srt_metagate_syscall_name(size_t i);
+long srt_metagate_syscall_nr(size_t i);
 
 /* Handle the notification `n` received from `notify_fd` (any of the
  * syscalls above; anything else, another architecture included, and the

@@ -172,29 +172,34 @@ void srt_nons_tmpdir_remove(const char *path)
 	(void)rmdir(path);
 }
 
+int srt_nons_kill_children(int pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	int killed = 0;
+	for (char *p = buf, *end; *p; p = end) {
+		long child = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (child > 0 && kill((pid_t)child, SIGKILL) == 0)
+			killed++;
+	}
+	return killed;
+}
+
 #define KILL_ROUNDS 2000
 
 void srt_nons_kill_tree(int init_pid)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/children", init_pid, init_pid);
-	for (int round = 0; round < KILL_ROUNDS; round++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0)
-			return; /* none left (or init is gone) */
-		buf[n] = '\0';
-		for (char *p = buf, *end; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (pid > 0)
-				(void)kill((pid_t)pid, SIGKILL);
-		}
-		/* init reaps them; give it a moment */
-		struct timespec ts = {0, 500000};
+	/* init reaps them; give it a moment between rounds */
+	struct timespec ts = {0, 500000};
+	for (int round = 0; round < KILL_ROUNDS && srt_nons_kill_children(init_pid) > 0; round++)
 		nanosleep(&ts, NULL);
-	}
 }

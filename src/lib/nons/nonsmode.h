@@ -50,6 +50,12 @@ int srt_nons_tmpdir(char *out, size_t len, srt_error *err);
  * following a symlink (the command could have planted any). */
 void srt_nons_tmpdir_remove(const char *path);
 
+/* SIGKILL every child of process `pid` (its /proc/PID/task/PID/children,
+ * so `pid` must be single-threaded: init is).  Returns how many were
+ * signalled, or -1 when the list cannot be read.  No allocation: init
+ * calls it after a raw clone. */
+int srt_nons_kill_children(int pid);
+
 /* Kill init's children (the command and what init reaps for it: it is
  * their subreaper), round after round until none is left or a bound is
  * reached; init itself is left to the caller. */
