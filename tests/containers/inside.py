@@ -436,6 +436,18 @@ class Driver:
         # stay closed
         self.srt("proc_outside", ["python3", "-c", PY_PROC, str(os.getpid()),
                                   os.path.join(base, "secret", "key")], s_key)
+        # the files of outside processes their owner may write without a
+        # ptrace check (oom_score_adj): with allowNestedUserNamespaces
+        # Landlock lets the command write /proc, so in nested mode only the
+        # read-only /proc refuses it
+        s_nested_userns = os.path.join(base, "s-key-userns.json")
+        self.mkfile(s_nested_userns, json.dumps(dict(key, allowNestedUserNamespaces=True)))
+        before = open("/proc/self/oom_score_adj").read().strip()
+        r = self.srt("proc_write_outside",
+                     ["sh", "-c", 'echo ran; echo 999 > /proc/$1/oom_score_adj', "sh",
+                      str(os.getpid())], s_nested_userns)
+        r["before"] = before
+        r["after"] = open("/proc/self/oom_score_adj").read().strip()
         curl = "curl -sS --max-time 20 --noproxy '' -x \"$HTTP_PROXY\" "
         self.srt("proxy_denied_name",
                  "echo ran; " + curl + "-o /dev/null -D - "

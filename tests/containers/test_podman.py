@@ -273,6 +273,16 @@ def test_files_of_outside_processes_stay_closed(ctr):
             assert v.startswith("ERR"), (k, res)
 
 
+@pytest.mark.parametrize("ctr", pairs(RUNS), indirect=True)
+def test_proc_files_of_outside_processes_cannot_be_written(ctr):
+    # nested mode: the read-only /proc refuses it even where Landlock, with
+    # allowNestedUserNamespaces, would not; no-namespace mode: Landlock
+    r = ctr[2]["proc_write_outside"]
+    ran(r)
+    assert r["rc"] != 0, r
+    assert r["after"] == r["before"], r
+
+
 # ===================== legitimate work, with the key =======================
 
 @pytest.mark.parametrize("ctr", pairs(RUNS), indirect=True)
