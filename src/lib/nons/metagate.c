@@ -63,9 +63,6 @@
 #ifndef ANON_INODE_FS_MAGIC
 #define ANON_INODE_FS_MAGIC 0x09041934
 #endif
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 /* ---- the system calls ------------------------------------------------- */
 
@@ -844,11 +841,6 @@ static bool still_waiting(int notify_fd, uint64_t id)
 	return ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-static int open_pidfd(pid_t tid, pid_t tgid)
-{
-	return srt_pidfd_open_thread(tid, tgid);
-}
-
 /* Everything up to the worker; 0 or an errno, -1: answer 0 at once,
  * -2: the notification is gone. */
 static int prepare_and_run(const srt_metagate *mg, int notify_fd, const struct seccomp_notif *n,
@@ -873,7 +865,7 @@ static int prepare_and_run(const srt_metagate *mg, int notify_fd, const struct s
 	}
 	if (read_creds(tid, cr) < 0)
 		return still_waiting(notify_fd, n->id) ? EPERM : -2;
-	SRT_AUTOCLOSE int pidfd = open_pidfd(tid, cr->tgid);
+	SRT_AUTOCLOSE int pidfd = srt_pidfd_open_thread(tid, cr->tgid);
 	SRT_AUTOCLOSE int base = -1;
 	SRT_AUTOCLOSE int obj = -1;
 	int proc_fd = !c->fd_based && !c->nofollow ? proc_fd_path(c->path, tid, cr->tgid) : -1;
