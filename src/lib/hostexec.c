@@ -371,6 +371,13 @@ static int protect_settings_files(ctx *c, const srt_config *cfg)
 	return 0;
 }
 
+int srt_hostexec_protect_settings(srt_policy *pol, const srt_config *cfg,
+				  const srt_strv *roots, srt_error *err)
+{
+	ctx c = {.pol = pol, .roots = roots, .err = err};
+	return roots->n ? protect_settings_files(&c, cfg) : 0;
+}
+
 int srt_hostexec_protect(srt_policy *pol, const srt_config *cfg, const srt_strv *roots,
 			 srt_error *err)
 {

@@ -14,4 +14,9 @@
 int srt_hostexec_protect(srt_policy *pol, const srt_config *cfg, const srt_strv *roots,
 			 srt_error *err);
 
+/* Only the settings files (the one in force and the default one): what
+ * filesystem.disabled keeps of the above (policy.c says why). */
+int srt_hostexec_protect_settings(srt_policy *pol, const srt_config *cfg,
+				  const srt_strv *roots, srt_error *err);
+
 #endif

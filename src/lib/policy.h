@@ -25,6 +25,10 @@ struct srt_policy {
 	bool weaker_nested;
 	int search_depth;
 	char *config_source;
+	bool fs_disabled;        /* filesystem.disabled (policy.c) */
+	bool allow_git_config;   /* filesystem.allowGitConfig */
+	bool strict_allowlist;   /* network.strictAllowlist (no prompt to skip yet) */
+	srt_strv git_safe_dirs;  /* git.safeDirectories: absolute, symlinks resolved */
 	/* network */
 	srt_netpolicy *net;
 	srt_guard *guard;
