@@ -182,8 +182,7 @@ static void found_list_clear(found_list *l)
 	free(l->v);
 }
 
-/* Read a protected config (no symlinks on the way: it was resolved). */
-static char *read_config(const char *path, size_t *len)
+char *srt_hostexec_read_config(const char *path, size_t *len)
 {
 	SRT_AUTOCLOSE int pfd = srt_open_path(AT_FDCWD, path, 0,
 					      RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
@@ -270,7 +269,7 @@ static int protect_config(ctx *c, const char *path, const char *worktree, int de
 	if (depth > INCLUDE_MAX_DEPTH || c->configs_read >= CONFIGS_MAX)
 		return 0;
 	size_t len = 0;
-	SRT_AUTOFREE char *text = read_config(path, &len);
+	SRT_AUTOFREE char *text = srt_hostexec_read_config(path, &len);
 	if (!text)
 		return 0;
 	c->configs_read++;

@@ -243,8 +243,14 @@ static int find_protected(srt_policy *pol, const srt_config *cfg, const srt_plan
 		   srt_hostexec_protect(pol, cfg, &roots, err) < 0) {
 		goto done;
 	}
-	if (pol->allow_git_config)
-		srt_mandatory_allow_git_config(&pol->protected_paths);
+	if (pol->allow_git_config) {
+		srt_strv writable = {0};
+		srt_mandatory_allow_git_config(&pol->protected_paths, &writable);
+		int r = srt_gitwatch_add(&pol->git_watch, &writable, err);
+		srt_strv_clear(&writable);
+		if (r < 0)
+			goto done;
+	}
 	if (protect_symlink_targets(pol, &roots, err) < 0)
 		goto done;
 	rc = 0;
@@ -311,7 +317,8 @@ static int warn_git_config(srt_policy *pol)
 				   srt_asprintf("filesystem.allowGitConfig: .git/config files are writable: "
 						"the command can set core.hooksPath, core.fsmonitor, "
 						"core.sshCommand, an alias or a filter there that git run "
-						"on the host later executes (.git/hooks stay protected)"));
+						"on the host later executes (.git/hooks stay protected; srt "
+						"names such settings the run adds when it ends)"));
 }
 
 static int warn_missing_write_roots(srt_policy *pol)
@@ -433,6 +440,11 @@ fail:
 }
 
 size_t srt_policy_warning_count(const srt_policy *pol) { return pol->warnings.n; }
+
+char *srt_policy_git_config_changes(const srt_policy *pol)
+{
+	return srt_gitwatch_report(&pol->git_watch);
+}
 
 const char *srt_policy_warning(const srt_policy *pol, size_t i)
 {
@@ -556,6 +568,7 @@ void srt_policy_free(srt_policy *pol)
 	srt_plan_clear(&pol->plan);
 	srt_strv_clear(&pol->warnings);
 	srt_strv_clear(&pol->git_safe_dirs);
+	srt_gitwatch_clear(&pol->git_watch);
 	srt_netpolicy_free(pol->net);
 	srt_guard_free(pol->guard);
 	for (size_t i = 0; i < pol->n_ignore; i++) {

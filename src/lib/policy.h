@@ -6,6 +6,7 @@
 #include "config.h"
 #include "mandatory.h"
 #include "paths.h"
+#include "gitwatch.h"
 #include "guard.h"
 #include "netpolicy.h"
 #include "plan.h"
@@ -29,6 +30,7 @@ struct srt_policy {
 	bool allow_git_config;   /* filesystem.allowGitConfig */
 	bool strict_allowlist;   /* network.strictAllowlist (no prompt to skip yet) */
 	srt_strv git_safe_dirs;  /* git.safeDirectories: absolute, symlinks resolved */
+	srt_gitwatch git_watch;  /* allowGitConfig: the configs made writable */
 	/* network */
 	srt_netpolicy *net;
 	srt_guard *guard;

@@ -115,6 +115,7 @@ def test_disabled_keeps_srts_own_state_out_of_reach(sb):
     path = sb.write_settings({"filesystem": {"disabled": True}})
     before = open(path, "rb").read()
     run_dir = "/tmp/srt-%d" % sb.uid
+    planted = "planted-" + uuid.uuid4().hex[:8]
     # make sure srt's run directory exists on the host with something in it
     assert sb.run(["true"]).returncode == 0
     assert os.listdir(run_dir), run_dir
@@ -122,13 +123,13 @@ def test_disabled_keeps_srts_own_state_out_of_reach(sb):
         "echo '{}' > %s" % path,
         "rm -f %s" % path,
         "ls -A %s | grep -q ." % run_dir,
-        "touch %s/planted" % run_dir,
+        "touch %s/%s" % (run_dir, planted),
     ])
     r = sb.run(["--settings", path, "-c", script], raw=True)
     assert r.returncode == 0, r
     assert lines_of(r) == ["refused"] * 4, r
     assert open(path, "rb").read() == before
-    assert not os.path.exists(run_dir + "/planted")
+    assert not os.path.exists(os.path.join(run_dir, planted))
 
 
 def test_disabled_keeps_the_network_and_dev_restricted(sb, origin):
@@ -202,6 +203,28 @@ def test_allow_git_config_keeps_hooks_and_the_rest_protected(sb):
     assert lines == ["refused"] * len(acts), (lines, r)
     assert not (sb.ws / ".git/hooks/pre-commit").exists()
     assert not (sb.ws / ".bashrc").exists()
+
+
+def test_allow_git_config_names_what_the_run_made_git_run(sb):
+    """The accepted risk, made visible: settings with which git on the host
+    would run a program, added during the run, are named when it ends."""
+    repo_with_remote(sb)
+    repo_with_remote(sb, "sub/nested")
+    settings = {"filesystem": {"allowWrite": ["."], "allowGitConfig": True}}
+    r = sb.run("git remote set-url origin https://example.com/b.git", settings=settings)
+    assert r.returncode == 0, r
+    assert "the command set" not in r.stderr, r.stderr  # a URL runs nothing
+    r = sb.run("git config core.hooksPath /tmp/elsewhere && git config alias.x '!id' && "
+               "git -C sub/nested config core.fsmonitor ./watch.sh", settings=settings)
+    assert r.returncode == 0, r
+    top = [l for l in r.stderr.splitlines() if "%s/.git/config: the command set" % sb.ws in l]
+    assert len(top) == 1 and "core.hookspath, alias.x" in top[0], r.stderr
+    nested = "%s/sub/nested/.git/config: the command set core.fsmonitor" % sb.ws
+    assert nested in r.stderr, r.stderr
+    # too large to be read back: said so, never passed over in silence
+    r = sb.run("head -c 2000000 /dev/zero | tr '\\0' '#' >> .git/config", settings=settings)
+    assert r.returncode == 0, r
+    assert "%s/.git/config: cannot be checked" % sb.ws in r.stderr, r.stderr
 
 
 def test_allow_git_config_with_a_missing_config(sb):

@@ -280,7 +280,11 @@ static void test_allow_git_config(void **state)
 	expect(&out, P("proj/sub/repo/.git/config"), true, false);
 	expect(&out, P("proj/other/.git/config"), false, false);
 	expect(&out, P(".git/config"), false, false);
-	assert_int_equal(srt_mandatory_allow_git_config(&out), 4);
+	srt_strv dropped = { 0 };
+	assert_int_equal(srt_mandatory_allow_git_config(&out, &dropped), 4);
+	assert_int_equal(dropped.n, 4);
+	assert_true(srt_strv_contains(&dropped, P("proj/other/.git/config")));
+	srt_strv_clear(&dropped);
 	assert_int_equal(out.n, before - 4);
 	expect_absent(&out, P("proj/sub/repo/.git/config"));
 	expect_absent(&out, P("proj/other/.git/config"));
@@ -293,7 +297,7 @@ static void test_allow_git_config(void **state)
 	expect(&out, P("proj/.git/modules/m/hooks"), true, true);
 	expect(&out, P(".gitconfig"), false, false);
 	expect_ordered(&out);
-	assert_int_equal(srt_mandatory_allow_git_config(&out), 0);
+	assert_int_equal(srt_mandatory_allow_git_config(&out, NULL), 0);
 	srt_protected_list_clear(&out);
 }
 
