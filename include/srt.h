@@ -89,6 +89,16 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 size_t srt_policy_warning_count(const srt_policy *pol);
 const char *srt_policy_warning(const srt_policy *pol, size_t i);
 
+/* filesystem.allowGitConfig, after a run: the .git/config files the key
+ * made writable that now hold settings with which git runs a program or
+ * reads more configuration (core.hooksPath, core.fsmonitor, "!" aliases,
+ * include.path... gitconfig.c's table) that they did not hold when the
+ * policy was resolved.  One line per file naming it and the settings
+ * (malloc'd, the caller frees), or NULL when there are none.  The names
+ * come from files the command could write: escape them before showing
+ * (srt_escape). */
+char *srt_policy_git_config_changes(const srt_policy *pol);
+
 /* A human-readable description of the effective policy (malloc'd, caller
  * frees).  Returns NULL on allocation failure. */
 char *srt_policy_describe(const srt_policy *pol);

@@ -508,6 +508,14 @@ int main(int argc, char **argv)
 			}
 		}
 		srt_sandbox_destroy(sb); /* joins the proxy thread */
+		char *gc = srt_policy_git_config_changes(pol);
+		for (char *line = gc, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			say("warning: ", line);
+		}
+		free(gc);
 	}
 	print_summary(&vlog);
 	if (vlog.out)

@@ -581,7 +581,7 @@ static const char *const network_keys[] = {
 	"allowedDomains",	   "deniedDomains",	 "deniedDomainReasons",
 	"deniedResolvedAddresses", "allowUnixSockets",	 "allowAllUnixSockets",
 	"allowLocalBinding",	   "httpProxyPort",	 "socksProxyPort",
-	"hostPorts",
+	"hostPorts",		   "strictAllowlist",
 	NULL,
 };
 
@@ -647,6 +647,8 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 			r = get_port(w, kp, v, &cfg->socks_proxy_port);
 		} else if (strcmp(key, "hostPorts") == 0) {
 			r = parse_host_ports(w, kp, v, cfg);
+		} else if (strcmp(key, "strictAllowlist") == 0) {
+			r = get_bool(w, kp, v, &cfg->strict_allowlist);
 		} else {
 			r = other_key(w, cfg, "network", key, kp, v, network_keys);
 		}
@@ -661,7 +663,7 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 /* ---- filesystem ------------------------------------------------------ */
 
 static const char *const filesystem_keys[] = {
-	"denyRead", "allowRead", "allowWrite", "denyWrite", NULL,
+	"denyRead", "allowRead", "allowWrite", "denyWrite", "disabled", "allowGitConfig", NULL,
 };
 
 static int parse_filesystem(walk *w, const char *path, const json_t *obj,
@@ -683,8 +685,57 @@ static int parse_filesystem(walk *w, const char *path, const json_t *obj,
 			r = parse_paths(w, kp, v, &cfg->allow_write);
 		else if (strcmp(key, "denyWrite") == 0)
 			r = parse_paths(w, kp, v, &cfg->deny_write);
+		else if (strcmp(key, "disabled") == 0)
+			r = get_bool(w, kp, v, &cfg->fs_disabled);
+		else if (strcmp(key, "allowGitConfig") == 0)
+			r = get_bool(w, kp, v, &cfg->allow_git_config);
 		else
 			r = other_key(w, cfg, "filesystem", key, kp, v, filesystem_keys);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- git ------------------------------------------------------------- */
+
+static const char *const git_keys[] = {"safeDirectories", NULL};
+
+/* Strings; an empty one is skipped, as the reference does. */
+static int parse_safe_dirs(walk *w, const char *path, const json_t *arr, srt_strv *out)
+{
+	if (expect_array(w, path, arr, "directories") < 0)
+		return -1;
+	size_t i;
+	const json_t *item;
+	json_array_foreach(arr, i, item) {
+		char ip[PATH_BUF];
+		const char *s = NULL;
+		path_index(ip, path, i);
+		if (get_string(w, ip, item, "a directory", true, &s) < 0)
+			return -1;
+		if (s[0] && srt_strv_push(out, s) < 0)
+			return nomem(w);
+	}
+	return 0;
+}
+
+/* git.safeDirectories: marked safe.directory inside (sandbox.c); no write
+ * is granted. */
+static int parse_git(walk *w, const char *path, const json_t *obj, srt_config *cfg)
+{
+	if (expect_object(w, path, obj) < 0)
+		return -1;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		char kp[PATH_BUF];
+		int r;
+		path_key(kp, path, key);
+		if (strcmp(key, "safeDirectories") == 0)
+			r = parse_safe_dirs(w, kp, v, &cfg->git_safe_dirs);
+		else
+			r = other_key(w, cfg, "git", key, kp, v, git_keys);
 		if (r < 0)
 			return -1;
 	}
@@ -734,6 +785,7 @@ static const char *const top_keys[] = {
 	"enableWeakerNestedSandbox",
 	"allowNestedUserNamespaces",
 	"mandatoryDenySearchDepth",
+	"git",
 	NULL,
 };
 
@@ -771,6 +823,8 @@ static int parse_top(walk *w, const json_t *root, srt_config *cfg)
 			r = get_bool(w, kp, v, &cfg->allow_nested_user_namespaces);
 		else if (strcmp(key, "mandatoryDenySearchDepth") == 0)
 			r = parse_depth(w, kp, v, &cfg->mandatory_deny_search_depth);
+		else if (strcmp(key, "git") == 0)
+			r = parse_git(w, kp, v, cfg);
 		else
 			r = other_key(w, cfg, NULL, key, kp, v, top_keys);
 		if (r < 0)
@@ -1073,5 +1127,6 @@ void srt_config_free(srt_config *cfg)
 	}
 	free(cfg->ignore_violations);
 	srt_strv_clear(&cfg->warnings);
+	srt_strv_clear(&cfg->git_safe_dirs);
 	free(cfg);
 }

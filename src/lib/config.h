@@ -64,6 +64,10 @@ struct srt_config {
 	bool allow_local_binding;
 	int http_proxy_port;  /* 0 = unset, else 1..65535 */
 	int socks_proxy_port; /* 0 = unset, else 1..65535 */
+	/* strictAllowlist: hosts outside allowedDomains are refused without
+	 * asking anyone (srt has no approval prompt yet: they are refused
+	 * either way; kept for the prompt, issue #12) */
+	bool strict_allowlist;
 	/* hostPorts (extension): localhost:PORT inside reaches the host's
 	 * 127.0.0.1:PORT, unfiltered (a development server) */
 	int host_ports[SRT_MAX_HOST_PORTS];
@@ -74,6 +78,14 @@ struct srt_config {
 	srt_path_list allow_read;
 	srt_path_list allow_write;
 	srt_path_list deny_write;
+	/* disabled: no filesystem rules at all (the four lists above and the
+	 * mandatory denies are not applied; see policy.c) */
+	bool fs_disabled;
+	/* allowGitConfig: .git/config files are writable (.git/hooks not) */
+	bool allow_git_config;
+
+	/* git.safeDirectories, as written ("~" and relative: policy.c) */
+	srt_strv git_safe_dirs;
 
 	srt_ignore_rule *ignore_violations;
 	size_t n_ignore_violations;

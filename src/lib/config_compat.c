@@ -39,11 +39,7 @@ static const struct compat table[] = {
 	{"network", "requireHostMatch", SRT_COMPAT_NOT_BUILT, "Host would not be checked against SNI"},
 	{"network", "ambiguousRequestTarget", SRT_COMPAT_NOT_BUILT, "request rules are not built"},
 	/* Linux meaning, not built yet (issue #10) */
-	{"network", "strictAllowlist", SRT_COMPAT_NOT_BUILT, "the stricter allowlist is not built"},
 	{"network", "parentProxy", SRT_COMPAT_NOT_BUILT, "connections would not go through that proxy"},
-	{"filesystem", "disabled", SRT_COMPAT_NOT_BUILT, "the filesystem rules cannot be switched off"},
-	{"filesystem", "allowGitConfig", SRT_COMPAT_NOT_BUILT, "git config stays protected"},
-	{NULL, "git", SRT_COMPAT_NOT_BUILT, "git.safeDirectories is not built"},
 };
 
 static int same_section(const char *a, const char *b)

@@ -182,8 +182,7 @@ static void found_list_clear(found_list *l)
 	free(l->v);
 }
 
-/* Read a protected config (no symlinks on the way: it was resolved). */
-static char *read_config(const char *path, size_t *len)
+char *srt_hostexec_read_config(const char *path, size_t *len)
 {
 	SRT_AUTOCLOSE int pfd = srt_open_path(AT_FDCWD, path, 0,
 					      RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
@@ -270,7 +269,7 @@ static int protect_config(ctx *c, const char *path, const char *worktree, int de
 	if (depth > INCLUDE_MAX_DEPTH || c->configs_read >= CONFIGS_MAX)
 		return 0;
 	size_t len = 0;
-	SRT_AUTOFREE char *text = read_config(path, &len);
+	SRT_AUTOFREE char *text = srt_hostexec_read_config(path, &len);
 	if (!text)
 		return 0;
 	c->configs_read++;
@@ -369,6 +368,13 @@ static int protect_settings_files(ctx *c, const srt_config *cfg)
 			return -1;
 	}
 	return 0;
+}
+
+int srt_hostexec_protect_settings(srt_policy *pol, const srt_config *cfg,
+				  const srt_strv *roots, srt_error *err)
+{
+	ctx c = {.pol = pol, .roots = roots, .err = err};
+	return roots->n ? protect_settings_files(&c, cfg) : 0;
 }
 
 int srt_hostexec_protect(srt_policy *pol, const srt_config *cfg, const srt_strv *roots,

@@ -14,4 +14,14 @@
 int srt_hostexec_protect(srt_policy *pol, const srt_config *cfg, const srt_strv *roots,
 			 srt_error *err);
 
+/* Read a git config of at most 1 MiB: a regular file reached without
+ * symlinks (none followed on the way), never blocking on a FIFO.  NULL
+ * when it is none of that (or out of memory); *len gets its length. */
+char *srt_hostexec_read_config(const char *path, size_t *len);
+
+/* Only the settings files (the one in force and the default one): what
+ * filesystem.disabled keeps of the above (policy.c says why). */
+int srt_hostexec_protect_settings(srt_policy *pol, const srt_config *cfg,
+				  const srt_strv *roots, srt_error *err);
+
 #endif

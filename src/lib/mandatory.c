@@ -89,6 +89,24 @@ void srt_protected_list_clear(srt_protected_list *l)
 	l->n = 0;
 }
 
+size_t srt_mandatory_allow_git_config(srt_protected_list *l, srt_strv *dropped)
+{
+	static const char suffix[] = "/.git/config";
+	const size_t sl = sizeof suffix - 1;
+	size_t kept = 0, n = l->n;
+	for (size_t i = 0; i < n; i++) {
+		size_t pl = strlen(l->v[i].path);
+		if (pl >= sl && strcmp(l->v[i].path + pl - sl, suffix) == 0) {
+			/* out of memory: the path is only not watched */
+			if (!dropped || srt_strv_push_owned(dropped, l->v[i].path) < 0)
+				free(l->v[i].path);
+		} else
+			l->v[kept++] = l->v[i];
+	}
+	l->n = kept;
+	return n - kept;
+}
+
 /* Return s->path + "/" + rel, protected. */
 static int emit(scan *s, const char *rel, bool exists, bool is_dir)
 {

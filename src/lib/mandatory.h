@@ -53,4 +53,11 @@ int srt_mandatory_scan_skipping(const char *root, int depth, const srt_strv *ski
 
 void srt_protected_list_clear(srt_protected_list *l);
 
+/* filesystem.allowGitConfig: drop every repository's ".git/config" from
+ * `l` (existing ones and stand-ins alike), keeping the rest of the git
+ * directory's protection (hooks, commondir, config.worktree, submodules'
+ * git directories).  The paths dropped are moved to `dropped` (NULL: freed).
+ * Returns how many were dropped. */
+size_t srt_mandatory_allow_git_config(srt_protected_list *l, srt_strv *dropped);
+
 #endif

@@ -236,15 +236,89 @@ static int find_protected(srt_policy *pol, const srt_config *cfg, const srt_plan
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		goto done;
 	}
-	if (search_roots(pol, &roots, &skip, err) < 0 ||
-	    srt_hostexec_protect(pol, cfg, &roots, err) < 0 ||
-	    protect_symlink_targets(pol, &roots, err) < 0)
+	if (pol->fs_disabled) {
+		if (srt_hostexec_protect_settings(pol, cfg, &roots, err) < 0)
+			goto done;
+	} else if (search_roots(pol, &roots, &skip, err) < 0 ||
+		   srt_hostexec_protect(pol, cfg, &roots, err) < 0) {
+		goto done;
+	}
+	if (pol->allow_git_config) {
+		srt_strv writable = {0};
+		srt_mandatory_allow_git_config(&pol->protected_paths, &writable);
+		int r = srt_gitwatch_add(&pol->git_watch, &writable, err);
+		srt_strv_clear(&writable);
+		if (r < 0)
+			goto done;
+	}
+	if (protect_symlink_targets(pol, &roots, err) < 0)
 		goto done;
 	rc = 0;
 done:
 	srt_strv_clear(&skip);
 	srt_strv_clear(&roots);
 	return rc;
+}
+
+/* filesystem.disabled: "/" is the one writable root and the four lists
+ * are not applied (the reference's semantics).  What srt keeps: its run
+ * directory stays hidden (the journals there make a later run of any
+ * policy remove files on the host) and the settings files stay read-only
+ * (find_protected), the host's kernel interfaces stay read-only mounts,
+ * /proc and /dev are the sandbox's own, TMPDIR is private.  README
+ * "filesystem.disabled" says what that is worth. */
+static int disabled_filesystem(srt_policy *pol, const srt_config *cfg, srt_error *err)
+{
+	bool lists = cfg->deny_read.n || cfg->allow_read.n || cfg->allow_write.n ||
+		     cfg->deny_write.n;
+	srt_resolved_path *root = calloc(1, sizeof *root);
+	char *warn = srt_asprintf("filesystem.disabled: the filesystem is unrestricted: the command can "
+				  "read and write every file you can (shell startup files and .git/hooks "
+				  "included)%s; network rules still apply",
+				  lists ? "; denyRead, allowRead, allowWrite and denyWrite are ignored" : "");
+	if (!root || !(root->path = strdup("/")) ||
+	    srt_strv_push_owned(&pol->warnings, warn) < 0) {
+		free(root);
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	}
+	root->exists = root->is_dir = true;
+	pol->allow_write.v = root;
+	pol->allow_write.n = 1;
+	return 0;
+}
+
+/* git.safeDirectories: "~" and relative entries expanded like the
+ * filesystem lists' literal entries, symlinks resolved (git compares them
+ * with the repository's real top-level path). */
+static int resolve_safe_dirs(srt_policy *pol, const srt_config *cfg, srt_error *err)
+{
+	for (size_t i = 0; i < cfg->git_safe_dirs.n; i++) {
+		srt_resolved_list one = {0};
+		int rc = srt_path_expand(cfg->git_safe_dirs.v[i], true, pol->cwd, pol->home, &one,
+					 &pol->warnings, err);
+		if (rc == 0 && one.n == 1 && !srt_strv_contains(&pol->git_safe_dirs, one.v[0].path))
+			rc = srt_strv_push(&pol->git_safe_dirs, one.v[0].path) < 0
+				     ? srt_fail(err, SRT_E_NOMEM, "out of memory") : 0;
+		srt_resolved_list_clear(&one);
+		if (rc < 0) {
+			char msg[sizeof err->message];
+			snprintf(msg, sizeof msg, "%s", err->message);
+			return srt_fail(err, err->code, "%s: git.safeDirectories[%zu]: %s",
+					pol->config_source, i, msg);
+		}
+	}
+	return 0;
+}
+
+/* filesystem.allowGitConfig: the start-up warning names the risk. */
+static int warn_git_config(srt_policy *pol)
+{
+	return srt_strv_push_owned(&pol->warnings,
+				   srt_asprintf("filesystem.allowGitConfig: .git/config files are writable: "
+						"the command can set core.hooksPath, core.fsmonitor, "
+						"core.sshCommand, an alias or a filter there that git run "
+						"on the host later executes (.git/hooks stay protected; srt "
+						"names such settings the run adds when it ends)"));
 }
 
 static int warn_missing_write_roots(srt_policy *pol)
@@ -319,6 +393,10 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	pol->weaker_nested = cfg->enable_weaker_nested_sandbox;
 	pol->search_depth = cfg->mandatory_deny_search_depth ? cfg->mandatory_deny_search_depth
 							     : SRT_DEFAULT_SEARCH_DEPTH;
+	pol->fs_disabled = cfg->fs_disabled;
+	/* nothing of git's is protected under disabled: the warning is its */
+	pol->allow_git_config = cfg->allow_git_config && !cfg->fs_disabled;
+	pol->strict_allowlist = cfg->strict_allowlist;
 	if (!pol->config_source || !pol->cwd || !pol->home) {
 		srt_fail_errno(err, SRT_E_POLICY, errno ? errno : ENOMEM,
 			       "cannot determine the working directory or home directory");
@@ -329,13 +407,16 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 			srt_fail(err, SRT_E_NOMEM, "out of memory");
 			goto fail;
 		}
-	if (expand_list(pol, &cfg->deny_read, "denyRead", &pol->deny_read, err) < 0 ||
-	    expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
-	    expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||
-	    expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0 ||
-	    resolve_unix_sockets(pol, cfg, err) < 0 || add_private_paths(pol, err) < 0)
+	if (pol->fs_disabled ? disabled_filesystem(pol, cfg, err) < 0
+	    : (expand_list(pol, &cfg->deny_read, "denyRead", &pol->deny_read, err) < 0 ||
+	       expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
+	       expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||
+	       expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0))
 		goto fail;
-	if (warn_missing_write_roots(pol) < 0) {
+	if (resolve_unix_sockets(pol, cfg, err) < 0 || add_private_paths(pol, err) < 0 ||
+	    resolve_safe_dirs(pol, cfg, err) < 0)
+		goto fail;
+	if (warn_missing_write_roots(pol) < 0 || (pol->allow_git_config && warn_git_config(pol) < 0)) {
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -359,6 +440,11 @@ fail:
 }
 
 size_t srt_policy_warning_count(const srt_policy *pol) { return pol->warnings.n; }
+
+char *srt_policy_git_config_changes(const srt_policy *pol)
+{
+	return srt_gitwatch_report(&pol->git_watch);
+}
 
 const char *srt_policy_warning(const srt_policy *pol, size_t i)
 {
@@ -396,6 +482,8 @@ char *srt_policy_describe(const srt_policy *pol)
 	int rc = 0;
 	rc |= append(&b, &len, &cap, "settings: %s\nworking directory: %s\nhome: %s\n",
 		     pol->config_source, pol->cwd, pol->home);
+	if (pol->fs_disabled)
+		rc |= append(&b, &len, &cap, "filesystem.disabled: no filesystem rules (only srt's own state below is kept)\n");
 	rc |= append(&b, &len, &cap, "reads: allowed everywhere except hidden paths below\n");
 	rc |= append(&b, &len, &cap, "writable roots (plus the private TMPDIR, /dev/shm, /dev/null...):\n");
 	if (pol->plan.write_roots.n == 0)
@@ -434,8 +522,9 @@ char *srt_policy_describe(const srt_policy *pol)
 	if (pol->byo_http_port || pol->byo_socks_port)
 		rc |= append(&b, &len, &cap, "  forwarded unfiltered to your own proxy: http -> 127.0.0.1:%d, socks -> 127.0.0.1:%d (0 = srt's filter)\n",
 			     pol->byo_http_port, pol->byo_socks_port);
-	rc |= append(&b, &len, &cap, "  domain rules: %zu (denied first, then allowed, else denied)\n",
-		     srt_netpolicy_size(pol->net));
+	rc |= append(&b, &len, &cap, "  domain rules: %zu (denied first, then allowed, else denied%s)\n",
+		     srt_netpolicy_size(pol->net),
+		     pol->strict_allowlist ? "; strictAllowlist: never asked" : "");
 	for (size_t i = 0; i < pol->n_host_ports; i++)
 		rc |= append(&b, &len, &cap, "  localhost:%d inside reaches the host's 127.0.0.1:%d (hostPorts)\n",
 			     pol->host_ports[i], pol->host_ports[i]);
@@ -445,6 +534,11 @@ char *srt_policy_describe(const srt_policy *pol)
 					 : "socket(AF_UNIX) refused");
 	for (size_t i = 0; !pol->allow_all_unix_sockets && i < pol->allow_unix.n; i++)
 		rc |= append(&b, &len, &cap, "  %s\n", pol->allow_unix.v[i].path);
+	if (pol->allow_git_config)
+		rc |= append(&b, &len, &cap, "git: .git/config files writable (allowGitConfig)\n");
+	for (size_t i = 0; i < pol->git_safe_dirs.n; i++)
+		rc |= append(&b, &len, &cap, "git: safe.directory %s (and beneath it)\n",
+			     pol->git_safe_dirs.v[i]);
 	rc |= append(&b, &len, &cap, "nested user namespaces: %s\n",
 		     pol->allow_nested_userns ? "allowed" : "refused");
 	for (size_t i = 0; i < pol->warnings.n; i++)
@@ -473,6 +567,8 @@ void srt_policy_free(srt_policy *pol)
 	srt_resolved_list_clear(&pol->kernel_mounts);
 	srt_plan_clear(&pol->plan);
 	srt_strv_clear(&pol->warnings);
+	srt_strv_clear(&pol->git_safe_dirs);
+	srt_gitwatch_clear(&pol->git_watch);
 	srt_netpolicy_free(pol->net);
 	srt_guard_free(pol->guard);
 	for (size_t i = 0; i < pol->n_ignore; i++) {

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "mandatory.h"
 #include "paths.h"
+#include "gitwatch.h"
 #include "guard.h"
 #include "netpolicy.h"
 #include "plan.h"
@@ -25,6 +26,11 @@ struct srt_policy {
 	bool weaker_nested;
 	int search_depth;
 	char *config_source;
+	bool fs_disabled;        /* filesystem.disabled (policy.c) */
+	bool allow_git_config;   /* filesystem.allowGitConfig */
+	bool strict_allowlist;   /* network.strictAllowlist (no prompt to skip yet) */
+	srt_strv git_safe_dirs;  /* git.safeDirectories: absolute, symlinks resolved */
+	srt_gitwatch git_watch;  /* allowGitConfig: the configs made writable */
 	/* network */
 	srt_netpolicy *net;
 	srt_guard *guard;

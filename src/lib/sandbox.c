@@ -31,6 +31,7 @@
 #include "proxy.h"
 #include "unixgate.h"
 #include "filter.h"
+#include "gitenv.h"
 #include "standins.h"
 #include "util.h"
 
@@ -100,7 +101,8 @@ static bool env_overridden(const char *kv)
 		"GRPC_PROXY", "grpc_proxy", "FTP_PROXY", "ftp_proxy", "SRT_SANDBOX",
 		"JAVA_TOOL_OPTIONS", "DOCKER_HTTP_PROXY", "DOCKER_HTTPS_PROXY",
 		"CLOUDSDK_PROXY_TYPE", "CLOUDSDK_PROXY_ADDRESS", "CLOUDSDK_PROXY_PORT",
-		"SANDBOX_RUNTIME", "IS_SANDBOX",
+		"SANDBOX_RUNTIME", "IS_SANDBOX", "GIT_CONFIG_PARAMETERS",
+		"CLAUDE_CODE_HOST_HTTP_PROXY_PORT", "CLAUDE_CODE_HOST_SOCKS_PROXY_PORT",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		size_t l = strlen(names[i]);
@@ -110,16 +112,45 @@ static bool env_overridden(const char *kv)
 	return false;
 }
 
+/* The caller's value of `name` in src, or NULL. */
+static const char *env_get(char *const *src, const char *name)
+{
+	size_t l = strlen(name);
+	for (size_t i = 0; src && src[i]; i++)
+		if (strncmp(src[i], name, l) == 0 && src[i][l] == '=')
+			return src[i] + l + 1;
+	return NULL;
+}
+
+/* Does one of `set` ("NAME=value") set the variable of kv? */
+static bool env_set_in(const srt_strv *set, const char *kv)
+{
+	size_t l = strcspn(kv, "=");
+	for (size_t i = 0; i < set->n; i++)
+		if (strncmp(set->v[i], kv, l) == 0 && set->v[i][l] == '=')
+			return true;
+	return false;
+}
+
 static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err)
 {
 	char *const *src = o->envp ? o->envp : environ;
-	const char *java = NULL;
-	for (size_t i = 0; src && src[i]; i++) {
-		if (strncmp(src[i], "JAVA_TOOL_OPTIONS=", 18) == 0)
-			java = src[i] + 18;
-		if (!env_overridden(src[i]) && srt_strv_push(&sb->env, src[i]) < 0)
-			return srt_fail(err, SRT_E_NOMEM, "out of memory");
-	}
+	const char *java = env_get(src, "JAVA_TOOL_OPTIONS");
+	/* git.safeDirectories, numbered on from the caller's GIT_CONFIG_COUNT
+	 * (whose own entries below it stay) */
+	srt_strv git = {0};
+	if (srt_gitenv_safe_dirs(&sb->pol->git_safe_dirs, env_get(src, "GIT_CONFIG_COUNT"), &git,
+				 err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && src && src[i]; i++)
+		if (!env_overridden(src[i]) && !env_set_in(&git, src[i]))
+			rc = srt_strv_push(&sb->env, src[i]);
+	for (size_t i = 0; rc == 0 && i < git.n; i++)
+		rc = srt_strv_push(&sb->env, git.v[i]);
+	srt_strv_clear(&git);
+	if (rc < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	char self[4096] = "srt";
 	if (o->srt_path)
 		snprintf(self, sizeof self, "%s", o->srt_path);
@@ -155,8 +186,11 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 		srt_asprintf("CLOUDSDK_PROXY_ADDRESS=127.0.0.1"),
 		srt_asprintf("CLOUDSDK_PROXY_PORT=%d", hp),
 		srt_asprintf("RSYNC_PROXY=127.0.0.1:%d", hp),
-		srt_asprintf("ALL_PROXY=socks5h://127.0.0.1:%d", sp),
-		srt_asprintf("all_proxy=socks5h://127.0.0.1:%d", sp),
+		/* http://, as the reference: a client that takes ALL_PROXY
+		 * (httpx) and lacks SOCKS support fails on socks5h:// */
+		srt_asprintf("ALL_PROXY=http://127.0.0.1:%d", hp),
+		srt_asprintf("all_proxy=http://127.0.0.1:%d", hp),
+		srt_gitenv_parameters(env_get(src, "GIT_CONFIG_PARAMETERS")),
 		/* the reference's list: loopback, link-local and the RFC 1918
 		 * ranges are never proxied (inside, nothing else is reachable
 		 * there anyway) */
@@ -169,10 +203,16 @@ static int build_env(srt_sandbox *sb, const srt_spawn_options *o, srt_error *err
 			     "-DsocksProxyPort=%d",
 			     java ? java : "", java ? " " : "", hp, hp, sp),
 	};
-	int rc = 0;
 	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
 		if (srt_strv_push_owned(&sb->env, vars[i]) < 0)
 			rc = -1;
+	/* the reference's names for the proxies' ports on the host: only the
+	 * no-namespace mode has any (in the full mode the proxies are reached
+	 * inside the sandbox's own network namespace, at 3128 and 1080) */
+	if (sb->nons &&
+	    (srt_strv_push_owned(&sb->env, srt_asprintf("CLAUDE_CODE_HOST_HTTP_PROXY_PORT=%d", hp)) < 0 ||
+	     srt_strv_push_owned(&sb->env, srt_asprintf("CLAUDE_CODE_HOST_SOCKS_PROXY_PORT=%d", sp)) < 0))
+		rc = -1;
 	return rc < 0 ? srt_fail(err, SRT_E_NOMEM, "out of memory") : 0;
 }
 

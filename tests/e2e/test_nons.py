@@ -336,3 +336,35 @@ def test_settings_file_inside_a_writable_root_refuses_to_start(sb):
     assert r.returncode == 125, r
     assert "RAN" not in r.stdout
     assert "settings file" in r.stderr, r.stderr
+
+
+def test_filesystem_disabled_works_without_namespaces(sb):
+    """filesystem.disabled: Landlock grants everything on "/" (no
+    filesystem rules), the settings file's protection cannot be held here
+    and is named in a warning instead of refusing the run (the command can
+    write every startup file anyway); the network is still srt's."""
+    secret = sb.base / "secret"
+    secret.write_text("TOPSECRET\n")
+    sb.ident.chown(str(secret))
+    s = dict(KEY, filesystem={"disabled": True, "denyRead": [str(secret)]})
+    r = nrun(sb, "cat ../secret; echo w > ../outside && echo WROTE; "
+                 "curl -sS --max-time 10 --noproxy '' -x \"$HTTP_PROXY\" -o /dev/null "
+                 "-w '%{http_code}\\n' http://unlisted.example/", s=s)
+    assert r.returncode == 0, r
+    assert "TOPSECRET" in r.stdout and "WROTE" in r.stdout, r
+    assert r.stdout.splitlines()[-1] == "403", r
+    assert (sb.base / "outside").read_text() == "w\n"
+    assert "filesystem.disabled: the filesystem is unrestricted" in r.stderr, r.stderr
+    assert "settings file" in r.stderr or "and more" in r.stderr, r.stderr
+
+
+def test_host_proxy_port_variables(sb):
+    """Here the proxies listen on the host's loopback: the reference's
+    CLAUDE_CODE_HOST_*_PROXY_PORT name those ports."""
+    r = nrun(sb, ["env"])
+    env = dict(l.split("=", 1) for l in r.stdout.splitlines() if "=" in l)
+    hp = env["HTTP_PROXY"].rsplit(":", 1)[1]
+    sp = env["FTP_PROXY"].rsplit(":", 1)[1]
+    assert env["CLAUDE_CODE_HOST_HTTP_PROXY_PORT"] == hp, env
+    assert env["CLAUDE_CODE_HOST_SOCKS_PROXY_PORT"] == sp, env
+    assert env["ALL_PROXY"] == env["HTTP_PROXY"], env

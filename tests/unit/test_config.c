@@ -327,8 +327,6 @@ static void test_reference_keys(void **state)
 	ERR("{\"network\": {\"requireHostMatch\": true}}", "network.requireHostMatch: not supported yet");
 	ERR("{\"network\": {\"parentProxy\": {\"http\": \"http://p:3128\"}}}",
 	    "network.parentProxy: not supported yet");
-	ERR("{\"filesystem\": {\"disabled\": true}}", "filesystem.disabled: not supported yet");
-	ERR("{\"git\": {\"safeDirectories\": [\"/x\"]}}", "git: not supported yet");
 	/* asking nothing: accepted, no warning */
 	const char *noop = "{\"filesystem\": {\"disabled\": false, \"allowGitConfig\": false},"
 			   " \"network\": {\"strictAllowlist\": false, \"tlsTerminate\": null,"
@@ -339,6 +337,43 @@ static void test_reference_keys(void **state)
 	srt_config_free(c);
 	/* a typo of a reference key is named too */
 	ERR("{\"network\": {\"tlsTerminat\": {}}}", "did you mean \"tlsTerminate\"?");
+}
+
+/* The reference's keys with a Linux meaning that srt in C builds:
+ * filesystem.disabled, filesystem.allowGitConfig, network.strictAllowlist,
+ * git.safeDirectories. */
+static void test_linux_keys(void **state)
+{
+	(void)state;
+	srt_error e = {0};
+	const char *on = "{\"filesystem\": {\"disabled\": true, \"allowGitConfig\": true,"
+			 " \"denyRead\": [], \"allowWrite\": [], \"denyWrite\": []},"
+			 " \"network\": {\"strictAllowlist\": true},"
+			 " \"git\": {\"safeDirectories\": [\"/r\", \"\", \"~/p\", \"rel\"]}}";
+	srt_config *c = srt_config_parse(on, strlen(on), "t.json", &e);
+	assert_non_null(c);
+	assert_true(c->fs_disabled);
+	assert_true(c->allow_git_config);
+	assert_true(c->strict_allowlist);
+	/* as written; the empty one dropped as the reference's filter does */
+	assert_int_equal(c->git_safe_dirs.n, 3);
+	assert_string_equal(c->git_safe_dirs.v[0], "/r");
+	assert_string_equal(c->git_safe_dirs.v[1], "~/p");
+	assert_string_equal(c->git_safe_dirs.v[2], "rel");
+	assert_int_equal(c->warnings.n, 0);
+	srt_config_free(c);
+	c = srt_config_parse("{}", 2, "t.json", &e);
+	assert_non_null(c);
+	assert_false(c->fs_disabled || c->allow_git_config || c->strict_allowlist);
+	assert_int_equal(c->git_safe_dirs.n, 0);
+	srt_config_free(c);
+	ERR("{\"filesystem\": {\"disabled\": 1}}", "filesystem.disabled: expected true or false");
+	ERR("{\"filesystem\": {\"allowGitConfig\": \"yes\"}}", "filesystem.allowGitConfig: expected true or false");
+	ERR("{\"network\": {\"strictAllowlist\": null}}", "network.strictAllowlist: expected true or false");
+	ERR("{\"git\": []}", "git: expected an object");
+	ERR("{\"git\": {\"safeDirectories\": \"/x\"}}", "git.safeDirectories: expected");
+	ERR("{\"git\": {\"safeDirectories\": [1]}}", "git.safeDirectories[0]: expected a directory");
+	ERR("{\"git\": {\"safeDirectory\": [\"/x\"]}}", "did you mean \"safeDirectories\"?");
 }
 
 /* Over-broad allow patterns get the reference's message; a URL gets one
@@ -945,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_reference_keys),
+		cmocka_unit_test(test_linux_keys),
 		cmocka_unit_test(test_reference_complete_example),
 		cmocka_unit_test(test_reference_domain_validation),
 		cmocka_unit_test(test_wrong_types),

@@ -263,6 +263,44 @@ static void test_nested_repositories(void **state)
 	srt_protected_list_clear(&out);
 }
 
+/* filesystem.allowGitConfig: every repository's .git/config leaves the
+ * list (existing or a stand-in); hooks, commondir and the submodules' git
+ * directories stay, and so does a file merely named like it. */
+static void test_allow_git_config(void **state)
+{
+	(void)state;
+	touch(P("proj/sub/repo/.git/config"));
+	mkdirs(P("proj/other/.git/hooks"));
+	touch(P("proj/.git/modules/m/HEAD"));
+	touch(P("proj/.git/modules/m/config"));
+	mkdirs(P("proj/.git/modules/m/hooks"));
+	srt_protected_list out = { 0 };
+	scan_ok(3, &out);
+	size_t before = out.n;
+	expect(&out, P("proj/sub/repo/.git/config"), true, false);
+	expect(&out, P("proj/other/.git/config"), false, false);
+	expect(&out, P(".git/config"), false, false);
+	srt_strv dropped = { 0 };
+	assert_int_equal(srt_mandatory_allow_git_config(&out, &dropped), 4);
+	assert_int_equal(dropped.n, 4);
+	assert_true(srt_strv_contains(&dropped, P("proj/other/.git/config")));
+	srt_strv_clear(&dropped);
+	assert_int_equal(out.n, before - 4);
+	expect_absent(&out, P("proj/sub/repo/.git/config"));
+	expect_absent(&out, P("proj/other/.git/config"));
+	expect_absent(&out, P("proj/.git/config"));
+	expect_absent(&out, P(".git/config"));
+	expect(&out, P("proj/other/.git/hooks"), true, true);
+	expect(&out, P("proj/sub/repo/.git/hooks"), false, true);
+	expect(&out, P(".git/hooks"), false, true);
+	expect(&out, P("proj/.git/modules/m/config"), true, false);
+	expect(&out, P("proj/.git/modules/m/hooks"), true, true);
+	expect(&out, P(".gitconfig"), false, false);
+	expect_ordered(&out);
+	assert_int_equal(srt_mandatory_allow_git_config(&out, NULL), 0);
+	srt_protected_list_clear(&out);
+}
+
 /* Submodule git directories (.git/modules/<name>, names with slashes,
  * nested modules): their hooks and config run code like the top ones. */
 static void test_submodule_gitdirs(void **state)
@@ -386,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_repositories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_file_at_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_submodule_gitdirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allow_git_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_duplicates_across_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),

@@ -365,7 +365,10 @@ static int refusals(const srt_policy *pol, srt_strv *refuse, srt_error *err)
 			return -1;
 	}
 	const char *src = pol->config_source;
-	if (!src || strcmp(src, "<defaults>") == 0)
+	/* filesystem.disabled asks for no protection: the settings file's is
+	 * srt's own extra, a tripwire where every startup file is writable
+	 * anyway, and here it is listed as not held (unheld_list) */
+	if (!src || strcmp(src, "<defaults>") == 0 || pol->fs_disabled)
 		return 0;
 	SRT_AUTOFREE char *abs = src[0] == '/' ? strdup(src) : srt_path_join(pol->cwd, src);
 	if (!abs)
