@@ -149,6 +149,11 @@ typedef struct srt_spawn_options {
 	 * for a shell's jobs), and srt_sandbox_wait() also reports stops.
 	 * Without it the command never gets the terminal's foreground. */
 	bool job_control;
+	/* The command as the caller states it, which ignoreViolations command
+	 * patterns are matched against (the reference's commandText; the srt
+	 * command gives the -c string).  NULL: argv, shell-quoted and joined
+	 * by spaces. */
+	const char *command_text;
 } srt_spawn_options;
 
 #define SRT_MAX_PASS_FDS 64

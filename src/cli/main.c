@@ -469,7 +469,10 @@ int main(int argc, char **argv)
 	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1},
 			       .on_violation = on_violation, .violation_data = &vlog,
 			       .pass_fds = c.pass_fds, .n_pass_fds = c.n_pass_fds,
-			       .job_control = true};
+			       .job_control = true,
+			       /* a shell string is the command as the user wrote it
+				* (NULL otherwise: the library quotes argv) */
+			       .command_text = c.shell_argv[2]};
 	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
 	double t_spawned = now_ms();
 	int code;
