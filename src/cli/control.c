@@ -22,6 +22,8 @@
 
 static int keep(control_splitter *s, const char *p, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (s->len + n > s->max) { /* too long: reported at its end */
 		s->skipping = true;
 		s->len = 0;
