@@ -169,10 +169,20 @@ control_result control_line(control *c, const char *line, size_t len, bool too_l
 	srt_error err = {0};
 	srt_config *cfg = srt_config_parse_update(line, len, name, &err);
 	if (!cfg) {
-		/* err names the line already */
+		/* err names the line already; a JSON error also its position,
+		 * "NAME:1:COL: ...", said as "NAME, column COL: ..." */
 		char *m = NULL;
-		if (asprintf(&m, "%s (%s)", err.message, KEPT) < 0)
+		size_t nl = strlen(name);
+		const char *msg = err.message;
+		unsigned col;
+		int used = 0;
+		if (strncmp(msg, name, nl) == 0 && sscanf(msg + nl, ":1:%u:%n", &col, &used) == 1 &&
+		    used > 0) {
+			if (asprintf(&m, "%s, column %u:%s (%s)", name, col, msg + nl + used, KEPT) < 0)
+				m = NULL;
+		} else if (asprintf(&m, "%s (%s)", msg, KEPT) < 0) {
 			m = NULL;
+		}
 		say("", m ? m : err.message);
 		free(m);
 		return c->last = CONTROL_INVALID;

@@ -152,7 +152,7 @@ wait_for step-eof; echo "after-eof $(code)"
     # every line counts, blank ones too; only the bad ones are reported
     for n in (1, 2, 3):
         assert "line %d:" % n not in err, err
-    assert "control fd %d, line 4:1:7: invalid token near 'garbage'" % run.r in err, err
+    assert "control fd %d, line 4, column 7: invalid token near 'garbage'" % run.r in err, err
     assert "line 5: \"filesystem\" is missing" in err, err
     assert "line 6: network.allowedDomains[0]" in err, err
     assert "srt: warning: control fd %d, line 7: network lists applied" % run.r in err, err

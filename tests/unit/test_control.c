@@ -173,6 +173,10 @@ static void test_lines_are_judged(void **state)
 	}
 	assert_int_equal(applied, 1);
 	forget();
+	assert_int_equal(line(&c, "{\"network\": 1"), CONTROL_INVALID);
+	assert_string_equal(said[0], "control fd 7, line 12, column 13: '}' expected near end of "
+				     "file (ignored; the previous config stays in force)");
+	forget();
 	assert_int_equal(line(&c, "{\"network\": {\"allowedDomains\": [\"a.com\"]}}"),
 			 CONTROL_INVALID);
 	assert_non_null(strstr(said[0], "\"filesystem\" is missing"));
@@ -185,7 +189,7 @@ static void test_lines_are_judged(void **state)
 	assert_int_equal(control_line(&c, "{\"network\": {}, \0\"filesystem\": {}}", 34, false),
 			 CONTROL_INVALID);
 	/* every line counts, blank ones too */
-	assert_int_equal(c.lineno, 14);
+	assert_int_equal(c.lineno, 15);
 	/* the sandbox refuses it */
 	forget();
 	apply_fails = true;
