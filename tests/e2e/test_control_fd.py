@@ -303,3 +303,39 @@ def test_channel_dead_before_any_update_stops_the_command(sb):
     assert p.returncode == 125, (out, err)
     assert time.monotonic() - t0 < 15
     assert b"failed before delivering an update: Connection reset by peer" in err, err
+
+
+def test_no_namespace_mode(sb, origin):
+    """The same in the no-namespace mode (a test-hooks build): an update
+    applies, and the command, a process of the host's PID namespace there,
+    reaches no copy of the descriptor (srt's, init's) through /proc."""
+    hook = {"SRT_TEST_NO_USERNS": "1"}
+    chk = subprocess.run([sb.srt, "--check"], capture_output=True, text=True,
+                         env=dict(os.environ, **hook), timeout=60)
+    if "mode: no-namespace" not in chk.stdout:
+        pytest.skip("not a test-hooks build: SRT_TEST_NO_USERNS has no effect")
+    r, w = os.pipe()
+    ino = os.fstat(r).st_ino
+    script = (HELPERS % origin).replace("http://127.0.0.1:3128", '"$HTTP_PROXY"') + r"""
+echo "start $(code)"
+echo "fd-open $([ -e /proc/self/fd/%d ] && echo yes || echo no)"
+for f in /proc/[0-9]*/fd/*; do
+    case "$(readlink "$f" 2>/dev/null)" in "pipe:[%d]") echo "reaches $f";; esac
+done
+echo scan-done
+until_code 200 allowed
+""" % (r, ino)
+    start = dict(settings(), enableWeakerNestedSandbox=True)
+    p = sb.popen(script, settings=start, pass_fds=(r,), env=hook,
+                 opts=["--control-fd", str(r)])
+    os.close(r)
+    try:
+        ok, out = read_until(p.stdout.fileno(), b"scan-done", 60)
+        assert ok and b"start 403\n" in out, out
+        os.write(w, line(dict(settings(["127.0.0.1:%d" % origin]), enableWeakerNestedSandbox=True)))
+        ok, out = read_until(p.stdout.fileno(), b"allowed 200\n", 40, out)
+        assert ok, (out, p.stderr.read1() if hasattr(p.stderr, "read1") else b"")
+    finally:
+        os.close(w)
+    assert p.wait(timeout=30) == 0
+    assert b"fd-open no\n" in out and b"reaches" not in out, out
