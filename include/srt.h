@@ -68,6 +68,20 @@ const char *srt_config_source(const srt_config *cfg);
 
 void srt_config_free(srt_config *cfg);
 
+/* Parse settings given while a sandbox runs (srt --control-fd), validated as
+ * srt_config_parse validates a file; "network" and "filesystem" must both
+ * be there: an update is a complete settings object, not a patch (a key it
+ * leaves out is back to its default). */
+srt_config *srt_config_parse_update(const char *json, size_t len, const char *name,
+				    srt_error *err);
+
+/* What of `cfg` a running sandbox keeps as it started, whatever an update
+ * says (every setting but the network lists srt_sandbox_update_network
+ * applies), as canonical text: one "key: value" line per setting, always
+ * the same keys in the same order, so that two configs' texts compare line
+ * by line.  Malloc'd; NULL when out of memory. */
+char *srt_config_fixed(const srt_config *cfg);
+
 /* ---- policy ------------------------------------------------------------ */
 
 /* Context for resolving relative paths and "~".  NULL fields are taken from
@@ -159,6 +173,11 @@ typedef struct srt_spawn_options {
 	 * for a shell's jobs), and srt_sandbox_wait() also reports stops.
 	 * Without it the command never gets the terminal's foreground. */
 	bool job_control;
+	/* The command as the caller states it, which ignoreViolations command
+	 * patterns are matched against (the reference's commandText; the srt
+	 * command gives the -c string).  NULL: argv, shell-quoted and joined
+	 * by spaces. */
+	const char *command_text;
 } srt_spawn_options;
 
 #define SRT_MAX_PASS_FDS 64

@@ -64,6 +64,29 @@ curl_try() {
 }
 curl_try "GET the allowed local origin (HTTP status)" "http://127.0.0.1:$port/"
 curl_try "GET a name not in allowedDomains"           "http://example.com/"
+
+echo
+echo "== a live update through --control-fd: the running command's network lists replaced"
+# srt reads one complete settings object per line from descriptor 3; the
+# command starts refused, a first line that is not valid is reported and
+# dropped, the next one allows the origin for the following connections
+cat > ../live.json <<JSON
+{ "network": { "allowedDomains": [] }, "filesystem": {} }
+JSON
+mkfifo "$work/control"
+{
+	sleep 1
+	echo 'not a settings object'
+	echo '{ "network": { "allowedDomains": ["127.0.0.1:'"$port"'"] }, "filesystem": {} }'
+} > "$work/control" &
+writer=$!
+"$SRT" --settings ../live.json --control-fd 3 -- bash -c '
+	code() { curl -sS --max-time 10 --noproxy "" -x http://127.0.0.1:3128 -o /dev/null \
+		-w "%{http_code}" "http://127.0.0.1:'"$port"'/" 2>/dev/null; }
+	echo "before the update:  HTTP $(code)"
+	for i in $(seq 50); do [ "$(code)" = 200 ] && break; sleep 0.1; done
+	echo "after the update:   HTTP $(code)"' 3< "$work/control" 2>&1 | grep -v '^srt:   \.\.\.$' | sed 's/^/    /'
+wait $writer 2>/dev/null
 kill $origin 2>/dev/null
 echo
 echo "on the host afterwards:"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "control.h"
 #include "srt.h"
 
 #define EXIT_SRT_FAILURE 125
@@ -37,6 +38,7 @@ typedef struct cli {
 	char *shell_argv[4];
 	int pass_fds[SRT_MAX_PASS_FDS];
 	size_t n_pass_fds;
+	int control_fd; /* --control-fd, or 0 */
 } cli;
 
 static void usage(FILE *f)
@@ -57,6 +59,9 @@ static void usage(FILE *f)
 	      "  --violations FILE append every refusal to FILE as JSON lines (/dev/fd/N for a descriptor)\n"
 	      "  --pass-fd N       give the command descriptor N (>= 3) too, with its own access\n"
 	      "                    (repeatable; every other descriptor above 2 is closed)\n"
+	      "  --control-fd N    read settings updates from descriptor N (>= 3) while the command\n"
+	      "                    runs: one complete settings object per line; each replaces the\n"
+	      "                    network lists (the command does not get N)\n"
 	      "  --proxy-connect HOST PORT\n"
 	      "                    inside a sandbox: connect to HOST:PORT through srt's proxy and relay\n"
 	      "                    stdin/stdout (ssh's ProxyCommand; GIT_SSH_COMMAND uses it)\n"
@@ -94,7 +99,7 @@ static int parse_pass_fd(cli *c, const char *arg)
 static int parse_args(cli *c, int argc, char **argv)
 {
 	enum { OPT_SETTINGS = 256, OPT_DEBUG, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_VIOLATIONS,
-	       OPT_CONNECT, OPT_PASS_FD };
+	       OPT_CONNECT, OPT_PASS_FD, OPT_CONTROL_FD };
 	static const struct option opts[] = {
 		{"settings", required_argument, NULL, OPT_SETTINGS},
 		{"debug", no_argument, NULL, OPT_DEBUG},
@@ -105,6 +110,7 @@ static int parse_args(cli *c, int argc, char **argv)
 		{"violations", required_argument, NULL, OPT_VIOLATIONS},
 		{"proxy-connect", required_argument, NULL, OPT_CONNECT},
 		{"pass-fd", required_argument, NULL, OPT_PASS_FD},
+		{"control-fd", required_argument, NULL, OPT_CONTROL_FD},
 		{NULL, 0, NULL, 0},
 	};
 	int o;
@@ -142,6 +148,10 @@ static int parse_args(cli *c, int argc, char **argv)
 			if (parse_pass_fd(c, optarg) < 0)
 				return -1;
 			break;
+		case OPT_CONTROL_FD:
+			if ((c->control_fd = control_parse_fd(optarg)) < 0)
+				return -1;
+			break;
 		case 'c':
 			c->shell_string = optarg;
 			break;
@@ -168,6 +178,14 @@ static int parse_args(cli *c, int argc, char **argv)
 			return -1;
 		}
 	}
+	for (size_t i = 0; c->control_fd && i < c->n_pass_fds; i++)
+		if (c->pass_fds[i] == c->control_fd) {
+			/* the channel that carries the policy never reaches the
+			 * command it confines */
+			fprintf(stderr, "srt: descriptor %d cannot be both --control-fd and --pass-fd\n",
+				c->control_fd);
+			return -1;
+		}
 	char **rest = argv + optind;
 	int nrest = argc - optind;
 	if (c->shell_string) {
@@ -264,7 +282,7 @@ static void json_string(FILE *f, const char *s)
 
 /* srt's own messages on stderr: "srt: " + `what`, escaped (it can name
  * paths or hosts the command chose), then a newline. */
-static void say(const char *prefix, const char *what)
+void say(const char *prefix, const char *what)
 {
 	char *e = srt_escape_dup(what, SRT_ESCAPE_LINES);
 	fprintf(stderr, "srt: %s%s\n", prefix, e ? e : "(out of memory)");
@@ -328,6 +346,11 @@ static int exit_code_for(srt_status s)
 	return s == SRT_E_EXEC_NOENT ? 127 : s == SRT_E_EXEC_PERM ? 126 : EXIT_SRT_FAILURE;
 }
 
+static int apply_update(void *sb, const srt_config *cfg, srt_error *err)
+{
+	return srt_sandbox_update_network(sb, cfg, err);
+}
+
 /* The forwarded signals arrive on a signalfd.  SIGTTOU stays blocked too:
  * srt may write to the terminal and hand it over while in the background
  * (the command starts with an empty mask). */
@@ -375,12 +398,31 @@ static void resume(srt_sandbox *sb, srt_error *err)
  * group reaches the command directly when srt lent it the terminal, and
  * reaches srt (which forwards it) when not.  A stop of the command stops
  * srt (the terminal is back with srt's group by then); SIGCONT resumes it. */
-static int supervise(srt_sandbox *sb, int sfd, srt_exit *ex, srt_error *err)
+/* How long a command stopped over a dead control channel has between
+ * SIGTERM and SIGKILL. */
+#define CONTROL_KILL_GRACE_MS 2000
+
+static int supervise(srt_sandbox *sb, int sfd, control *ctl, bool *ctl_failed, srt_exit *ex,
+		     srt_error *err)
 {
-	struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-			      {.fd = srt_sandbox_fd(sb), .events = POLLIN}};
+	/* the control channel, when there is one, is read only now that the
+	 * sandbox is up: what was written before waited in it */
+	struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+			      {.fd = srt_sandbox_fd(sb), .events = POLLIN},
+			      {.fd = ctl ? ctl->fd : -1, .events = POLLIN}};
+	double kill_at = 0;
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		int timeout = -1;
+		if (kill_at > 0) {
+			double left = kill_at - now_ms();
+			if (left <= 0) {
+				srt_sandbox_signal(sb, SIGKILL, err);
+				kill_at = 0;
+			} else {
+				timeout = (int)left + 1;
+			}
+		}
+		if (poll(p, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -392,6 +434,18 @@ static int supervise(srt_sandbox *sb, int sfd, srt_exit *ex, srt_error *err)
 			stop_like(ex->code);
 			resume(sb, err);
 			continue;
+		}
+		if (p[2].revents) {
+			int r = control_read(ctl);
+			if (r <= 0)
+				p[2].fd = -1; /* closed: the command runs on */
+			if (r < 0) {
+				/* it died before delivering anything: updates sent
+				 * into it (tightening ones too) would go nowhere */
+				*ctl_failed = true;
+				srt_sandbox_signal(sb, SIGTERM, err);
+				kill_at = now_ms() + CONTROL_KILL_GRACE_MS;
+			}
 		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -428,6 +482,8 @@ int main(int argc, char **argv)
 	}
 	srt_policy *pol = srt_policy_resolve(cfg, NULL, &err);
 	double t_policy = now_ms();
+	/* what a control line cannot change, to tell when one asks for it */
+	char *started = pol && c.control_fd ? srt_config_fixed(cfg) : NULL;
 	/* the policy holds what it needs: free the settings before the
 	 * sandbox's processes are cloned from this one */
 	srt_config_free(cfg);
@@ -469,7 +525,10 @@ int main(int argc, char **argv)
 	srt_spawn_options o = {.argv = c.command, .stdio = {-1, -1, -1},
 			       .on_violation = on_violation, .violation_data = &vlog,
 			       .pass_fds = c.pass_fds, .n_pass_fds = c.n_pass_fds,
-			       .job_control = true};
+			       .job_control = true,
+			       /* a shell string is the command as the user wrote it
+				* (NULL otherwise: the library quotes argv) */
+			       .command_text = c.shell_argv[2]};
 	srt_sandbox *sb = srt_sandbox_spawn(pol, &o, &err);
 	double t_spawned = now_ms();
 	int code;
@@ -493,8 +552,19 @@ int main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 		srt_exit ex = {0};
-		if (supervise(sb, sfd, &ex, &err) < 0) {
+		control ctl = {.apply = apply_update, .apply_data = sb};
+		bool ctl_failed = false;
+		if (c.control_fd && control_start(&ctl, c.control_fd, started, c.debug) < 0) {
+			fprintf(stderr, "srt: control fd %d: %s\n", c.control_fd, strerror(errno));
+			ctl_failed = true;
+			srt_sandbox_signal(sb, SIGKILL, &err);
+		}
+		if (supervise(sb, sfd, c.control_fd && !ctl_failed ? &ctl : NULL, &ctl_failed, &ex,
+			      &err) < 0) {
 			say("", err.message[0] ? err.message : strerror(errno));
+			code = EXIT_SRT_FAILURE;
+		} else if (ctl_failed) {
+			/* srt stopped it: its status is not the run's result */
 			code = EXIT_SRT_FAILURE;
 		} else {
 			code = ex.signaled ? 128 + ex.code : ex.code;
@@ -507,6 +577,7 @@ int main(int argc, char **argv)
 					t_spawned - t_policy, now_ms() - t_spawned);
 			}
 		}
+		control_end(&ctl);
 		srt_sandbox_destroy(sb); /* joins the proxy thread */
 		char *gc = srt_policy_git_config_changes(pol);
 		for (char *line = gc, *nl; line && *line; line = nl ? nl + 1 : NULL) {
@@ -517,6 +588,7 @@ int main(int argc, char **argv)
 		}
 		free(gc);
 	}
+	free(started);
 	print_summary(&vlog);
 	if (vlog.out)
 		fclose(vlog.out);

@@ -407,7 +407,7 @@ static int parse_paths(walk *w, const char *path, const json_t *arr,
 /* Array of non-empty strings into a string vector. */
 static int parse_strv(walk *w, const char *path, const json_t *arr,
 		      const char *what_plural, const char *what,
-		      srt_strv *out)
+		      bool allow_empty, srt_strv *out)
 {
 	if (expect_array(w, path, arr, what_plural) < 0)
 		return -1;
@@ -417,7 +417,7 @@ static int parse_strv(walk *w, const char *path, const json_t *arr,
 		char ip[PATH_BUF];
 		const char *s = NULL;
 		path_index(ip, path, i);
-		if (get_string(w, ip, item, what, false, &s) < 0)
+		if (get_string(w, ip, item, what, allow_empty, &s) < 0)
 			return -1;
 		if (srt_strv_push(out, s) < 0)
 			return nomem(w);
@@ -636,7 +636,7 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 			r = parse_cidrs(w, kp, v, cfg);
 		} else if (strcmp(key, "allowUnixSockets") == 0) {
 			r = parse_strv(w, kp, v, "socket paths", "a socket path",
-				       &cfg->allow_unix_sockets);
+				       false, &cfg->allow_unix_sockets);
 		} else if (strcmp(key, "allowAllUnixSockets") == 0) {
 			r = get_bool(w, kp, v, &cfg->allow_all_unix_sockets);
 		} else if (strcmp(key, "allowLocalBinding") == 0) {
@@ -760,17 +760,15 @@ static int parse_ignore(walk *w, const char *path, const json_t *obj,
 	json_object_foreach((json_t *)obj, key, v) {
 		char kp[PATH_BUF];
 		path_mapkey(kp, path, key);
-		if (key[0] == '\0')
-			return werr(w, kp,
-				    "empty command pattern (use \"*\" for "
-				    "any command)");
+		/* "" is accepted as the reference accepts it: a substring of
+		 * every command, as "" in the list is of every violation */
 		/* count first: the slot is freed even if filled partially */
 		srt_ignore_rule *rule =
 			&cfg->ignore_violations[cfg->n_ignore_violations++];
 		rule->command = strdup(key);
 		if (!rule->command)
 			return nomem(w);
-		if (parse_strv(w, kp, v, "paths", "a path", &rule->paths) < 0)
+		if (parse_strv(w, kp, v, "paths", "a path", true, &rule->paths) < 0)
 			return -1;
 	}
 	return 0;

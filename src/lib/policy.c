@@ -3,7 +3,6 @@
 #include "policy.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -359,22 +358,6 @@ static int copy_network(srt_policy *pol, const srt_config *cfg, srt_error *err)
 		}
 	}
 	return 0;
-}
-
-bool srt_policy_ignores(const srt_policy *pol, const char *cmd, const char *host, int port)
-{
-	char hp[300];
-	snprintf(hp, sizeof hp, "%s:%d", host, port);
-	for (size_t i = 0; i < pol->n_ignore; i++) {
-		const srt_ignore_rule *r = &pol->ignore[i];
-		if (fnmatch(r->command, cmd, 0) != 0)
-			continue;
-		for (size_t j = 0; j < r->paths.n; j++)
-			if (fnmatch(r->paths.v[j], host, FNM_CASEFOLD) == 0 ||
-			    fnmatch(r->paths.v[j], hp, FNM_CASEFOLD) == 0)
-				return true;
-	}
-	return false;
 }
 
 srt_policy *srt_policy_resolve(const srt_config *cfg,

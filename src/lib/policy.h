@@ -41,8 +41,4 @@ struct srt_policy {
 	size_t n_ignore;
 };
 
-/* Should a violation for command `cmd` (basename) about `host`:`port` be
- * suppressed by ignoreViolations? */
-bool srt_policy_ignores(const srt_policy *pol, const char *cmd, const char *host, int port);
-
 #endif

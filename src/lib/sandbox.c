@@ -20,6 +20,7 @@
 #include "caps.h"
 #include "diagnose.h"
 #include "fds.h"
+#include "ignore.h"
 #include "init.h"
 #include "landlock.h"
 #include "mounts.h"
@@ -59,7 +60,7 @@ struct srt_sandbox {
 	srt_proxy *proxy;
 	srt_unixgate *gate;  /* allowUnixSockets, else NULL */
 	const srt_policy *pol;
-	char cmd_name[256];  /* basename of argv[0], for ignoreViolations */
+	char *command_text;  /* what ignoreViolations command patterns match */
 	srt_violation_fn user_cb;
 	void *user_data;
 	int pass_fds[SRT_MAX_PASS_FDS]; /* the caller's, checked */
@@ -721,8 +722,12 @@ static int receive_listeners(srt_sandbox *sb, int *fds, size_t want, srt_error *
 static void on_violation(const srt_violation *v, void *data)
 {
 	srt_sandbox *sb = data;
-	if (srt_policy_ignores(sb->pol, sb->cmd_name, v->host, v->port))
-		return;
+	if (sb->pol->n_ignore) {
+		/* out of memory: reported rather than lost */
+		SRT_AUTOFREE char *line = srt_violation_line(v);
+		if (srt_ignore_matches(sb->pol->ignore, sb->pol->n_ignore, sb->command_text, line))
+			return;
+	}
 	if (sb->user_cb)
 		sb->user_cb(v, sb->user_data);
 }
@@ -883,9 +888,12 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	sb->pol = pol;
 	sb->user_cb = o->on_violation;
 	sb->user_data = o->violation_data;
-	const char *slash = strrchr(o->argv[0], '/');
-	snprintf(sb->cmd_name, sizeof sb->cmd_name, "%s", slash ? slash + 1 : o->argv[0]);
 	sb->run.journal_fd = sb->run.dir_fd = -1;
+	sb->command_text = o->command_text ? strdup(o->command_text) : srt_shell_quote(o->argv);
+	if (!sb->command_text) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
 	bool mediate = pol->allow_unix.n > 0 && !pol->allow_all_unix_sockets;
 	sb->tty_fd = o->job_control ? open_ctty() : -1;
 	if (sb->tty_fd >= 0) {
@@ -1091,5 +1099,6 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 	srt_strv_clear(&sb->env);
 	srt_strv_clear(&sb->landlock_paths);
 	srt_strv_clear(&sb->notes);
+	free(sb->command_text);
 	free(sb);
 }
