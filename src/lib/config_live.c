@@ -133,6 +133,9 @@ char *srt_config_fixed(const srt_config *c)
 	put_paths(f, "filesystem.allowRead", &c->allow_read);
 	put_paths(f, "filesystem.allowWrite", &c->allow_write);
 	put_paths(f, "filesystem.denyWrite", &c->deny_write);
+	fprintf(f, "filesystem.disabled: %d\n", c->fs_disabled);
+	fprintf(f, "filesystem.allowGitConfig: %d\n", c->allow_git_config);
+	put_strv(f, "git.safeDirectories", &c->git_safe_dirs);
 	put_ignore(f, c);
 	fprintf(f, "enableWeakerNestedSandbox: %d\n", c->enable_weaker_nested_sandbox);
 	fprintf(f, "allowNestedUserNamespaces: %d\n", c->allow_nested_user_namespaces);
