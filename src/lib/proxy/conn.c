@@ -1,6 +1,6 @@
 /* proxy.c - the filtering HTTP and SOCKS5 proxies.
  *
- * Every connection is a small state machine driven by conn_run(), which is
+ * Every connection is a small state machine driven by px_conn_run(), which is
  * called whenever one of its sockets is ready and simply tries to make
  * progress on everything non-blockingly (level-triggered; all sockets are
  * O_NONBLOCK).  Handshakes (HTTP heads, SOCKS messages) go through small
@@ -10,7 +10,7 @@
  * tunnels.  Absolute-form HTTP requests are forwarded message by message
  * (the proxy must see each head), with bodies relayed by their framing.
  */
-#include "proxy.h"
+#include "proxy_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,137 +35,6 @@
 #include "http.h"
 #include "socks.h"
 #include "util.h"
-
-#define DEFAULT_MAX_CONNS 8192
-#define DEFAULT_HANDSHAKE_MS 30000
-#define DEFAULT_CONNECT_MS 15000
-#define RESPONSE_HEAD_MS 120000
-#define RELAY_CAP (64 * 1024)
-#define PIPE_SIZE (1024 * 1024)
-#define PIPE_POOL 32
-/* Work done for one connection per wake-up before the others get a turn.
- * A test build sets it tiny (meson -Dloop_budget=2) so that every
- * "budget used up, come back later" path is taken all the time. */
-#ifndef SRT_LOOP_BUDGET
-#define SRT_LOOP_BUDGET 64
-#endif
-/* Idle upstream connections kept for later absolute-form requests to the
- * same host and port (see "upstream reuse" below). */
-#define IDLE_UP_MAX 128
-#define IDLE_UP_MS 15000
-
-enum proto { P_HTTP, P_SOCKS, P_RELAY };
-
-enum state {
-	ST_HTTP_HEAD,
-	ST_SOCKS_GREETING,
-	ST_SOCKS_AUTH,
-	ST_SOCKS_REQUEST,
-	ST_RESOLVE,
-	ST_CONNECT,
-	ST_TUNNEL,
-	ST_FORWARD,
-	ST_CLOSING, /* flush what is queued for the client, then close */
-	ST_IDLE_UP, /* no client: an idle upstream connection kept for reuse */
-	ST_DEAD,
-};
-
-typedef struct buf {
-	char *p;
-	size_t off, len, cap; /* data is p[off..len) */
-} buf;
-
-typedef struct conn conn;
-
-/* A message body being relayed by its framing. */
-typedef struct body_relay {
-	srt_body body;
-	uint64_t left;      /* SRT_BODY_LENGTH: bytes still to relay */
-	srt_chunked chunk;  /* SRT_BODY_CHUNKED: the scanner */
-	bool done;
-} body_relay;
-
-/* A poll handle owns its descriptor and its memory: it lives on after its
- * endpoint is reused until libuv has closed it. */
-typedef struct pollbox {
-	uv_poll_t h;
-	int fd;
-	conn *c;
-} pollbox;
-
-typedef struct endpoint {
-	int fd;
-	pollbox *pb;    /* NULL until first polled */
-	int want;       /* UV_READABLE | UV_WRITABLE currently requested */
-	bool eof;       /* read side saw EOF */
-} endpoint;
-
-typedef struct half { /* one direction of a spliced tunnel */
-	int pipe[2];
-	size_t pending;
-	bool src_eof;
-	bool done;      /* shut down the write side of the destination */
-} half;
-
-typedef struct listen_handle {
-	uv_poll_t h;
-	srt_listener l;
-} listen_handle;
-
-struct srt_proxy {
-	srt_proxy_options o;
-	uv_loop_t loop;
-	uv_thread_t thread;
-	uv_async_t stop;
-	struct listen_handle *listen;
-	size_t n_listen;
-	conn *conns;
-	size_t n_conns;
-	int pool[PIPE_POOL][2];
-	size_t n_pool;
-	bool stopping;
-	/* live policy updates: handed over under the lock, swapped on the loop */
-	uv_mutex_t lock;
-	uv_cond_t taken;
-	uv_async_t update;
-	srt_netpolicy *pending_np, *owned_np;
-	srt_guard *pending_guard, *owned_guard;
-	srt_gateloop *gate;   /* allowUnixSockets, else NULL */
-	/* idle upstream connections, most recently used first */
-	conn *idle_first, *idle_last;
-	size_t n_idle;
-};
-
-struct conn {
-	srt_proxy *px;
-	conn *prev, *next;
-	int proto, state;
-	endpoint c, u;
-	buf cin, cout, uin, uout;
-	uv_timer_t timer;
-	int handles;          /* open libuv handles + pending requests */
-	uv_getaddrinfo_t gai;
-	bool resolving;       /* gai in flight */
-	struct addrinfo *ai, *ai_next;
-	struct sockaddr_storage literal;
-	bool literal_used;
-	char host[SRT_HTTP_MAX_HOST + 1];
-	int port;
-	bool literal_ok;      /* allowed by an explicit IP-literal entry */
-	int dial_err;         /* why the last connect attempt failed */
-	const char *guard_reason;
-	/* HTTP forwarding */
-	bool is_connect;
-	bool client_keepalive;
-	char method[16];
-	body_relay req, resp;  /* request body toward upstream, response body back */
-	bool resp_head_done;
-	bool up_keepalive;     /* the upstream may keep this connection open */
-	bool up_reused;        /* the upstream connection came from the idle list */
-	buf retry;             /* the request head, to send again on a fresh one */
-	conn *idle_prev, *idle_next;
-	half c2u, u2c;
-};
 
 /* ---- small helpers ------------------------------------------------- */
 
@@ -200,14 +69,14 @@ static int buf_room(buf *b, size_t want, size_t max)
 
 static size_t buf_data(const buf *b) { return b->len - b->off; }
 
-static void buf_consume(buf *b, size_t n)
+static void px_buf_consume(buf *b, size_t n)
 {
 	b->off += n;
 	if (b->off == b->len)
 		b->off = b->len = 0;
 }
 
-static int buf_append(buf *b, const void *d, size_t n, size_t max)
+static int px_buf_append(buf *b, const void *d, size_t n, size_t max)
 {
 	if (buf_room(b, n, max) < 0)
 		return -1;
@@ -216,7 +85,7 @@ static int buf_append(buf *b, const void *d, size_t n, size_t max)
 	return 0;
 }
 
-static void buf_free(buf *b)
+static void px_buf_free(buf *b)
 {
 	free(b->p);
 	*b = (buf){0};
@@ -224,7 +93,7 @@ static void buf_free(buf *b)
 
 /* Read what is available into b (bounded by max).  1: got bytes, 0: EOF,
  * -1: would block or buffer full, -2: error. */
-static int read_into(int fd, buf *b, size_t max)
+static int px_read_into(int fd, buf *b, size_t max)
 {
 	if (buf_room(b, 1, max) < 0)
 		return -1;
@@ -243,7 +112,7 @@ static int read_into(int fd, buf *b, size_t max)
 
 /* Write as much of b as the socket takes.  0: all written or would block,
  * -2: error. */
-static int flush_to(int fd, buf *b)
+static int px_flush_to(int fd, buf *b)
 {
 	while (buf_data(b) > 0) {
 		ssize_t n = send(fd, b->p + b->off, buf_data(b), MSG_NOSIGNAL);
@@ -251,7 +120,7 @@ static int flush_to(int fd, buf *b)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -2;
-		buf_consume(b, (size_t)n);
+		px_buf_consume(b, (size_t)n);
 	}
 	return 0;
 }
@@ -294,7 +163,7 @@ static int pipe_get(srt_proxy *px, int p[2])
 
 /* Give a pipe back: to the pool only when it is empty (`pending` bytes
  * still in it would reach the next tunnel that takes it), else close it. */
-static void pipe_put(srt_proxy *px, int p[2], size_t pending)
+static void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
 {
 	if (p[0] < 0)
 		return;
@@ -312,7 +181,7 @@ static void pipe_put(srt_proxy *px, int p[2], size_t pending)
 /* ---- connection life cycle ----------------------------------------- */
 
 /* A connection with client socket `fd` (-1: none), linked into the list. */
-static conn *conn_new(srt_proxy *px, int fd)
+static conn *px_conn_new(srt_proxy *px, int fd)
 {
 	conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -333,17 +202,17 @@ static conn *conn_new(srt_proxy *px, int fd)
 	return c;
 }
 
-static void conn_run(conn *c);
+static void px_conn_run(conn *c);
 
-static void conn_free_if_done(conn *c)
+static void px_conn_free_if_done(conn *c)
 {
 	if (c->handles > 0)
 		return;
-	buf_free(&c->cin);
-	buf_free(&c->cout);
-	buf_free(&c->uin);
-	buf_free(&c->uout);
-	buf_free(&c->retry);
+	px_buf_free(&c->cin);
+	px_buf_free(&c->cout);
+	px_buf_free(&c->uin);
+	px_buf_free(&c->uout);
+	px_buf_free(&c->retry);
 	if (c->ai)
 		uv_freeaddrinfo(c->ai);
 	free(c);
@@ -353,7 +222,7 @@ static void on_timer_closed(uv_handle_t *h)
 {
 	conn *c = h->data;
 	c->handles--;
-	conn_free_if_done(c);
+	px_conn_free_if_done(c);
 }
 
 static void on_poll_closed(uv_handle_t *h)
@@ -363,10 +232,10 @@ static void on_poll_closed(uv_handle_t *h)
 	close(pb->fd);
 	free(pb);
 	c->handles--;
-	conn_free_if_done(c);
+	px_conn_free_if_done(c);
 }
 
-static void endpoint_close(conn *c, endpoint *e)
+static void px_endpoint_close(conn *c, endpoint *e)
 {
 	(void)c;
 	if (e->fd < 0)
@@ -378,14 +247,14 @@ static void endpoint_close(conn *c, endpoint *e)
 	*e = (endpoint){.fd = -1};
 }
 
-static void idle_unlink(conn *c);
+static void px_idle_unlink(conn *c);
 
-static void conn_close(conn *c)
+static void px_conn_close(conn *c)
 {
 	if (c->state == ST_DEAD)
 		return;
 	if (c->state == ST_IDLE_UP)
-		idle_unlink(c);
+		px_idle_unlink(c);
 	c->state = ST_DEAD;
 	srt_proxy *px = c->px;
 	if (c->prev)
@@ -395,10 +264,10 @@ static void conn_close(conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	px->n_conns--;
-	pipe_put(px, c->c2u.pipe, c->c2u.pending);
-	pipe_put(px, c->u2c.pipe, c->u2c.pending);
-	endpoint_close(c, &c->c);
-	endpoint_close(c, &c->u);
+	px_pipe_put(px, c->c2u.pipe, c->c2u.pending);
+	px_pipe_put(px, c->u2c.pipe, c->u2c.pending);
+	px_endpoint_close(c, &c->c);
+	px_endpoint_close(c, &c->u);
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 	/* a pending getaddrinfo holds a reference until its callback; one
 	 * not started yet is cancelled (the callback then runs at once) */
@@ -413,10 +282,10 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	if (status < 0 && status != UV_EBADF) {
 		/* error on the socket: let the next read/write see it */
 	}
-	conn_run(c);
+	px_conn_run(c);
 }
 
-static int endpoint_want(conn *c, endpoint *e, int want)
+static int px_endpoint_want(conn *c, endpoint *e, int want)
 {
 	if (e->fd < 0)
 		return 0;
@@ -444,7 +313,7 @@ static int endpoint_want(conn *c, endpoint *e, int want)
 
 static void on_timeout(uv_timer_t *t);
 
-static void timer_set(conn *c, uint64_t ms)
+static void px_timer_set(conn *c, uint64_t ms)
 {
 	uv_timer_stop(&c->timer);
 	if (ms)
@@ -453,7 +322,7 @@ static void timer_set(conn *c, uint64_t ms)
 
 /* ---- replies -------------------------------------------------------- */
 
-static void http_reply(conn *c, int status, const char *phrase, const char *body,
+static void px_http_reply(conn *c, int status, const char *phrase, const char *body,
 		       bool blocked)
 {
 	char head[1024];
@@ -464,52 +333,52 @@ static void http_reply(conn *c, int status, const char *phrase, const char *body
 			 status, phrase, blocked ? "X-Proxy-Error: blocked-by-sandbox\r\n" : "",
 			 blen + 1);
 	if (n > 0 && (size_t)n < sizeof head) {
-		buf_append(&c->cout, head, (size_t)n, RELAY_CAP * 2);
-		buf_append(&c->cout, body, blen, RELAY_CAP * 2);
-		buf_append(&c->cout, "\n", 1, RELAY_CAP * 2);
+		px_buf_append(&c->cout, head, (size_t)n, RELAY_CAP * 2);
+		px_buf_append(&c->cout, body, blen, RELAY_CAP * 2);
+		px_buf_append(&c->cout, "\n", 1, RELAY_CAP * 2);
 	}
 	c->state = ST_CLOSING;
 }
 
-static void socks_reply(conn *c, uint8_t code)
+static void px_socks_reply(conn *c, uint8_t code)
 {
 	uint8_t r[10];
 	size_t n = srt_socks_reply(r, code);
-	buf_append(&c->cout, r, n, RELAY_CAP);
+	px_buf_append(&c->cout, r, n, RELAY_CAP);
 	if (code != SRT_SOCKS_OK)
 		c->state = ST_CLOSING;
 }
 
 /* Refusal by policy: the specified answer for each protocol. */
-static void refuse(conn *c, const char *rule, const char *reason)
+static void px_refuse(conn *c, const char *rule, const char *reason)
 {
 	record_violation(c, rule, reason);
 	if (c->proto == P_SOCKS) {
-		socks_reply(c, SRT_SOCKS_NOT_ALLOWED);
+		px_socks_reply(c, SRT_SOCKS_NOT_ALLOWED);
 		return;
 	}
 	char body[700];
 	snprintf(body, sizeof body, "srt: connection to %s:%d blocked by the sandbox: %s",
 		 c->host, c->port, reason);
 	/* for CONNECT the reason is also the status phrase */
-	http_reply(c, 403, c->is_connect ? reason : "Forbidden", body, true);
+	px_http_reply(c, 403, c->is_connect ? reason : "Forbidden", body, true);
 }
 
 /* The policy's verdict on c->host:c->port (SPEC §5), for both proxies:
  * false after answering a refusal. */
-static bool admit(conn *c)
+static bool px_admit(conn *c)
 {
 	srt_net_verdict v;
 	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
 	if (!v.allowed) {
-		refuse(c, v.rule, v.reason);
+		px_refuse(c, v.rule, v.reason);
 		return false;
 	}
 	c->literal_ok = v.by_ip_literal;
 	return true;
 }
 
-static void upstream_failed(conn *c, int err, bool timeout)
+static void px_upstream_failed(conn *c, int err, bool timeout)
 {
 	if (c->proto == P_SOCKS) {
 		uint8_t code = timeout ? SRT_SOCKS_HOST_UNREACHABLE
@@ -517,7 +386,7 @@ static void upstream_failed(conn *c, int err, bool timeout)
 			     : err == ENETUNREACH ? SRT_SOCKS_NET_UNREACHABLE
 			     : err == EHOSTUNREACH ? SRT_SOCKS_HOST_UNREACHABLE
 						   : SRT_SOCKS_GENERAL_FAILURE;
-		socks_reply(c, code);
+		px_socks_reply(c, code);
 		return;
 	}
 	if (c->proto == P_RELAY) {
@@ -528,9 +397,9 @@ static void upstream_failed(conn *c, int err, bool timeout)
 	snprintf(body, sizeof body, "srt: cannot reach %s:%d: %s", c->host, c->port,
 		 timeout ? "timed out" : strerror(err));
 	if (timeout)
-		http_reply(c, 504, "Gateway Timeout", body, false);
+		px_http_reply(c, 504, "Gateway Timeout", body, false);
 	else
-		http_reply(c, 502, "Bad Gateway", body, false);
+		px_http_reply(c, 502, "Bad Gateway", body, false);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -539,31 +408,35 @@ static void on_timeout(uv_timer_t *t)
 	switch (c->state) {
 	case ST_HTTP_HEAD:
 		if (buf_data(&c->cin) == 0 && c->cout.len == 0) {
-			conn_close(c); /* idle keep-alive connection */
+			px_conn_close(c); /* idle keep-alive connection */
 			return;
 		}
-		http_reply(c, 408, "Request Timeout", "srt: request head not received in time", false);
+		px_http_reply(c, 408, "Request Timeout", "srt: request head not received in time", false);
 		break;
 	case ST_RESOLVE:
 	case ST_CONNECT:
-		endpoint_close(c, &c->u);
-		upstream_failed(c, ETIMEDOUT, true);
+		px_endpoint_close(c, &c->u);
+		px_upstream_failed(c, ETIMEDOUT, true);
 		break;
 	case ST_FORWARD:
 		if (!c->resp_head_done) {
-			endpoint_close(c, &c->u);
-			http_reply(c, 504, "Gateway Timeout", "srt: no response from upstream in time", false);
+			px_endpoint_close(c, &c->u);
+			px_http_reply(c, 504, "Gateway Timeout", "srt: no response from upstream in time", false);
 			break;
 		}
 		return;
-	case ST_CLOSING:
-		conn_close(c);
-		return;
+	case ST_SOCKS_GREETING: /* the handshake took too long */
+	case ST_SOCKS_AUTH:
+	case ST_SOCKS_REQUEST:
+	case ST_TUNNEL:
+	case ST_CLOSING:        /* the client does not take the answer */
+	case ST_IDLE_UP:        /* kept long enough */
+	case ST_DEAD:
 	default:
-		conn_close(c);
+		px_conn_close(c);
 		return;
 	}
-	conn_run(c);
+	px_conn_run(c);
 }
 
 /* ---- dialing -------------------------------------------------------- */
@@ -634,20 +507,20 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	if (c->state != ST_RESOLVE) { /* closed, or timed out and answered */
 		if (res)
 			uv_freeaddrinfo(res);
-		conn_free_if_done(c);
+		px_conn_free_if_done(c);
 		return;
 	}
 	if (status < 0 || !res) {
 		if (res)
 			uv_freeaddrinfo(res);
 		if (c->proto == P_SOCKS) {
-			socks_reply(c, SRT_SOCKS_HOST_UNREACHABLE);
+			px_socks_reply(c, SRT_SOCKS_HOST_UNREACHABLE);
 		} else {
 			char body[600];
 			snprintf(body, sizeof body, "srt: cannot resolve %s: %s", c->host, uv_strerror(status));
-			http_reply(c, 502, "Bad Gateway", body, false);
+			px_http_reply(c, 502, "Bad Gateway", body, false);
 		}
-		conn_run(c);
+		px_conn_run(c);
 		return;
 	}
 	/* Drop every address the guard refuses; dial a survivor (no second
@@ -671,18 +544,18 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		char reason[512];
 		snprintf(reason, sizeof reason, "%s resolves only to refused addresses (%s)", c->host,
 			 first_reason ? first_reason : "none");
-		refuse(c, "resolved-address guard", reason);
-		conn_run(c);
+		px_refuse(c, "resolved-address guard", reason);
+		px_conn_run(c);
 		return;
 	}
 	c->ai = res;
 	c->ai_next = res;
 	start_connect(c);
-	conn_run(c);
+	px_conn_run(c);
 }
 
 static void connected(conn *c);
-static void begin_dial_fresh(conn *c);
+static void px_begin_dial_fresh(conn *c);
 
 /* ---- upstream reuse ------------------------------------------------- *
  * An absolute-form request whose exchange ended cleanly (HTTP/1.1 both
@@ -707,7 +580,7 @@ static void upstream_move(conn *from, conn *to)
 	from->u = (endpoint){.fd = -1};
 }
 
-static void idle_unlink(conn *c)
+static void px_idle_unlink(conn *c)
 {
 	srt_proxy *px = c->px;
 	if (c->idle_prev)
@@ -722,19 +595,19 @@ static void idle_unlink(conn *c)
 	px->n_idle--;
 }
 
-static void idle_close_all(srt_proxy *px)
+static void px_idle_close_all(srt_proxy *px)
 {
 	while (px->idle_first)
-		conn_close(px->idle_first);
+		px_conn_close(px->idle_first);
 }
 
 /* Keep c's upstream connection for reuse (or close it). */
-static void idle_put(conn *c)
+static void px_idle_put(conn *c)
 {
 	srt_proxy *px = c->px;
-	conn *y = px->stopping ? NULL : conn_new(px, -1);
+	conn *y = px->stopping ? NULL : px_conn_new(px, -1);
 	if (!y) {
-		endpoint_close(c, &c->u);
+		px_endpoint_close(c, &c->u);
 		return;
 	}
 	upstream_move(c, y);
@@ -749,11 +622,11 @@ static void idle_put(conn *c)
 		px->idle_last = y;
 	px->idle_first = y;
 	px->n_idle++;
-	timer_set(y, IDLE_UP_MS);
-	if (endpoint_want(y, &y->u, UV_READABLE) < 0)
-		conn_close(y);
+	px_timer_set(y, IDLE_UP_MS);
+	if (px_endpoint_want(y, &y->u, UV_READABLE) < 0)
+		px_conn_close(y);
 	else if (px->n_idle > IDLE_UP_MAX)
-		conn_close(px->idle_last);
+		px_conn_close(px->idle_last);
 }
 
 static bool has_body(const srt_body *b)
@@ -772,7 +645,7 @@ static bool idle_usable(int fd)
 /* Give c an idle upstream connection to its host and port, if there is a
  * usable one.  The request head is kept, to be sent again on a fresh
  * connection should the origin close this one before answering. */
-static bool idle_take(conn *c)
+static bool px_idle_take(conn *c)
 {
 	srt_proxy *px = c->px;
 	conn *y = px->idle_first;
@@ -780,14 +653,14 @@ static bool idle_take(conn *c)
 		conn *next = y->idle_next;
 		if (y->port == c->port && strcasecmp(y->host, c->host) == 0) {
 			if (!idle_usable(y->u.fd)) {
-				conn_close(y);
+				px_conn_close(y);
 			} else if (!has_body(&c->req.body) &&
-				   buf_append(&c->retry, c->uout.p + c->uout.off, buf_data(&c->uout),
+				   px_buf_append(&c->retry, c->uout.p + c->uout.off, buf_data(&c->uout),
 					      SRT_HTTP_MAX_HEAD * 2) < 0) {
 				return false;
 			} else {
 				upstream_move(y, c);
-				conn_close(y);
+				px_conn_close(y);
 				c->up_reused = true;
 				return true;
 			}
@@ -799,17 +672,17 @@ static bool idle_take(conn *c)
 
 /* The reused connection failed before any byte of a response: dial anew
  * and send the head again (only requests without a body are retried). */
-static bool retry_fresh(conn *c)
+static bool px_retry_fresh(conn *c)
 {
 	if (!c->up_reused || buf_data(&c->retry) == 0 || buf_data(&c->uin) > 0 || c->resp_head_done)
 		return false;
-	endpoint_close(c, &c->u);
+	px_endpoint_close(c, &c->u);
 	c->up_reused = false;
-	buf_free(&c->uout);
+	px_buf_free(&c->uout);
 	c->uout = c->retry;
 	c->retry = (buf){0};
 	c->u.eof = false;
-	begin_dial_fresh(c);
+	px_begin_dial_fresh(c);
 	return true;
 }
 
@@ -824,21 +697,21 @@ static void dial(conn *c, bool reuse)
 	c->literal_used = false;
 	c->dial_err = 0;
 	c->state = ST_RESOLVE;
-	timer_set(c, c->px->o.connect_timeout_ms);
+	px_timer_set(c, c->px->o.connect_timeout_ms);
 	if (c->proto != P_RELAY && is_localhost_name(c->host)) {
-		refuse(c, NULL, "localhost is never reachable by name");
+		px_refuse(c, NULL, "localhost is never reachable by name");
 		return;
 	}
 	if (parse_literal(c->host, c->port, &c->literal)) {
 		if (c->proto != P_RELAY && !c->literal_ok) {
 			const char *why = srt_guard_check(c->px->o.guard, (struct sockaddr *)&c->literal);
 			if (why) {
-				refuse(c, "resolved-address guard", why);
+				px_refuse(c, "resolved-address guard", why);
 				return;
 			}
 		}
 	}
-	if (reuse && c->proto == P_HTTP && !c->is_connect && idle_take(c)) {
+	if (reuse && c->proto == P_HTTP && !c->is_connect && px_idle_take(c)) {
 		connected(c);
 		return;
 	}
@@ -853,15 +726,15 @@ static void dial(conn *c, bool reuse)
 				 .ai_flags = AI_ADDRCONFIG};
 	c->gai.data = c;
 	if (uv_getaddrinfo(&c->px->loop, &c->gai, on_resolved, c->host, port, &hints) < 0) {
-		upstream_failed(c, EHOSTUNREACH, false);
+		px_upstream_failed(c, EHOSTUNREACH, false);
 		return;
 	}
 	c->handles++;
 	c->resolving = true;
 }
 
-static void begin_dial(conn *c) { dial(c, true); }
-static void begin_dial_fresh(conn *c) { dial(c, false); }
+static void px_begin_dial(conn *c) { dial(c, true); }
+static void px_begin_dial_fresh(conn *c) { dial(c, false); }
 
 /* Try the next candidate address; on the last failure answer the client. */
 static void start_connect(conn *c)
@@ -899,37 +772,37 @@ static void start_connect(conn *c)
 		last_err = errno;
 		close(fd);
 	}
-	upstream_failed(c, last_err, false);
+	px_upstream_failed(c, last_err, false);
 }
 
-static void tunnel_start(conn *c);
+static void px_tunnel_start(conn *c);
 /* A fresh relay for a body with this framing. */
-static void relay_init(body_relay *r, srt_body body)
+static void px_relay_init(body_relay *r, srt_body body)
 {
 	*r = (body_relay){.body = body, .left = body.kind == SRT_BODY_LENGTH ? body.length : 0};
 	r->done = body.kind == SRT_BODY_NONE || (body.kind == SRT_BODY_LENGTH && body.length == 0);
 }
 
-static void forward_start(conn *c);
+static void px_forward_start(conn *c);
 
 static void connected(conn *c)
 {
-	timer_set(c, 0);
+	px_timer_set(c, 0);
 	if (c->proto == P_SOCKS) {
-		socks_reply(c, SRT_SOCKS_OK);
-		tunnel_start(c);
+		px_socks_reply(c, SRT_SOCKS_OK);
+		px_tunnel_start(c);
 	} else if (c->proto == P_RELAY || c->is_connect) {
 		if (c->is_connect) {
 			static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
-			buf_append(&c->cout, ok, sizeof ok - 1, RELAY_CAP);
+			px_buf_append(&c->cout, ok, sizeof ok - 1, RELAY_CAP);
 		}
-		tunnel_start(c);
+		px_tunnel_start(c);
 	} else {
-		forward_start(c);
+		px_forward_start(c);
 	}
 }
 
-static void check_connect(conn *c)
+static void px_check_connect(conn *c)
 {
 	struct pollfd p = {.fd = c->u.fd, .events = POLLOUT};
 	if (poll(&p, 1, 0) <= 0)
@@ -943,7 +816,7 @@ static void check_connect(conn *c)
 		return;
 	}
 	c->dial_err = err;
-	endpoint_close(c, &c->u);
+	px_endpoint_close(c, &c->u);
 	start_connect(c);
 	if (c->state == ST_CLOSING)
 		return;
@@ -951,17 +824,17 @@ static void check_connect(conn *c)
 
 /* ---- tunnels -------------------------------------------------------- */
 
-static void tunnel_start(conn *c)
+static void px_tunnel_start(conn *c)
 {
 	c->state = ST_TUNNEL;
 	c->c2u = (half){.pipe = {-1, -1}};
 	c->u2c = (half){.pipe = {-1, -1}};
 	/* bytes the client sent after its request go first */
 	if (buf_data(&c->cin) > 0) {
-		buf_append(&c->uout, c->cin.p + c->cin.off, buf_data(&c->cin), RELAY_CAP * 2);
-		buf_consume(&c->cin, buf_data(&c->cin));
+		px_buf_append(&c->uout, c->cin.p + c->cin.off, buf_data(&c->cin), RELAY_CAP * 2);
+		px_buf_consume(&c->cin, buf_data(&c->cin));
 	}
-	buf_free(&c->cin);
+	px_buf_free(&c->cin);
 }
 
 /* Move bytes from -> to through the half's pipe.  Returns -1 on error,
@@ -1001,7 +874,7 @@ static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *w
 			}
 		}
 		if (h->pending == 0 && h->pipe[0] >= 0)
-			pipe_put(px, h->pipe, 0); /* idle: give the descriptors back */
+			px_pipe_put(px, h->pipe, 0); /* idle: give the descriptors back */
 		if (h->src_eof && h->pending == 0 && !h->done) {
 			shutdown(to, SHUT_WR);
 			h->done = true;
@@ -1022,38 +895,38 @@ static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *w
 	return moved;
 }
 
-static void tunnel_run(conn *c)
+static void px_tunnel_run(conn *c)
 {
 	int cw = 0, uw = 0;
 	/* queued bytes (replies, early client data) go before spliced ones */
-	if (flush_to(c->c.fd, &c->cout) < 0 || flush_to(c->u.fd, &c->uout) < 0) {
-		conn_close(c);
+	if (px_flush_to(c->c.fd, &c->cout) < 0 || px_flush_to(c->u.fd, &c->uout) < 0) {
+		px_conn_close(c);
 		return;
 	}
 	if (buf_data(&c->cout) > 0)
 		cw |= UV_WRITABLE;
 	else if (c->cout.p)
-		buf_free(&c->cout); /* idle tunnels hold no buffers */
+		px_buf_free(&c->cout); /* idle tunnels hold no buffers */
 	if (buf_data(&c->uout) > 0)
 		uw |= UV_WRITABLE;
 	else if (c->uout.p)
-		buf_free(&c->uout);
+		px_buf_free(&c->uout);
 	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
 	    pump(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
-		conn_close(c);
+		px_conn_close(c);
 		return;
 	}
 	if (buf_data(&c->cout) == 0 && !c->u2c.done &&
 	    pump(c->px, &c->u2c, c->u.fd, c->c.fd, &uw, &cw) < 0) {
-		conn_close(c);
+		px_conn_close(c);
 		return;
 	}
 	if (c->c2u.done && c->u2c.done) {
-		conn_close(c);
+		px_conn_close(c);
 		return;
 	}
-	endpoint_want(c, &c->c, cw);
-	endpoint_want(c, &c->u, uw);
+	px_endpoint_want(c, &c->c, cw);
+	px_endpoint_want(c, &c->u, uw);
 }
 
 /* ---- HTTP ----------------------------------------------------------- */
@@ -1075,18 +948,18 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			 : srt_http_parse_absolute(req->target, req->target_len, c->host, &c->port,
 						   &path, &path_len);
 	if (ok < 0) {
-		http_reply(c, 400, "Bad Request",
+		px_http_reply(c, 400, "Bad Request",
 			   c->is_connect ? "srt: CONNECT needs host:port"
 					 : "srt: this proxy takes absolute-form http:// requests (use CONNECT for https)",
 			   false);
 		return;
 	}
-	if (!admit(c))
+	if (!px_admit(c))
 		return;
 	if (!c->is_connect) {
 		/* the rewritten head goes to upstream once connected */
 		if (srt_http_request_body(req, &c->req.body) < 0) {
-			http_reply(c, 400, "Bad Request", "srt: invalid request body framing", false);
+			px_http_reply(c, 400, "Bad Request", "srt: invalid request body framing", false);
 			return;
 		}
 		const srt_http_header *conn_h = srt_http_find(req->headers, req->n_headers, "Connection");
@@ -1097,15 +970,15 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 		c->client_keepalive = req->version_minor == 1 ? !close_req : ka10 && !close_req;
 		char line[64];
 		int n = snprintf(line, sizeof line, "%.*s ", (int)req->method_len, req->method);
-		buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		px_buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
 		if (!path)
-			buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
 		else if (*path == '?')
-			buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
 		if (path)
-			buf_append(&c->uout, path, path_len, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, path, path_len, SRT_HTTP_MAX_HEAD * 2);
 		n = snprintf(line, sizeof line, " HTTP/1.%d\r\n", req->version_minor);
-		buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		px_buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
 		bool have_length = false;
 		for (size_t i = 0; i < req->n_headers; i++) {
 			const srt_http_header *h = &req->headers[i];
@@ -1117,7 +990,7 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 					char cl[40];
 					int vn = snprintf(cl, sizeof cl, "Content-Length: %llu\r\n",
 							  (unsigned long long)c->req.body.length);
-					buf_append(&c->uout, cl, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
+					px_buf_append(&c->uout, cl, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
 					have_length = true;
 				}
 				continue;
@@ -1129,10 +1002,10 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			 * denied virtual host behind an allowed shared front */
 			if (token_eq(h->name, h->name_len, "Host"))
 				continue;
-			buf_append(&c->uout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
-			buf_append(&c->uout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
-			buf_append(&c->uout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
-			buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
 		}
 		{
 			char hh[300];
@@ -1140,27 +1013,27 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			n = c->port == 80 ? snprintf(hh, sizeof hh, "Host: %s%s%s\r\n", v6 ? "[" : "", c->host, v6 ? "]" : "")
 					  : snprintf(hh, sizeof hh, "Host: %s%s%s:%d\r\n", v6 ? "[" : "", c->host,
 						     v6 ? "]" : "", c->port);
-			buf_append(&c->uout, hh, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, hh, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
 		}
 		/* HTTP/1.1 keeps the upstream connection open for reuse */
 		c->up_keepalive = req->version_minor == 1;
 		const char *tail = c->up_keepalive ? "\r\n" : "Connection: close\r\n\r\n";
-		if (buf_append(&c->uout, tail, strlen(tail), SRT_HTTP_MAX_HEAD * 2) < 0) {
-			http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
+		if (px_buf_append(&c->uout, tail, strlen(tail), SRT_HTTP_MAX_HEAD * 2) < 0) {
+			px_http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
 			return;
 		}
 	}
-	buf_consume(&c->cin, req->head_len);
-	begin_dial(c);
+	px_buf_consume(&c->cin, req->head_len);
+	px_begin_dial(c);
 }
 
-static void forward_start(conn *c)
+static void px_forward_start(conn *c)
 {
 	c->state = ST_FORWARD;
-	relay_init(&c->req, c->req.body);
+	px_relay_init(&c->req, c->req.body);
 	c->resp = (body_relay){0};
 	c->resp_head_done = false;
-	timer_set(c, RESPONSE_HEAD_MS);
+	px_timer_set(c, RESPONSE_HEAD_MS);
 }
 
 /* Move body bytes from `from` to `to` (bounded by RELAY_CAP queued) as far
@@ -1182,16 +1055,16 @@ static int relay_body(body_relay *r, buf *from, buf *to)
 				return -1;
 			take = (size_t)n;
 		}
-		if (buf_append(to, from->p + from->off, take, RELAY_CAP * 2) < 0)
+		if (px_buf_append(to, from->p + from->off, take, RELAY_CAP * 2) < 0)
 			return -1;
-		buf_consume(from, take);
+		px_buf_consume(from, take);
 	}
 	return 0;
 }
 
 
 /* Parse the response head in uin; forward 1xx; set up the body relay. */
-static int response_head(conn *c)
+static int px_response_head(conn *c)
 {
 	for (;;) {
 		srt_http_response r;
@@ -1213,12 +1086,12 @@ static int response_head(conn *c)
 			if (r.version_minor != 1 || body.kind == SRT_BODY_UNTIL_CLOSE ||
 			    (ch && srt_http_has_token(ch->value, ch->value_len, "close")))
 				c->up_keepalive = false;
-			relay_init(&c->resp, body);
+			px_relay_init(&c->resp, body);
 		}
 		char line[600];
 		int n = snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", r.status,
 				 (int)(r.reason_len < 512 ? r.reason_len : 512), r.reason);
-		buf_append(&c->cout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		px_buf_append(&c->cout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
 		for (size_t i = 0; i < r.n_headers; i++) {
 			const srt_http_header *h = &r.headers[i];
 			bool te = token_eq(h->name, h->name_len, "Transfer-Encoding");
@@ -1236,26 +1109,26 @@ static int response_head(conn *c)
 					char v[40];
 					int vn = snprintf(v, sizeof v, "Content-Length: %llu\r\n",
 							  (unsigned long long)c->resp.body.length);
-					buf_append(&c->cout, v, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
+					px_buf_append(&c->cout, v, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
 					continue;
 				}
 			} else if (!te && srt_http_is_hop_by_hop(r.headers, r.n_headers, h)) {
 				continue;
 			}
-			buf_append(&c->cout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
-			buf_append(&c->cout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
-			buf_append(&c->cout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
-			buf_append(&c->cout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->cout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->cout, ": ", 2, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->cout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->cout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
 		}
 		const char *tail = interim ? "\r\n"
 				   : c->client_keepalive ? "Connection: keep-alive\r\n\r\n"
 							 : "Connection: close\r\n\r\n";
-		if (buf_append(&c->cout, tail, strlen(tail), SRT_HTTP_MAX_HEAD * 2) < 0)
+		if (px_buf_append(&c->cout, tail, strlen(tail), SRT_HTTP_MAX_HEAD * 2) < 0)
 			return -1;
-		buf_consume(&c->uin, r.head_len);
+		px_buf_consume(&c->uin, r.head_len);
 		if (!interim) {
 			c->resp_head_done = true;
-			timer_set(c, 0);
+			px_timer_set(c, 0);
 			return 0;
 		}
 	}
@@ -1306,7 +1179,7 @@ static int splice_length(srt_proxy *px, body_relay *r, half *h, int from, int to
 			}
 		}
 		if (h->pending == 0) {
-			pipe_put(px, h->pipe, 0);
+			px_pipe_put(px, h->pipe, 0);
 			if (r->left == 0 || *eof)
 				r->done = true;
 		}
@@ -1351,19 +1224,19 @@ static int forward_pass(conn *c)
 	/* request: head and body to upstream */
 	if (relay_body(&c->req, &c->cin, &c->uout) < 0) {
 		if (c->resp_head_done || buf_data(&c->cout) > 0) {
-			conn_close(c); /* a response is under way: just stop */
+			px_conn_close(c); /* a response is under way: just stop */
 			return -1;
 		}
-		endpoint_close(c, &c->u);
-		http_reply(c, 400, "Bad Request", "srt: malformed chunked request body", false);
+		px_endpoint_close(c, &c->u);
+		px_http_reply(c, 400, "Bad Request", "srt: malformed chunked request body", false);
 		return -1;
 	}
 	before = buf_data(&c->uout);
-	if (flush_to(c->u.fd, &c->uout) < 0 && !c->resp_head_done) {
-		if (retry_fresh(c))
+	if (px_flush_to(c->u.fd, &c->uout) < 0 && !c->resp_head_done) {
+		if (px_retry_fresh(c))
 			return -1;
-		endpoint_close(c, &c->u);
-		upstream_failed(c, EPIPE, false);
+		px_endpoint_close(c, &c->u);
+		px_upstream_failed(c, EPIPE, false);
 		return -1;
 	}
 	moved |= buf_data(&c->uout) != before;
@@ -1371,20 +1244,20 @@ static int forward_pass(conn *c)
 		bool eof = false;
 		int r = splice_length(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
 		if (r == SPLICE_SRC_ERR || eof || (r == SPLICE_DST_ERR && c->resp_head_done)) {
-			conn_close(c); /* client gone mid-request, or both done with */
+			px_conn_close(c); /* client gone mid-request, or both done with */
 			return -1;
 		}
 		if (r == SPLICE_DST_ERR) {
-			endpoint_close(c, &c->u);
-			upstream_failed(c, EPIPE, false);
+			px_endpoint_close(c, &c->u);
+			px_upstream_failed(c, EPIPE, false);
 			return -1;
 		}
 		moved |= r;
 	} else if (!c->req.done && c->req.body.kind != SRT_BODY_LENGTH &&
 		   buf_data(&c->cin) < RELAY_CAP) {
-		int r = read_into(c->c.fd, &c->cin, RELAY_CAP);
+		int r = px_read_into(c->c.fd, &c->cin, RELAY_CAP);
 		if (r == 0 || r == -2) { /* client gone mid-request */
-			conn_close(c);
+			px_conn_close(c);
 			return -1;
 		}
 		moved |= r == 1;
@@ -1392,24 +1265,24 @@ static int forward_pass(conn *c)
 	/* response: from upstream to the client (a length-framed body, once
 	 * its head is relayed, by splice below) */
 	if (!c->resp.done && !c->u.eof && !resp_length_framed(c) && buf_data(&c->cout) < RELAY_CAP) {
-		int r = read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
+		int r = px_read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
 		if (r == 0 || r == -2)
 			c->u.eof = true;
 		moved |= r != -1;
 	}
 	if (!c->resp_head_done) {
-		if (c->u.eof && retry_fresh(c))
+		if (c->u.eof && px_retry_fresh(c))
 			return -1;
-		if (response_head(c) < 0 || (c->u.eof && !c->resp_head_done)) {
-			endpoint_close(c, &c->u);
-			http_reply(c, 502, "Bad Gateway", "srt: no valid response from upstream", false);
+		if (px_response_head(c) < 0 || (c->u.eof && !c->resp_head_done)) {
+			px_endpoint_close(c, &c->u);
+			px_http_reply(c, 502, "Bad Gateway", "srt: no valid response from upstream", false);
 			return -1;
 		}
 	}
 	if (c->resp_head_done) {
 		before = buf_data(&c->uin);
 		if (relay_body(&c->resp, &c->uin, &c->cout) < 0) {
-			conn_close(c);
+			px_conn_close(c);
 			return -1;
 		}
 		moved |= buf_data(&c->uin) != before;
@@ -1421,8 +1294,8 @@ static int forward_pass(conn *c)
 		}
 	}
 	before = buf_data(&c->cout);
-	if (flush_to(c->c.fd, &c->cout) < 0) {
-		conn_close(c);
+	if (px_flush_to(c->c.fd, &c->cout) < 0) {
+		px_conn_close(c);
 		return -1;
 	}
 	moved |= buf_data(&c->cout) != before;
@@ -1430,7 +1303,7 @@ static int forward_pass(conn *c)
 		bool eof = false;
 		int r = splice_length(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
 		if (r == SPLICE_DST_ERR) {
-			conn_close(c);
+			px_conn_close(c);
 			return -1;
 		}
 		if (r == SPLICE_SRC_ERR || eof) { /* truncated: the client sees it close */
@@ -1443,7 +1316,7 @@ static int forward_pass(conn *c)
 	return moved;
 }
 
-static void forward_run(conn *c)
+static void px_forward_run(conn *c)
 {
 	for (int i = 0; i < SRT_LOOP_BUDGET; i++) {
 		int r = forward_pass(c);
@@ -1455,20 +1328,20 @@ static void forward_run(conn *c)
 	if (c->resp.done && c->req.done && buf_data(&c->cout) == 0) {
 		/* reusable only after a clean exchange with nothing left over */
 		if (c->up_keepalive && !c->u.eof && buf_data(&c->uin) == 0 && buf_data(&c->uout) == 0)
-			idle_put(c);
+			px_idle_put(c);
 		else
-			endpoint_close(c, &c->u);
+			px_endpoint_close(c, &c->u);
 		c->up_reused = false;
-		buf_free(&c->retry);
-		buf_free(&c->uin);
-		buf_free(&c->uout);
+		px_buf_free(&c->retry);
+		px_buf_free(&c->uin);
+		px_buf_free(&c->uout);
 		if (!c->client_keepalive) {
 			shutdown(c->c.fd, SHUT_WR);
-			conn_close(c);
+			px_conn_close(c);
 			return;
 		}
 		c->state = ST_HTTP_HEAD; /* next request on this connection */
-		timer_set(c, c->px->o.handshake_timeout_ms);
+		px_timer_set(c, c->px->o.handshake_timeout_ms);
 		return;
 	}
 	/* level-triggered: ask for exactly what would let us progress */
@@ -1498,11 +1371,11 @@ static void forward_run(conn *c)
 		uw |= UV_WRITABLE;
 	if (!c->resp.done && buf_data(&c->uin) > 0)
 		cw |= UV_WRITABLE;
-	endpoint_want(c, &c->c, cw);
-	endpoint_want(c, &c->u, uw);
+	px_endpoint_want(c, &c->c, cw);
+	px_endpoint_want(c, &c->u, uw);
 }
 
-static void http_head_run(conn *c)
+static void px_http_head_run(conn *c)
 {
 	for (int rounds = 0; rounds < 16; rounds++) {
 		srt_http_request req;
@@ -1518,29 +1391,29 @@ static void http_head_run(conn *c)
 					     : status == 414 ? "URI Too Long"
 					     : status == 505 ? "HTTP Version Not Supported"
 							     : "Bad Request";
-			http_reply(c, status, phrase, "srt: malformed request", false);
+			px_http_reply(c, status, phrase, "srt: malformed request", false);
 			return;
 		}
-		int rr = read_into(c->c.fd, &c->cin, SRT_HTTP_MAX_HEAD);
+		int rr = px_read_into(c->c.fd, &c->cin, SRT_HTTP_MAX_HEAD);
 		if (rr == 1)
 			continue;
 		if (rr == 0 || rr == -2) {
-			conn_close(c);
+			px_conn_close(c);
 			return;
 		}
 		if (buf_data(&c->cin) >= SRT_HTTP_MAX_HEAD) {
-			http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
+			px_http_reply(c, 431, "Request Header Fields Too Large", "srt: request head too large", false);
 			return;
 		}
-		endpoint_want(c, &c->c, UV_READABLE);
+		px_endpoint_want(c, &c->c, UV_READABLE);
 		return;
 	}
-	endpoint_want(c, &c->c, UV_READABLE);
+	px_endpoint_want(c, &c->c, UV_READABLE);
 }
 
 /* ---- SOCKS5 --------------------------------------------------------- */
 
-static void socks_run(conn *c)
+static void px_socks_run(conn *c)
 {
 	for (int rounds = 0; rounds < 16; rounds++) {
 		const uint8_t *p = (const uint8_t *)(c->cin.p ? c->cin.p + c->cin.off : "");
@@ -1550,9 +1423,9 @@ static void socks_run(conn *c)
 			int method = SRT_SOCKS_NO_ACCEPTABLE;
 			r = srt_socks_parse_greeting(p, n, &used, &method);
 			if (r == 1) {
-				buf_consume(&c->cin, used);
+				px_buf_consume(&c->cin, used);
 				uint8_t ans[2] = {5, (uint8_t)method};
-				buf_append(&c->cout, ans, 2, RELAY_CAP);
+				px_buf_append(&c->cout, ans, 2, RELAY_CAP);
 				if (method == SRT_SOCKS_NO_ACCEPTABLE) {
 					c->state = ST_CLOSING;
 					return;
@@ -1563,9 +1436,9 @@ static void socks_run(conn *c)
 		} else if (c->state == ST_SOCKS_AUTH) {
 			r = srt_socks_parse_userpass(p, n, &used);
 			if (r == 1) { /* any credentials are accepted */
-				buf_consume(&c->cin, used);
+				px_buf_consume(&c->cin, used);
 				uint8_t ans[2] = {1, 0};
-				buf_append(&c->cout, ans, 2, RELAY_CAP);
+				px_buf_append(&c->cout, ans, 2, RELAY_CAP);
 				c->state = ST_SOCKS_REQUEST;
 				continue;
 			}
@@ -1574,30 +1447,30 @@ static void socks_run(conn *c)
 			int reply = SRT_SOCKS_GENERAL_FAILURE;
 			r = srt_socks_parse_request(p, n, &used, &req, &reply);
 			if (r == 1) {
-				buf_consume(&c->cin, used);
+				px_buf_consume(&c->cin, used);
 				snprintf(c->host, sizeof c->host, "%s", req.host);
 				c->port = req.port;
 				if (req.cmd != SRT_SOCKS_CMD_CONNECT) {
-					socks_reply(c, SRT_SOCKS_CMD_UNSUPPORTED);
+					px_socks_reply(c, SRT_SOCKS_CMD_UNSUPPORTED);
 					return;
 				}
 				if (req.port == 0) {
-					socks_reply(c, SRT_SOCKS_GENERAL_FAILURE);
+					px_socks_reply(c, SRT_SOCKS_GENERAL_FAILURE);
 					return;
 				}
-				if (admit(c))
-					begin_dial(c);
+				if (px_admit(c))
+					px_begin_dial(c);
 				return;
 			}
 			if (r < 0) {
-				socks_reply(c, (uint8_t)reply);
+				px_socks_reply(c, (uint8_t)reply);
 				return;
 			}
 		}
 		if (r < 0) {
 			if (c->state == ST_SOCKS_GREETING) { /* "no acceptable methods" */
 				uint8_t ans[2] = {5, SRT_SOCKS_NO_ACCEPTABLE};
-				buf_append(&c->cout, ans, 2, RELAY_CAP);
+				px_buf_append(&c->cout, ans, 2, RELAY_CAP);
 			}
 			c->state = ST_CLOSING;
 			return;
@@ -1607,20 +1480,20 @@ static void socks_run(conn *c)
 			c->state = ST_CLOSING;
 			return;
 		}
-		int rr = read_into(c->c.fd, &c->cin, 1024);
+		int rr = px_read_into(c->c.fd, &c->cin, 1024);
 		if (rr == 1)
 			continue;
 		if (rr == 0 || rr == -2) {
-			conn_close(c);
+			px_conn_close(c);
 			return;
 		}
 		break;
 	}
-	if (flush_to(c->c.fd, &c->cout) < 0) {
-		conn_close(c);
+	if (px_flush_to(c->c.fd, &c->cout) < 0) {
+		px_conn_close(c);
 		return;
 	}
-	endpoint_want(c, &c->c, UV_READABLE | (buf_data(&c->cout) ? UV_WRITABLE : 0));
+	px_endpoint_want(c, &c->c, UV_READABLE | (buf_data(&c->cout) ? UV_WRITABLE : 0));
 }
 
 /* ---- the driver ----------------------------------------------------- */
@@ -1629,44 +1502,45 @@ static void conn_step(conn *c)
 {
 	switch (c->state) {
 	case ST_HTTP_HEAD:
-		http_head_run(c);
+		px_http_head_run(c);
 		break;
 	case ST_SOCKS_GREETING:
 	case ST_SOCKS_AUTH:
 	case ST_SOCKS_REQUEST:
-		socks_run(c);
+		px_socks_run(c);
 		break;
 	case ST_RESOLVE:
-		endpoint_want(c, &c->c, 0);
+		px_endpoint_want(c, &c->c, 0);
 		break;
 	case ST_CONNECT:
-		check_connect(c);
+		px_check_connect(c);
 		if (c->state == ST_CONNECT) {
-			endpoint_want(c, &c->c, 0);
-			endpoint_want(c, &c->u, UV_WRITABLE);
+			px_endpoint_want(c, &c->c, 0);
+			px_endpoint_want(c, &c->u, UV_WRITABLE);
 		}
 		return;
 	case ST_TUNNEL:
-		tunnel_run(c);
+		px_tunnel_run(c);
 		break;
 	case ST_FORWARD:
-		forward_run(c);
+		px_forward_run(c);
 		break;
 	case ST_IDLE_UP: /* readable while idle: closed by the origin, or junk */
-		conn_close(c);
+		px_conn_close(c);
 		return;
 	case ST_CLOSING:
 		if (c->u.fd >= 0)
-			endpoint_close(c, &c->u);
-		if (flush_to(c->c.fd, &c->cout) < 0 || buf_data(&c->cout) == 0) {
+			px_endpoint_close(c, &c->u);
+		if (px_flush_to(c->c.fd, &c->cout) < 0 || buf_data(&c->cout) == 0) {
 			/* drain nothing more; closing now is the clean refusal */
 			shutdown(c->c.fd, SHUT_WR);
-			conn_close(c);
+			px_conn_close(c);
 			return;
 		}
-		timer_set(c, 5000);
-		endpoint_want(c, &c->c, UV_WRITABLE);
+		px_timer_set(c, 5000);
+		px_endpoint_want(c, &c->c, UV_WRITABLE);
 		break;
+	case ST_DEAD:
 	default:
 		break;
 	}
@@ -1674,10 +1548,10 @@ static void conn_step(conn *c)
 
 /* Step until the state stops changing (a step that moves to a new state
  * lets that state register what it waits for). */
-static void conn_run(conn *c)
+static void px_conn_run(conn *c)
 {
 	for (int i = 0; i < 16; i++) {
-		int before = c->state;
+		enum px_state before = c->state;
 		conn_step(c);
 		if (c->state == before || c->state == ST_DEAD)
 			return;
@@ -1700,7 +1574,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status < 0)
 		return;
-	int proto_kind = lh->l.kind == SRT_LISTEN_HTTP ? P_HTTP : P_SOCKS;
+	enum px_proto proto_kind = lh->l.kind == SRT_LISTEN_HTTP ? P_HTTP : P_SOCKS;
 	int relay_port = lh->l.relay_port;
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
@@ -1723,7 +1597,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
 			close(fd);
 			continue;
 		}
-		conn *c = conn_new(px, fd);
+		conn *c = px_conn_new(px, fd);
 		if (!c) {
 			close(fd);
 			continue;
@@ -1732,13 +1606,13 @@ static void on_accept(uv_poll_t *h, int status, int events)
 			c->proto = P_RELAY;
 			snprintf(c->host, sizeof c->host, "127.0.0.1");
 			c->port = relay_port;
-			begin_dial(c);
+			px_begin_dial(c);
 		} else {
 			c->proto = proto_kind;
 			c->state = proto_kind == P_HTTP ? ST_HTTP_HEAD : ST_SOCKS_GREETING;
-			timer_set(c, px->o.handshake_timeout_ms);
+			px_timer_set(c, px->o.handshake_timeout_ms);
 		}
-		conn_run(c);
+		px_conn_run(c);
 	}
 }
 
@@ -1764,7 +1638,7 @@ static void on_update(uv_async_t *a)
 	}
 	/* connections dialed under the old rules are not reused under new ones */
 	if (np || g)
-		idle_close_all(px);
+		px_idle_close_all(px);
 }
 
 int srt_proxy_update(srt_proxy *px, srt_netpolicy *np, srt_guard *guard)
@@ -1790,7 +1664,7 @@ static void on_stop(uv_async_t *a)
 	px->stopping = true;
 	uv_close((uv_handle_t *)&px->update, NULL);
 	while (px->conns)
-		conn_close(px->conns);
+		px_conn_close(px->conns);
 	for (size_t i = 0; i < px->n_listen; i++)
 		uv_close((uv_handle_t *)&px->listen[i].h, NULL);
 	srt_gateloop_close(px->gate);
