@@ -36,94 +36,6 @@
 #include "socks.h"
 #include "util.h"
 
-/* ---- small helpers ------------------------------------------------- */
-
-static int buf_room(buf *b, size_t want, size_t max)
-{
-	if (b->off > 0 && b->off == b->len)
-		b->off = b->len = 0;
-	if (b->cap - b->len >= want)
-		return 0;
-	if (b->off > 0) { /* compact */
-		memmove(b->p, b->p + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-		if (b->cap - b->len >= want)
-			return 0;
-	}
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap - b->len < want && cap < max)
-		cap *= 2;
-	if (cap > max)
-		cap = max;
-	if (cap - b->len < want)
-		return -1; /* full: never report room that is not there (found by the
-			    * second network engineer's review, 2026-12-03) */
-	char *p = realloc(b->p, cap);
-	if (!p)
-		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static size_t buf_data(const buf *b) { return b->len - b->off; }
-
-static void px_buf_consume(buf *b, size_t n)
-{
-	b->off += n;
-	if (b->off == b->len)
-		b->off = b->len = 0;
-}
-
-static int px_buf_append(buf *b, const void *d, size_t n, size_t max)
-{
-	if (buf_room(b, n, max) < 0)
-		return -1;
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-	return 0;
-}
-
-static void px_buf_free(buf *b)
-{
-	free(b->p);
-	*b = (buf){0};
-}
-
-/* Read what is available into b (bounded by max).  1: got bytes, 0: EOF,
- * -1: would block or buffer full, -2: error. */
-static int px_read_into(int fd, buf *b, size_t max)
-{
-	if (buf_room(b, 1, max) < 0)
-		return -1;
-	ssize_t n;
-	do
-		n = recv(fd, b->p + b->len, b->cap - b->len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		b->len += (size_t)n;
-		return 1;
-	}
-	if (n == 0)
-		return 0;
-	return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
-}
-
-/* Write as much of b as the socket takes.  0: all written or would block,
- * -2: error. */
-static int px_flush_to(int fd, buf *b)
-{
-	while (buf_data(b) > 0) {
-		ssize_t n = send(fd, b->p + b->off, buf_data(b), MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -2;
-		px_buf_consume(b, (size_t)n);
-	}
-	return 0;
-}
 
 static const char *proto_name(const conn *c)
 {
@@ -163,7 +75,7 @@ static int pipe_get(srt_proxy *px, int p[2])
 
 /* Give a pipe back: to the pool only when it is empty (`pending` bytes
  * still in it would reach the next tunnel that takes it), else close it. */
-static void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
+void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
 {
 	if (p[0] < 0)
 		return;
@@ -181,7 +93,7 @@ static void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
 /* ---- connection life cycle ----------------------------------------- */
 
 /* A connection with client socket `fd` (-1: none), linked into the list. */
-static conn *px_conn_new(srt_proxy *px, int fd)
+conn *px_conn_new(srt_proxy *px, int fd)
 {
 	conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -202,9 +114,8 @@ static conn *px_conn_new(srt_proxy *px, int fd)
 	return c;
 }
 
-static void px_conn_run(conn *c);
 
-static void px_conn_free_if_done(conn *c)
+void px_conn_free_if_done(conn *c)
 {
 	if (c->handles > 0)
 		return;
@@ -235,7 +146,7 @@ static void on_poll_closed(uv_handle_t *h)
 	px_conn_free_if_done(c);
 }
 
-static void px_endpoint_close(conn *c, endpoint *e)
+void px_endpoint_close(conn *c, endpoint *e)
 {
 	(void)c;
 	if (e->fd < 0)
@@ -247,9 +158,8 @@ static void px_endpoint_close(conn *c, endpoint *e)
 	*e = (endpoint){.fd = -1};
 }
 
-static void px_idle_unlink(conn *c);
 
-static void px_conn_close(conn *c)
+void px_conn_close(conn *c)
 {
 	if (c->state == ST_DEAD)
 		return;
@@ -285,7 +195,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	px_conn_run(c);
 }
 
-static int px_endpoint_want(conn *c, endpoint *e, int want)
+int px_endpoint_want(conn *c, endpoint *e, int want)
 {
 	if (e->fd < 0)
 		return 0;
@@ -313,7 +223,7 @@ static int px_endpoint_want(conn *c, endpoint *e, int want)
 
 static void on_timeout(uv_timer_t *t);
 
-static void px_timer_set(conn *c, uint64_t ms)
+void px_timer_set(conn *c, uint64_t ms)
 {
 	uv_timer_stop(&c->timer);
 	if (ms)
@@ -322,7 +232,7 @@ static void px_timer_set(conn *c, uint64_t ms)
 
 /* ---- replies -------------------------------------------------------- */
 
-static void px_http_reply(conn *c, int status, const char *phrase, const char *body,
+void px_http_reply(conn *c, int status, const char *phrase, const char *body,
 		       bool blocked)
 {
 	char head[1024];
@@ -340,7 +250,7 @@ static void px_http_reply(conn *c, int status, const char *phrase, const char *b
 	c->state = ST_CLOSING;
 }
 
-static void px_socks_reply(conn *c, uint8_t code)
+void px_socks_reply(conn *c, uint8_t code)
 {
 	uint8_t r[10];
 	size_t n = srt_socks_reply(r, code);
@@ -350,7 +260,7 @@ static void px_socks_reply(conn *c, uint8_t code)
 }
 
 /* Refusal by policy: the specified answer for each protocol. */
-static void px_refuse(conn *c, const char *rule, const char *reason)
+void px_refuse(conn *c, const char *rule, const char *reason)
 {
 	record_violation(c, rule, reason);
 	if (c->proto == P_SOCKS) {
@@ -366,7 +276,7 @@ static void px_refuse(conn *c, const char *rule, const char *reason)
 
 /* The policy's verdict on c->host:c->port (SPEC §5), for both proxies:
  * false after answering a refusal. */
-static bool px_admit(conn *c)
+bool px_admit(conn *c)
 {
 	srt_net_verdict v;
 	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
@@ -378,7 +288,7 @@ static bool px_admit(conn *c)
 	return true;
 }
 
-static void px_upstream_failed(conn *c, int err, bool timeout)
+void px_upstream_failed(conn *c, int err, bool timeout)
 {
 	if (c->proto == P_SOCKS) {
 		uint8_t code = timeout ? SRT_SOCKS_HOST_UNREACHABLE
@@ -555,7 +465,6 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 }
 
 static void connected(conn *c);
-static void px_begin_dial_fresh(conn *c);
 
 /* ---- upstream reuse ------------------------------------------------- *
  * An absolute-form request whose exchange ended cleanly (HTTP/1.1 both
@@ -580,7 +489,7 @@ static void upstream_move(conn *from, conn *to)
 	from->u = (endpoint){.fd = -1};
 }
 
-static void px_idle_unlink(conn *c)
+void px_idle_unlink(conn *c)
 {
 	srt_proxy *px = c->px;
 	if (c->idle_prev)
@@ -595,14 +504,14 @@ static void px_idle_unlink(conn *c)
 	px->n_idle--;
 }
 
-static void px_idle_close_all(srt_proxy *px)
+void px_idle_close_all(srt_proxy *px)
 {
 	while (px->idle_first)
 		px_conn_close(px->idle_first);
 }
 
 /* Keep c's upstream connection for reuse (or close it). */
-static void px_idle_put(conn *c)
+void px_idle_put(conn *c)
 {
 	srt_proxy *px = c->px;
 	conn *y = px->stopping ? NULL : px_conn_new(px, -1);
@@ -645,7 +554,7 @@ static bool idle_usable(int fd)
 /* Give c an idle upstream connection to its host and port, if there is a
  * usable one.  The request head is kept, to be sent again on a fresh
  * connection should the origin close this one before answering. */
-static bool px_idle_take(conn *c)
+bool px_idle_take(conn *c)
 {
 	srt_proxy *px = c->px;
 	conn *y = px->idle_first;
@@ -672,7 +581,7 @@ static bool px_idle_take(conn *c)
 
 /* The reused connection failed before any byte of a response: dial anew
  * and send the head again (only requests without a body are retried). */
-static bool px_retry_fresh(conn *c)
+bool px_retry_fresh(conn *c)
 {
 	if (!c->up_reused || buf_data(&c->retry) == 0 || buf_data(&c->uin) > 0 || c->resp_head_done)
 		return false;
@@ -733,8 +642,8 @@ static void dial(conn *c, bool reuse)
 	c->resolving = true;
 }
 
-static void px_begin_dial(conn *c) { dial(c, true); }
-static void px_begin_dial_fresh(conn *c) { dial(c, false); }
+void px_begin_dial(conn *c) { dial(c, true); }
+void px_begin_dial_fresh(conn *c) { dial(c, false); }
 
 /* Try the next candidate address; on the last failure answer the client. */
 static void start_connect(conn *c)
@@ -775,15 +684,13 @@ static void start_connect(conn *c)
 	px_upstream_failed(c, last_err, false);
 }
 
-static void px_tunnel_start(conn *c);
 /* A fresh relay for a body with this framing. */
-static void px_relay_init(body_relay *r, srt_body body)
+void px_relay_init(body_relay *r, srt_body body)
 {
 	*r = (body_relay){.body = body, .left = body.kind == SRT_BODY_LENGTH ? body.length : 0};
 	r->done = body.kind == SRT_BODY_NONE || (body.kind == SRT_BODY_LENGTH && body.length == 0);
 }
 
-static void px_forward_start(conn *c);
 
 static void connected(conn *c)
 {
@@ -802,7 +709,7 @@ static void connected(conn *c)
 	}
 }
 
-static void px_check_connect(conn *c)
+void px_check_connect(conn *c)
 {
 	struct pollfd p = {.fd = c->u.fd, .events = POLLOUT};
 	if (poll(&p, 1, 0) <= 0)
@@ -824,7 +731,7 @@ static void px_check_connect(conn *c)
 
 /* ---- tunnels -------------------------------------------------------- */
 
-static void px_tunnel_start(conn *c)
+void px_tunnel_start(conn *c)
 {
 	c->state = ST_TUNNEL;
 	c->c2u = (half){.pipe = {-1, -1}};
@@ -895,7 +802,7 @@ static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *w
 	return moved;
 }
 
-static void px_tunnel_run(conn *c)
+void px_tunnel_run(conn *c)
 {
 	int cw = 0, uw = 0;
 	/* queued bytes (replies, early client data) go before spliced ones */
@@ -1027,7 +934,7 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 	px_begin_dial(c);
 }
 
-static void px_forward_start(conn *c)
+void px_forward_start(conn *c)
 {
 	c->state = ST_FORWARD;
 	px_relay_init(&c->req, c->req.body);
@@ -1064,7 +971,7 @@ static int relay_body(body_relay *r, buf *from, buf *to)
 
 
 /* Parse the response head in uin; forward 1xx; set up the body relay. */
-static int px_response_head(conn *c)
+int px_response_head(conn *c)
 {
 	for (;;) {
 		srt_http_response r;
@@ -1316,7 +1223,7 @@ static int forward_pass(conn *c)
 	return moved;
 }
 
-static void px_forward_run(conn *c)
+void px_forward_run(conn *c)
 {
 	for (int i = 0; i < SRT_LOOP_BUDGET; i++) {
 		int r = forward_pass(c);
@@ -1375,7 +1282,7 @@ static void px_forward_run(conn *c)
 	px_endpoint_want(c, &c->u, uw);
 }
 
-static void px_http_head_run(conn *c)
+void px_http_head_run(conn *c)
 {
 	for (int rounds = 0; rounds < 16; rounds++) {
 		srt_http_request req;
@@ -1413,7 +1320,7 @@ static void px_http_head_run(conn *c)
 
 /* ---- SOCKS5 --------------------------------------------------------- */
 
-static void px_socks_run(conn *c)
+void px_socks_run(conn *c)
 {
 	for (int rounds = 0; rounds < 16; rounds++) {
 		const uint8_t *p = (const uint8_t *)(c->cin.p ? c->cin.p + c->cin.off : "");
@@ -1548,7 +1455,7 @@ static void conn_step(conn *c)
 
 /* Step until the state stops changing (a step that moves to a new state
  * lets that state register what it waits for). */
-static void px_conn_run(conn *c)
+void px_conn_run(conn *c)
 {
 	for (int i = 0; i < 16; i++) {
 		enum px_state before = c->state;

@@ -75,6 +75,9 @@ typedef struct buf {
 	size_t off, len, cap; /* data is p[off..len) */
 } buf;
 
+/* Bytes held in a buffer. */
+static inline size_t buf_data(const buf *b) { return b->len - b->off; }
+
 typedef struct conn conn;
 
 /* A message body being relayed by its framing. */
@@ -171,6 +174,44 @@ struct conn {
 /* Internal functions shared by these files: not exported from libsrt (they
  * were static to one file before the split). */
 #pragma GCC visibility push(hidden)
+
+/* buf.c */
+void px_buf_consume(buf *b, size_t n);
+int px_buf_append(buf *b, const void *d, size_t n, size_t max);
+void px_buf_free(buf *b);
+int px_read_into(int fd, buf *b, size_t max);
+int px_flush_to(int fd, buf *b);
+
+/* conn.c */
+void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
+conn *px_conn_new(srt_proxy *px, int fd);
+void px_conn_free_if_done(conn *c);
+void px_endpoint_close(conn *c, endpoint *e);
+void px_conn_close(conn *c);
+int px_endpoint_want(conn *c, endpoint *e, int want);
+void px_timer_set(conn *c, uint64_t ms);
+void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
+void px_socks_reply(conn *c, uint8_t code);
+void px_refuse(conn *c, const char *rule, const char *reason);
+bool px_admit(conn *c);
+void px_upstream_failed(conn *c, int err, bool timeout);
+void px_idle_unlink(conn *c);
+void px_idle_close_all(srt_proxy *px);
+void px_idle_put(conn *c);
+bool px_idle_take(conn *c);
+bool px_retry_fresh(conn *c);
+void px_begin_dial(conn *c);
+void px_begin_dial_fresh(conn *c);
+void px_relay_init(body_relay *r, srt_body body);
+void px_check_connect(conn *c);
+void px_tunnel_start(conn *c);
+void px_tunnel_run(conn *c);
+void px_forward_start(conn *c);
+int px_response_head(conn *c);
+void px_forward_run(conn *c);
+void px_http_head_run(conn *c);
+void px_socks_run(conn *c);
+void px_conn_run(conn *c);
 
 #pragma GCC visibility pop
 
