@@ -190,11 +190,7 @@ void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
 int px_endpoint_want(conn *c, endpoint *e, int want);
 void px_timer_set(conn *c, uint64_t ms);
-void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
-void px_socks_reply(conn *c, uint8_t code);
-void px_refuse(conn *c, const char *rule, const char *reason);
 bool px_admit(conn *c);
-void px_upstream_failed(conn *c, int err, bool timeout);
 void px_idle_unlink(conn *c);
 void px_idle_close_all(srt_proxy *px);
 void px_idle_put(conn *c);
@@ -212,6 +208,12 @@ void px_forward_run(conn *c);
 void px_http_head_run(conn *c);
 void px_socks_run(conn *c);
 void px_conn_run(conn *c);
+
+/* reply.c */
+void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
+void px_socks_reply(conn *c, uint8_t code);
+void px_refuse(conn *c, const char *rule, const char *reason);
+void px_upstream_failed(conn *c, int err, bool timeout);
 
 #pragma GCC visibility pop
 
