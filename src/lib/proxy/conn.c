@@ -37,39 +37,6 @@
 #include "util.h"
 
 
-/* ---- pipe pool ------------------------------------------------------ */
-
-static int pipe_get(srt_proxy *px, int p[2])
-{
-	if (px->n_pool > 0) {
-		px->n_pool--;
-		p[0] = px->pool[px->n_pool][0];
-		p[1] = px->pool[px->n_pool][1];
-		return 0;
-	}
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -1;
-	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE); /* best effort */
-	return 0;
-}
-
-/* Give a pipe back: to the pool only when it is empty (`pending` bytes
- * still in it would reach the next tunnel that takes it), else close it. */
-void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
-{
-	if (p[0] < 0)
-		return;
-	if (pending == 0 && px->n_pool < PIPE_POOL && !px->stopping) {
-		px->pool[px->n_pool][0] = p[0];
-		px->pool[px->n_pool][1] = p[1];
-		px->n_pool++;
-	} else {
-		close(p[0]);
-		close(p[1]);
-	}
-	p[0] = p[1] = -1;
-}
-
 /* ---- connection life cycle ----------------------------------------- */
 
 /* A connection with client socket `fd` (-1: none), linked into the list. */
@@ -641,113 +608,6 @@ void px_check_connect(conn *c)
 		return;
 }
 
-/* ---- tunnels -------------------------------------------------------- */
-
-void px_tunnel_start(conn *c)
-{
-	c->state = ST_TUNNEL;
-	c->c2u = (half){.pipe = {-1, -1}};
-	c->u2c = (half){.pipe = {-1, -1}};
-	/* bytes the client sent after its request go first */
-	if (buf_data(&c->cin) > 0) {
-		px_buf_append(&c->uout, c->cin.p + c->cin.off, buf_data(&c->cin), RELAY_CAP * 2);
-		px_buf_consume(&c->cin, buf_data(&c->cin));
-	}
-	px_buf_free(&c->cin);
-}
-
-/* Move bytes from -> to through the half's pipe.  Returns -1 on error,
- * else whether anything moved; *wr / *ww get the events needed. */
-static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *want_to)
-{
-	int moved = 0;
-	for (int rounds = 0; rounds < SRT_LOOP_BUDGET; rounds++) {
-		bool progress = false;
-		if (!h->src_eof && h->pending == 0 && h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
-			return -1;
-		if (!h->src_eof && h->pipe[0] >= 0) {
-			ssize_t n = splice(from, NULL, h->pipe[1], NULL, PIPE_SIZE,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				h->pending += (size_t)n;
-				progress = true;
-			} else if (n == 0) {
-				h->src_eof = true;
-				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
-				return -1;
-			} else if (h->pending == 0) {
-				*want_from |= UV_READABLE;
-			}
-		}
-		if (h->pending > 0) {
-			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				h->pending -= (size_t)n;
-				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				return -1;
-			} else if (n < 0) {
-				*want_to |= UV_WRITABLE;
-			}
-		}
-		if (h->pending == 0 && h->pipe[0] >= 0)
-			px_pipe_put(px, h->pipe, 0); /* idle: give the descriptors back */
-		if (h->src_eof && h->pending == 0 && !h->done) {
-			shutdown(to, SHUT_WR);
-			h->done = true;
-		}
-		if (!progress)
-			break;
-		moved = 1;
-	}
-	/* Whatever ended the loop (the budget, or nothing left to do), ask
-	 * for the event that lets this direction go on: bytes in the pipe
-	 * wait for the destination, an empty pipe for the source.  (Asking
-	 * for nothing when the budget ran out with bytes in the pipe stalled
-	 * about 1 % of large transfers for good.) */
-	if (h->pending > 0)
-		*want_to |= UV_WRITABLE;
-	else if (!h->src_eof)
-		*want_from |= UV_READABLE;
-	return moved;
-}
-
-void px_tunnel_run(conn *c)
-{
-	int cw = 0, uw = 0;
-	/* queued bytes (replies, early client data) go before spliced ones */
-	if (px_flush_to(c->c.fd, &c->cout) < 0 || px_flush_to(c->u.fd, &c->uout) < 0) {
-		px_conn_close(c);
-		return;
-	}
-	if (buf_data(&c->cout) > 0)
-		cw |= UV_WRITABLE;
-	else if (c->cout.p)
-		px_buf_free(&c->cout); /* idle tunnels hold no buffers */
-	if (buf_data(&c->uout) > 0)
-		uw |= UV_WRITABLE;
-	else if (c->uout.p)
-		px_buf_free(&c->uout);
-	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
-	    pump(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
-		px_conn_close(c);
-		return;
-	}
-	if (buf_data(&c->cout) == 0 && !c->u2c.done &&
-	    pump(c->px, &c->u2c, c->u.fd, c->c.fd, &uw, &cw) < 0) {
-		px_conn_close(c);
-		return;
-	}
-	if (c->c2u.done && c->u2c.done) {
-		px_conn_close(c);
-		return;
-	}
-	px_endpoint_want(c, &c->c, cw);
-	px_endpoint_want(c, &c->u, uw);
-}
-
 /* ---- HTTP ----------------------------------------------------------- */
 
 static bool token_eq(const char *s, size_t n, const char *lit)
@@ -953,62 +813,6 @@ int px_response_head(conn *c)
 	}
 }
 
-/* ---- length-framed bodies by splice(2) ------------------------------ *
- * Once the bytes of a Content-Length body that arrived with its head are
- * relayed, the rest goes through a pipe with splice(2), like a tunnel,
- * never through user space.  At most `left` bytes are taken from the
- * source, so what follows the body (a pipelined request, the origin's next
- * response) stays in its socket. */
-
-enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
-
-/* Returns 1 when bytes moved, 0 when none could, SPLICE_SRC_ERR or
- * SPLICE_DST_ERR; *eof when the source ended before the body did (the
- * body is then done, truncated). */
-static int splice_length(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof)
-{
-	int moved = 0;
-	for (int rounds = 0; rounds < SRT_LOOP_BUDGET && !r->done; rounds++) {
-		bool progress = false;
-		if (r->left > 0 && !*eof) {
-			if (h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
-				return SPLICE_SRC_ERR;
-			size_t want = r->left < PIPE_SIZE ? (size_t)r->left : PIPE_SIZE;
-			ssize_t n = splice(from, NULL, h->pipe[1], NULL, want,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				r->left -= (uint64_t)n;
-				h->pending += (size_t)n;
-				progress = true;
-			} else if (n == 0) {
-				*eof = true;
-				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
-				return SPLICE_SRC_ERR;
-			}
-		}
-		if (h->pending > 0) {
-			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				h->pending -= (size_t)n;
-				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				return SPLICE_DST_ERR;
-			}
-		}
-		if (h->pending == 0) {
-			px_pipe_put(px, h->pipe, 0);
-			if (r->left == 0 || *eof)
-				r->done = true;
-		}
-		if (!progress)
-			break;
-		moved = 1;
-	}
-	return moved;
-}
-
 /* Is the rest of this body going by splice (nothing of it buffered)? */
 static bool by_splice(const body_relay *r, const buf *in, const buf *out, const half *h)
 {
@@ -1061,7 +865,7 @@ static int forward_pass(conn *c)
 	moved |= buf_data(&c->uout) != before;
 	if (req_by_splice(c)) {
 		bool eof = false;
-		int r = splice_length(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
+		int r = px_splice_length(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
 		if (r == SPLICE_SRC_ERR || eof || (r == SPLICE_DST_ERR && c->resp_head_done)) {
 			px_conn_close(c); /* client gone mid-request, or both done with */
 			return -1;
@@ -1120,7 +924,7 @@ static int forward_pass(conn *c)
 	moved |= buf_data(&c->cout) != before;
 	if (resp_by_splice(c)) {
 		bool eof = false;
-		int r = splice_length(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
+		int r = px_splice_length(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
 		if (r == SPLICE_DST_ERR) {
 			px_conn_close(c);
 			return -1;

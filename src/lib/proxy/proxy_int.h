@@ -173,6 +173,9 @@ struct conn {
 
 /* Internal functions shared by these files: not exported from libsrt (they
  * were static to one file before the split). */
+/* What px_splice_length returns on an error: which side failed. */
+enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
+
 #pragma GCC visibility push(hidden)
 
 /* buf.c */
@@ -183,7 +186,6 @@ int px_read_into(int fd, buf *b, size_t max);
 int px_flush_to(int fd, buf *b);
 
 /* conn.c */
-void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
 conn *px_conn_new(srt_proxy *px, int fd);
 void px_conn_free_if_done(conn *c);
 void px_endpoint_close(conn *c, endpoint *e);
@@ -200,8 +202,6 @@ void px_begin_dial(conn *c);
 void px_begin_dial_fresh(conn *c);
 void px_relay_init(body_relay *r, srt_body body);
 void px_check_connect(conn *c);
-void px_tunnel_start(conn *c);
-void px_tunnel_run(conn *c);
 void px_forward_start(conn *c);
 int px_response_head(conn *c);
 void px_forward_run(conn *c);
@@ -214,6 +214,12 @@ void px_http_reply(conn *c, int status, const char *phrase, const char *body, bo
 void px_socks_reply(conn *c, uint8_t code);
 void px_refuse(conn *c, const char *rule, const char *reason);
 void px_upstream_failed(conn *c, int err, bool timeout);
+
+/* splice.c */
+void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
+void px_tunnel_start(conn *c);
+void px_tunnel_run(conn *c);
+int px_splice_length(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof);
 
 #pragma GCC visibility pop
 
