@@ -865,7 +865,7 @@ static int forward_pass(conn *c)
 	moved |= buf_data(&c->uout) != before;
 	if (req_by_splice(c)) {
 		bool eof = false;
-		int r = px_splice_length(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
+		int r = px_splice_body(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
 		if (r == SPLICE_SRC_ERR || eof || (r == SPLICE_DST_ERR && c->resp_head_done)) {
 			px_conn_close(c); /* client gone mid-request, or both done with */
 			return -1;
@@ -924,7 +924,7 @@ static int forward_pass(conn *c)
 	moved |= buf_data(&c->cout) != before;
 	if (resp_by_splice(c)) {
 		bool eof = false;
-		int r = px_splice_length(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
+		int r = px_splice_body(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
 		if (r == SPLICE_DST_ERR) {
 			px_conn_close(c);
 			return -1;

@@ -173,7 +173,7 @@ struct conn {
 
 /* Internal functions shared by these files: not exported from libsrt (they
  * were static to one file before the split). */
-/* What px_splice_length returns on an error: which side failed. */
+/* What px_splice returns on an error: which side failed. */
 enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
 
 #pragma GCC visibility push(hidden)
@@ -217,9 +217,10 @@ void px_upstream_failed(conn *c, int err, bool timeout);
 
 /* splice.c */
 void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
+int px_splice(srt_proxy *px, half *h, int from, int to, uint64_t *left, int *want_from, int *want_to);
 void px_tunnel_start(conn *c);
 void px_tunnel_run(conn *c);
-int px_splice_length(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof);
+int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof);
 
 #pragma GCC visibility pop
 

@@ -43,6 +43,69 @@ void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
 	p[0] = p[1] = -1;
 }
 
+/* ---- the pump -------------------------------------------------------- */
+
+/* Move bytes from -> to through h's pipe, at most *left of them from the
+ * source (left NULL: until it ends).  The pipe is taken from the pool only
+ * for bytes in flight and given back as soon as it is empty; h->src_eof
+ * records the source's end.  Returns 1 when bytes moved, 0 when none could,
+ * SPLICE_SRC_ERR or SPLICE_DST_ERR; *want_from / *want_to get the events
+ * that let this direction go on. */
+int px_splice(srt_proxy *px, half *h, int from, int to, uint64_t *left, int *want_from, int *want_to)
+{
+	int moved = 0;
+	for (int rounds = 0; rounds < SRT_LOOP_BUDGET; rounds++) {
+		bool progress = false;
+		if (!h->src_eof && (!left || *left > 0)) {
+			if (h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
+				return SPLICE_SRC_ERR;
+			size_t want = left && *left < PIPE_SIZE ? (size_t)*left : PIPE_SIZE;
+			ssize_t n = splice(from, NULL, h->pipe[1], NULL, want,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				if (left)
+					*left -= (uint64_t)n;
+				h->pending += (size_t)n;
+				progress = true;
+			} else if (n == 0) {
+				h->src_eof = true;
+				progress = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return SPLICE_SRC_ERR;
+			} else if (h->pending == 0) {
+				*want_from |= UV_READABLE;
+			}
+		}
+		if (h->pending > 0) {
+			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				h->pending -= (size_t)n;
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return SPLICE_DST_ERR;
+			} else if (n < 0) {
+				*want_to |= UV_WRITABLE;
+			}
+		}
+		if (h->pending == 0)
+			px_pipe_put(px, h->pipe, 0); /* idle: give the descriptors back */
+		if (!progress)
+			break;
+		moved = 1;
+	}
+	/* Whatever ended the loop (the budget, or nothing left to do), ask
+	 * for the event that lets this direction go on: bytes in the pipe
+	 * wait for the destination, an empty pipe for the source.  (Asking
+	 * for nothing when the budget ran out with bytes in the pipe stalled
+	 * about 1 % of large transfers for good.) */
+	if (h->pending > 0)
+		*want_to |= UV_WRITABLE;
+	else if (!h->src_eof && (!left || *left > 0))
+		*want_from |= UV_READABLE;
+	return moved;
+}
+
 /* ---- tunnels -------------------------------------------------------- */
 
 void px_tunnel_start(conn *c)
@@ -58,61 +121,18 @@ void px_tunnel_start(conn *c)
 	px_buf_free(&c->cin);
 }
 
-/* Move bytes from -> to through the half's pipe.  Returns -1 on error,
- * else whether anything moved; *wr / *ww get the events needed. */
-static int pump(srt_proxy *px, half *h, int from, int to, int *want_from, int *want_to)
+/* One direction of a tunnel: spliced until its source ends, then the
+ * destination's write side is shut down.  -1 on error, else whether
+ * anything moved; *want_from / *want_to get the events needed. */
+static int tunnel_half(srt_proxy *px, half *h, int from, int to, int *want_from, int *want_to)
 {
-	int moved = 0;
-	for (int rounds = 0; rounds < SRT_LOOP_BUDGET; rounds++) {
-		bool progress = false;
-		if (!h->src_eof && h->pending == 0 && h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
-			return -1;
-		if (!h->src_eof && h->pipe[0] >= 0) {
-			ssize_t n = splice(from, NULL, h->pipe[1], NULL, PIPE_SIZE,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				h->pending += (size_t)n;
-				progress = true;
-			} else if (n == 0) {
-				h->src_eof = true;
-				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
-				return -1;
-			} else if (h->pending == 0) {
-				*want_from |= UV_READABLE;
-			}
-		}
-		if (h->pending > 0) {
-			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				h->pending -= (size_t)n;
-				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				return -1;
-			} else if (n < 0) {
-				*want_to |= UV_WRITABLE;
-			}
-		}
-		if (h->pending == 0 && h->pipe[0] >= 0)
-			px_pipe_put(px, h->pipe, 0); /* idle: give the descriptors back */
-		if (h->src_eof && h->pending == 0 && !h->done) {
-			shutdown(to, SHUT_WR);
-			h->done = true;
-		}
-		if (!progress)
-			break;
-		moved = 1;
+	int moved = px_splice(px, h, from, to, NULL, want_from, want_to);
+	if (moved < 0)
+		return -1;
+	if (h->src_eof && h->pending == 0 && !h->done) {
+		shutdown(to, SHUT_WR);
+		h->done = true;
 	}
-	/* Whatever ended the loop (the budget, or nothing left to do), ask
-	 * for the event that lets this direction go on: bytes in the pipe
-	 * wait for the destination, an empty pipe for the source.  (Asking
-	 * for nothing when the budget ran out with bytes in the pipe stalled
-	 * about 1 % of large transfers for good.) */
-	if (h->pending > 0)
-		*want_to |= UV_WRITABLE;
-	else if (!h->src_eof)
-		*want_from |= UV_READABLE;
 	return moved;
 }
 
@@ -133,12 +153,12 @@ void px_tunnel_run(conn *c)
 	else if (c->uout.p)
 		px_buf_free(&c->uout);
 	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
-	    pump(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
+	    tunnel_half(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
 		px_conn_close(c);
 		return;
 	}
 	if (buf_data(&c->cout) == 0 && !c->u2c.done &&
-	    pump(c->px, &c->u2c, c->u.fd, c->c.fd, &uw, &cw) < 0) {
+	    tunnel_half(c->px, &c->u2c, c->u.fd, c->c.fd, &uw, &cw) < 0) {
 		px_conn_close(c);
 		return;
 	}
@@ -153,53 +173,21 @@ void px_tunnel_run(conn *c)
 /* ---- length-framed bodies by splice(2) ------------------------------ *
  * Once the bytes of a Content-Length body that arrived with its head are
  * relayed, the rest goes through a pipe with splice(2), like a tunnel,
- * never through user space.  At most `left` bytes are taken from the
- * source, so what follows the body (a pipelined request, the origin's next
- * response) stays in its socket. */
+ * never through user space.  At most the body's `left` bytes are taken
+ * from the source, so what follows the body (a pipelined request, the
+ * origin's next response) stays in its socket. */
 
 /* Returns 1 when bytes moved, 0 when none could, SPLICE_SRC_ERR or
  * SPLICE_DST_ERR; *eof when the source ended before the body did (the
  * body is then done, truncated). */
-int px_splice_length(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof)
+int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof)
 {
-	int moved = 0;
-	for (int rounds = 0; rounds < SRT_LOOP_BUDGET && !r->done; rounds++) {
-		bool progress = false;
-		if (r->left > 0 && !*eof) {
-			if (h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
-				return SPLICE_SRC_ERR;
-			size_t want = r->left < PIPE_SIZE ? (size_t)r->left : PIPE_SIZE;
-			ssize_t n = splice(from, NULL, h->pipe[1], NULL, want,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				r->left -= (uint64_t)n;
-				h->pending += (size_t)n;
-				progress = true;
-			} else if (n == 0) {
-				*eof = true;
-				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
-				return SPLICE_SRC_ERR;
-			}
-		}
-		if (h->pending > 0) {
-			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				h->pending -= (size_t)n;
-				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				return SPLICE_DST_ERR;
-			}
-		}
-		if (h->pending == 0) {
-			px_pipe_put(px, h->pipe, 0);
-			if (r->left == 0 || *eof)
-				r->done = true;
-		}
-		if (!progress)
-			break;
-		moved = 1;
-	}
+	/* the events to wait for are asked by px_forward_run, after all its
+	 * passes, by the same rule */
+	int want_from = 0, want_to = 0;
+	int moved = px_splice(px, h, from, to, &r->left, &want_from, &want_to);
+	*eof = h->src_eof;
+	if (moved >= 0 && h->pending == 0 && (r->left == 0 || h->src_eof))
+		r->done = true;
 	return moved;
 }
