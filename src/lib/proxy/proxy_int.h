@@ -192,22 +192,26 @@ void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
 int px_endpoint_want(conn *c, endpoint *e, int want);
 void px_timer_set(conn *c, uint64_t ms);
-bool px_admit(conn *c);
-void px_idle_unlink(conn *c);
-void px_idle_close_all(srt_proxy *px);
-void px_idle_put(conn *c);
-bool px_idle_take(conn *c);
-bool px_retry_fresh(conn *c);
-void px_begin_dial(conn *c);
-void px_begin_dial_fresh(conn *c);
 void px_relay_init(body_relay *r, srt_body body);
-void px_check_connect(conn *c);
 void px_forward_start(conn *c);
 int px_response_head(conn *c);
 void px_forward_run(conn *c);
 void px_http_head_run(conn *c);
 void px_socks_run(conn *c);
 void px_conn_run(conn *c);
+
+/* dial.c */
+bool px_admit(conn *c);
+void px_begin_dial(conn *c);
+void px_begin_dial_fresh(conn *c);
+void px_check_connect(conn *c);
+
+/* idle.c */
+void px_idle_unlink(conn *c);
+void px_idle_close_all(srt_proxy *px);
+void px_idle_put(conn *c);
+bool px_idle_take(conn *c);
+bool px_retry_fresh(conn *c);
 
 /* reply.c */
 void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
