@@ -173,55 +173,67 @@ struct conn {
 
 /* Internal functions shared by these files: not exported from libsrt (they
  * were static to one file before the split). */
-/* What px_splice returns on an error: which side failed. */
+/* What splice_pump and px_splice_body return on an error: which side failed. */
 enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
 
 #pragma GCC visibility push(hidden)
 
-/* buf.c */
+/* buf.c: px_read_into 1 got bytes, 0 EOF, -1 would block or full, -2
+ * error; px_flush_to 0 all written or would block, -2 error */
 void px_buf_consume(buf *b, size_t n);
 int px_buf_append(buf *b, const void *d, size_t n, size_t max);
 void px_buf_free(buf *b);
 int px_read_into(int fd, buf *b, size_t max);
 int px_flush_to(int fd, buf *b);
 
-/* conn.c */
+/* conn.c: life cycle; px_conn_run steps a connection until its state
+ * stops changing, each state asking for the events it waits on */
 conn *px_conn_new(srt_proxy *px, int fd);
 void px_conn_free_if_done(conn *c);
 void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
 int px_endpoint_want(conn *c, endpoint *e, int want);
 void px_timer_set(conn *c, uint64_t ms);
-void px_relay_init(body_relay *r, srt_body body);
-void px_forward_start(conn *c);
-int px_response_head(conn *c);
-void px_forward_run(conn *c);
-void px_http_head_run(conn *c);
-void px_socks_run(conn *c);
 void px_conn_run(conn *c);
 
-/* dial.c */
+/* dial.c: px_admit answers a refusal and returns false when the policy
+ * says no; px_begin_dial[_fresh] go from an admitted destination to
+ * ST_RESOLVE / ST_CONNECT (without _fresh an idle upstream may serve) */
 bool px_admit(conn *c);
 void px_begin_dial(conn *c);
 void px_begin_dial_fresh(conn *c);
 void px_check_connect(conn *c);
 
-/* idle.c */
+/* forward.c: ST_FORWARD */
+void px_relay_init(body_relay *r, srt_body body);
+void px_forward_start(conn *c);
+void px_forward_run(conn *c);
+
+/* heads.c: ST_HTTP_HEAD; px_response_head parses the response head in uin
+ * (-1: invalid, answered 502 by the caller) */
+int px_response_head(conn *c);
+void px_http_head_run(conn *c);
+
+/* idle.c: ST_IDLE_UP; px_retry_fresh sends a request again on a fresh
+ * connection when a reused one failed before any response byte */
 void px_idle_unlink(conn *c);
 void px_idle_close_all(srt_proxy *px);
 void px_idle_put(conn *c);
 bool px_idle_take(conn *c);
 bool px_retry_fresh(conn *c);
 
-/* reply.c */
+/* reply.c: each answer but SOCKS success turns the connection to ST_CLOSING */
 void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
 void px_socks_reply(conn *c, uint8_t code);
 void px_refuse(conn *c, const char *rule, const char *reason);
 void px_upstream_failed(conn *c, int err, bool timeout);
 
-/* splice.c */
+/* socks5.c: ST_SOCKS_GREETING, ST_SOCKS_AUTH, ST_SOCKS_REQUEST */
+void px_socks_run(conn *c);
+
+/* splice.c: ST_TUNNEL; px_splice_body moves the rest of a Content-Length
+ * body (the caller has checked that none of it is buffered) */
 void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
-int px_splice(srt_proxy *px, half *h, int from, int to, uint64_t *left, int *want_from, int *want_to);
 void px_tunnel_start(conn *c);
 void px_tunnel_run(conn *c);
 int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof);

@@ -51,7 +51,7 @@ void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
  * records the source's end.  Returns 1 when bytes moved, 0 when none could,
  * SPLICE_SRC_ERR or SPLICE_DST_ERR; *want_from / *want_to get the events
  * that let this direction go on. */
-int px_splice(srt_proxy *px, half *h, int from, int to, uint64_t *left, int *want_from, int *want_to)
+static int splice_pump(srt_proxy *px, half *h, int from, int to, uint64_t *left, int *want_from, int *want_to)
 {
 	int moved = 0;
 	for (int rounds = 0; rounds < SRT_LOOP_BUDGET; rounds++) {
@@ -126,7 +126,7 @@ void px_tunnel_start(conn *c)
  * anything moved; *want_from / *want_to get the events needed. */
 static int tunnel_half(srt_proxy *px, half *h, int from, int to, int *want_from, int *want_to)
 {
-	int moved = px_splice(px, h, from, to, NULL, want_from, want_to);
+	int moved = splice_pump(px, h, from, to, NULL, want_from, want_to);
 	if (moved < 0)
 		return -1;
 	if (h->src_eof && h->pending == 0 && !h->done) {
@@ -185,7 +185,7 @@ int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool
 	/* the events to wait for are asked by px_forward_run, after all its
 	 * passes, by the same rule */
 	int want_from = 0, want_to = 0;
-	int moved = px_splice(px, h, from, to, &r->left, &want_from, &want_to);
+	int moved = splice_pump(px, h, from, to, &r->left, &want_from, &want_to);
 	*eof = h->src_eof;
 	if (moved >= 0 && h->pending == 0 && (r->left == 0 || h->src_eof))
 		r->done = true;
