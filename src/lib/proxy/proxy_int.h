@@ -171,11 +171,11 @@ struct conn {
 	half c2u, u2c;
 };
 
-/* Internal functions shared by these files: not exported from libsrt (they
- * were static to one file before the split). */
 /* What splice_pump and px_splice_body return on an error: which side failed. */
 enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
 
+/* Internal functions shared by these files: not exported from libsrt (they
+ * were static to one file before the split). */
 #pragma GCC visibility push(hidden)
 
 /* buf.c: px_read_into 1 got bytes, 0 EOF, -1 would block or full, -2
