@@ -147,14 +147,26 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 static void connected(conn *c);
 
-/* How an allowed destination is reached: an idle upstream connection
- * (`reuse`, absolute-form requests only), else the IP literal, else the
+/* How an allowed destination is reached, the one place that decides it:
+ * an IP literal is checked by the guard (unless an explicit literal entry
+ * allowed it); then an idle upstream connection serves (`reuse`,
+ * absolute-form requests only), else the literal is dialed, else the
  * addresses a lookup gives (each checked by the guard, on_resolved).
  * Ends in connected(), or with ST_CONNECT and a connect in progress, or
  * with ST_RESOLVE and the lookup in flight, or with the client answered.
- * Another way to reach a destination is another case here. */
+ * Another way to reach a destination (an upstream proxy) is another case
+ * here. */
 static void reach(conn *c, bool reuse)
 {
+	if (parse_literal(c->host, c->port, &c->literal)) {
+		if (c->proto != P_RELAY && !c->literal_ok) {
+			const char *why = srt_guard_check(c->px->o.guard, (struct sockaddr *)&c->literal);
+			if (why) {
+				px_refuse(c, "resolved-address guard", why);
+				return;
+			}
+		}
+	}
 	if (reuse && c->proto == P_HTTP && !c->is_connect && px_idle_take(c)) {
 		connected(c);
 		return;
@@ -192,15 +204,6 @@ static void dial(conn *c, bool reuse)
 	if (c->proto != P_RELAY && is_localhost_name(c->host)) {
 		px_refuse(c, NULL, "localhost is never reachable by name");
 		return;
-	}
-	if (parse_literal(c->host, c->port, &c->literal)) {
-		if (c->proto != P_RELAY && !c->literal_ok) {
-			const char *why = srt_guard_check(c->px->o.guard, (struct sockaddr *)&c->literal);
-			if (why) {
-				px_refuse(c, "resolved-address guard", why);
-				return;
-			}
-		}
 	}
 	reach(c, reuse);
 }
