@@ -1,0 +1,478 @@
+/* conn.c - the proxy's connections and its loop: a connection's life
+ * (created on accept, its sockets polled, its timer, closed and freed once
+ * libuv has let go of every handle), the driver that steps its state
+ * machine, accept, and the libuv loop on its own thread with its start,
+ * stop and live policy updates.
+ *
+ * Handshakes (HTTP heads, SOCKS messages) go through small bounded buffers
+ * (buf.c); established tunnels move bytes with splice(2) through a pipe
+ * taken from a pool only while bytes are in flight (splice.c), so neither
+ * memory nor descriptors grow with the size of a transfer or the number of
+ * idle tunnels.  Absolute-form HTTP requests are forwarded message by
+ * message (the proxy must see each head), with bodies relayed by their
+ * framing (heads.c, forward.c). */
+#include "proxy_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "nons/peers.h"
+#include "util.h"
+
+/* ---- connection life cycle ----------------------------------------- */
+
+/* A connection with client socket `fd` (-1: none), linked into the list. */
+conn *px_conn_new(srt_proxy *px, int fd)
+{
+	conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->px = px;
+	c->c = (endpoint){.fd = fd};
+	c->u = (endpoint){.fd = -1};
+	c->c2u = (half){.pipe = {-1, -1}};
+	c->u2c = (half){.pipe = {-1, -1}};
+	uv_timer_init(&px->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 1;
+	c->next = px->conns;
+	if (px->conns)
+		px->conns->prev = c;
+	px->conns = c;
+	px->n_conns++;
+	return c;
+}
+
+
+void px_conn_free_if_done(conn *c)
+{
+	if (c->handles > 0)
+		return;
+	px_buf_free(&c->cin);
+	px_buf_free(&c->cout);
+	px_buf_free(&c->uin);
+	px_buf_free(&c->uout);
+	px_buf_free(&c->retry);
+	if (c->ai)
+		uv_freeaddrinfo(c->ai);
+	free(c);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	conn *c = h->data;
+	c->handles--;
+	px_conn_free_if_done(c);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	pollbox *pb = (pollbox *)h;
+	conn *c = pb->c;
+	close(pb->fd);
+	free(pb);
+	c->handles--;
+	px_conn_free_if_done(c);
+}
+
+void px_endpoint_close(conn *c, endpoint *e)
+{
+	(void)c;
+	if (e->fd < 0)
+		return;
+	if (e->pb)
+		uv_close((uv_handle_t *)&e->pb->h, on_poll_closed); /* closes the fd */
+	else
+		close(e->fd);
+	*e = (endpoint){.fd = -1};
+}
+
+
+void px_conn_close(conn *c)
+{
+	if (c->state == ST_DEAD)
+		return;
+	if (c->state == ST_IDLE_UP)
+		px_idle_unlink(c);
+	c->state = ST_DEAD;
+	srt_proxy *px = c->px;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		px->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	px->n_conns--;
+	px_pipe_put(px, c->c2u.pipe, c->c2u.pending);
+	px_pipe_put(px, c->u2c.pipe, c->u2c.pending);
+	px_endpoint_close(c, &c->c);
+	px_endpoint_close(c, &c->u);
+	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+	/* a pending getaddrinfo holds a reference until its callback; one
+	 * not started yet is cancelled (the callback then runs at once) */
+	if (c->resolving)
+		uv_cancel((uv_req_t *)&c->gai);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	conn *c = ((pollbox *)h)->c;
+	(void)events;
+	if (status < 0 && status != UV_EBADF) {
+		/* error on the socket: let the next read/write see it */
+	}
+	px_conn_run(c);
+}
+
+int px_endpoint_want(conn *c, endpoint *e, int want)
+{
+	if (e->fd < 0)
+		return 0;
+	if (!e->pb) {
+		e->pb = calloc(1, sizeof *e->pb);
+		if (!e->pb)
+			return -1;
+		if (uv_poll_init(&c->px->loop, &e->pb->h, e->fd) < 0) {
+			free(e->pb);
+			e->pb = NULL;
+			return -1;
+		}
+		e->pb->fd = e->fd;
+		e->pb->c = c;
+		c->handles++;
+		e->want = -1;
+	}
+	if (want == e->want)
+		return 0;
+	e->want = want;
+	if (want == 0)
+		return uv_poll_stop(&e->pb->h);
+	return uv_poll_start(&e->pb->h, want, on_poll);
+}
+
+static void on_timeout(uv_timer_t *t);
+
+void px_timer_set(conn *c, uint64_t ms)
+{
+	uv_timer_stop(&c->timer);
+	if (ms)
+		uv_timer_start(&c->timer, on_timeout, ms, 0);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	conn *c = t->data;
+	switch (c->state) {
+	case ST_HTTP_HEAD:
+		if (buf_data(&c->cin) == 0 && c->cout.len == 0) {
+			px_conn_close(c); /* idle keep-alive connection */
+			return;
+		}
+		px_http_reply(c, 408, "Request Timeout", "srt: request head not received in time", false);
+		break;
+	case ST_RESOLVE:
+	case ST_CONNECT:
+		px_endpoint_close(c, &c->u);
+		px_upstream_failed(c, ETIMEDOUT, true);
+		break;
+	case ST_FORWARD:
+		if (!c->resp_head_done) {
+			px_endpoint_close(c, &c->u);
+			px_http_reply(c, 504, "Gateway Timeout", "srt: no response from upstream in time", false);
+			break;
+		}
+		return;
+	case ST_SOCKS_GREETING: /* the handshake took too long */
+	case ST_SOCKS_AUTH:
+	case ST_SOCKS_REQUEST:
+	case ST_TUNNEL:
+	case ST_CLOSING:        /* the client does not take the answer */
+	case ST_IDLE_UP:        /* kept long enough */
+	case ST_DEAD:
+	default:
+		px_conn_close(c);
+		return;
+	}
+	px_conn_run(c);
+}
+
+/* ---- the driver ----------------------------------------------------- */
+
+static void conn_step(conn *c)
+{
+	switch (c->state) {
+	case ST_HTTP_HEAD:
+		px_http_head_run(c);
+		break;
+	case ST_SOCKS_GREETING:
+	case ST_SOCKS_AUTH:
+	case ST_SOCKS_REQUEST:
+		px_socks_run(c);
+		break;
+	case ST_RESOLVE:
+		px_endpoint_want(c, &c->c, 0);
+		break;
+	case ST_CONNECT:
+		px_check_connect(c);
+		if (c->state == ST_CONNECT) {
+			px_endpoint_want(c, &c->c, 0);
+			px_endpoint_want(c, &c->u, UV_WRITABLE);
+		}
+		return;
+	case ST_TUNNEL:
+		px_tunnel_run(c);
+		break;
+	case ST_FORWARD:
+		px_forward_run(c);
+		break;
+	case ST_IDLE_UP: /* readable while idle: closed by the origin, or junk */
+		px_conn_close(c);
+		return;
+	case ST_CLOSING:
+		if (c->u.fd >= 0)
+			px_endpoint_close(c, &c->u);
+		if (px_flush_to(c->c.fd, &c->cout) < 0 || buf_data(&c->cout) == 0) {
+			/* drain nothing more; closing now is the clean refusal */
+			shutdown(c->c.fd, SHUT_WR);
+			px_conn_close(c);
+			return;
+		}
+		px_timer_set(c, 5000);
+		px_endpoint_want(c, &c->c, UV_WRITABLE);
+		break;
+	case ST_DEAD:
+	default:
+		break;
+	}
+}
+
+/* Step until the state stops changing (a step that moves to a new state
+ * lets that state register what it waits for). */
+void px_conn_run(conn *c)
+{
+	for (int i = 0; i < 16; i++) {
+		enum px_state before = c->state;
+		conn_step(c);
+		if (c->state == before || c->state == ST_DEAD)
+			return;
+	}
+}
+
+/* The no-namespace mode: 127.0.0.1 with a port the gate registered (taken). */
+static bool peer_authorized(srt_peer_registry *r, const struct sockaddr_storage *peer, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)peer;
+	if (len < sizeof *sin || sin->sin_family != AF_INET || ntohl(sin->sin_addr.s_addr) != INADDR_LOOPBACK)
+		return false;
+	return srt_peers_take(r, ntohs(sin->sin_port));
+}
+
+static void on_accept(uv_poll_t *h, int status, int events)
+{
+	srt_proxy *px = h->loop->data;
+	const listen_handle *lh = (const listen_handle *)h;
+	(void)events;
+	if (status < 0)
+		return;
+	enum px_proto proto_kind = lh->l.kind == SRT_LISTEN_HTTP ? P_HTTP : P_SOCKS;
+	int relay_port = lh->l.relay_port;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof peer;
+		int fd = accept4(lh->l.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (px->o.authorized && !peer_authorized(px->o.authorized, &peer, peer_len)) {
+			close(fd); /* another local user's, not the command's */
+			continue;
+		}
+		if (px->n_conns >= px->o.max_conns) {
+			/* clean refusal: say so where the protocol allows, close */
+			if (proto_kind == P_HTTP && !relay_port) {
+				static const char busy[] =
+					"HTTP/1.1 503 Service Unavailable\r\nX-Proxy-Error: too-many-connections\r\n"
+					"Content-Length: 0\r\nConnection: close\r\n\r\n";
+				(void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			close(fd);
+			continue;
+		}
+		conn *c = px_conn_new(px, fd);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		if (relay_port) {
+			c->proto = P_RELAY;
+			snprintf(c->host, sizeof c->host, "127.0.0.1");
+			c->port = relay_port;
+			px_begin_dial(c);
+		} else {
+			c->proto = proto_kind;
+			c->state = proto_kind == P_HTTP ? ST_HTTP_HEAD : ST_SOCKS_GREETING;
+			px_timer_set(c, px->o.handshake_timeout_ms);
+		}
+		px_conn_run(c);
+	}
+}
+
+static void on_update(uv_async_t *a)
+{
+	srt_proxy *px = a->data;
+	uv_mutex_lock(&px->lock);
+	srt_netpolicy *np = px->pending_np;
+	srt_guard *g = px->pending_guard;
+	px->pending_np = NULL;
+	px->pending_guard = NULL;
+	uv_cond_broadcast(&px->taken);
+	uv_mutex_unlock(&px->lock);
+	if (np) { /* connections decide with the policy current when they ask */
+		srt_netpolicy_free(px->owned_np);
+		px->owned_np = np;
+		px->o.policy = np;
+	}
+	if (g) {
+		srt_guard_free(px->owned_guard);
+		px->owned_guard = g;
+		px->o.guard = g;
+	}
+	/* connections dialed under the old rules are not reused under new ones */
+	if (np || g)
+		px_idle_close_all(px);
+}
+
+int srt_proxy_update(srt_proxy *px, srt_netpolicy *np, srt_guard *guard)
+{
+	uv_mutex_lock(&px->lock);
+	srt_netpolicy_free(px->pending_np);
+	srt_guard_free(px->pending_guard);
+	px->pending_np = np;
+	px->pending_guard = guard;
+	int rc = uv_async_send(&px->update) < 0 ? -1 : 0;
+	/* return once the loop has it (bounded: 5 s) */
+	for (int i = 0; rc == 0 && i < 50 && (px->pending_np || px->pending_guard); i++)
+		uv_cond_timedwait(&px->taken, &px->lock, 100 * 1000 * 1000ULL);
+	if (px->pending_np || px->pending_guard)
+		rc = -1;
+	uv_mutex_unlock(&px->lock);
+	return rc;
+}
+
+static void on_stop(uv_async_t *a)
+{
+	srt_proxy *px = a->data;
+	px->stopping = true;
+	uv_close((uv_handle_t *)&px->update, NULL);
+	while (px->conns)
+		px_conn_close(px->conns);
+	for (size_t i = 0; i < px->n_listen; i++)
+		uv_close((uv_handle_t *)&px->listen[i].h, NULL);
+	srt_gateloop_close(px->gate);
+	px->gate = NULL;
+	uv_close((uv_handle_t *)&px->stop, NULL);
+}
+
+static void loop_main(void *arg)
+{
+	srt_proxy *px = arg;
+	/* splice(2) into a socket the peer reset raises SIGPIPE (it has no
+	 * MSG_NOSIGNAL): keep it pending on this thread instead of letting it
+	 * kill the process; the call itself fails with EPIPE. */
+	sigset_t pipe_set;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+	uv_run(&px->loop, UV_RUN_DEFAULT);
+}
+
+srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
+{
+	srt_proxy *px = calloc(1, sizeof *px);
+	if (!px) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	px->o = *o;
+	if (!px->o.max_conns)
+		px->o.max_conns = DEFAULT_MAX_CONNS;
+	if (!px->o.handshake_timeout_ms)
+		px->o.handshake_timeout_ms = DEFAULT_HANDSHAKE_MS;
+	if (!px->o.connect_timeout_ms)
+		px->o.connect_timeout_ms = DEFAULT_CONNECT_MS;
+	int rc = uv_loop_init(&px->loop);
+	if (rc < 0) {
+		free(px);
+		srt_fail(err, SRT_E_SYSTEM, "proxy event loop: %s", uv_strerror(rc));
+		return NULL;
+	}
+	px->loop.data = px;
+	uv_async_init(&px->loop, &px->stop, on_stop);
+	px->stop.data = px;
+	uv_mutex_init(&px->lock);
+	uv_cond_init(&px->taken);
+	uv_async_init(&px->loop, &px->update, on_update);
+	px->update.data = px;
+	px->listen = calloc(o->n_listeners + 1, sizeof *px->listen);
+	for (size_t i = 0; px->listen && i < o->n_listeners; i++) {
+		listen_handle *lh = &px->listen[px->n_listen];
+		lh->l = o->listeners[i];
+		if (uv_poll_init(&px->loop, &lh->h, lh->l.fd) < 0) {
+			close(lh->l.fd);
+			continue;
+		}
+		uv_poll_start(&lh->h, UV_READABLE, on_accept);
+		px->n_listen++;
+	}
+	if (o->gate && o->gate_chan_fd >= 0 &&
+	    !(px->gate = srt_gateloop_start(&px->loop, o->gate_chan_fd, o->gate, o->on_violation,
+					     o->violation_data))) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		on_stop(&px->stop);
+		uv_run(&px->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&px->loop);
+		free(px->listen);
+		free(px);
+		return NULL;
+	}
+	rc = uv_thread_create(&px->thread, loop_main, px);
+	if (rc < 0) {
+		srt_fail(err, SRT_E_SYSTEM, "proxy thread: %s", uv_strerror(rc));
+		on_stop(&px->stop);
+		uv_run(&px->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&px->loop);
+		free(px);
+		return NULL;
+	}
+	return px;
+}
+
+
+void srt_proxy_stop(srt_proxy *px)
+{
+	if (!px)
+		return;
+	uv_async_send(&px->stop);
+	uv_thread_join(&px->thread);
+	for (size_t i = 0; i < px->n_pool; i++) {
+		close(px->pool[i][0]);
+		close(px->pool[i][1]);
+	}
+	uv_loop_close(&px->loop);
+	for (size_t i = 0; i < px->n_listen; i++)
+		close(px->listen[i].l.fd);
+	free(px->listen);
+	srt_netpolicy_free(px->pending_np);
+	srt_netpolicy_free(px->owned_np);
+	srt_guard_free(px->pending_guard);
+	srt_guard_free(px->owned_guard);
+	uv_cond_destroy(&px->taken);
+	uv_mutex_destroy(&px->lock);
+	free(px);
+}

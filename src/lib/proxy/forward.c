@@ -1,0 +1,239 @@
+/* forward.c - an absolute-form HTTP exchange once its upstream connection
+ * is there: the request body to the origin and the response back, each
+ * relayed by its framing (length, chunked via the incremental scanner, or
+ * until close) so that what follows it - a pipelined request, the
+ * origin's next response - is never taken with it; then the client
+ * connection goes back to reading a request head (keep-alive) and the
+ * upstream one to the idle pool (idle.c) when the exchange ended cleanly. */
+#include "proxy_int.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+/* A fresh relay for a body with this framing. */
+void px_relay_init(body_relay *r, srt_body body)
+{
+	*r = (body_relay){.body = body, .left = body.kind == SRT_BODY_LENGTH ? body.length : 0};
+	r->done = body.kind == SRT_BODY_NONE || (body.kind == SRT_BODY_LENGTH && body.length == 0);
+}
+
+void px_forward_start(conn *c)
+{
+	c->state = ST_FORWARD;
+	px_relay_init(&c->req, c->req.body);
+	c->resp = (body_relay){0};
+	c->resp_head_done = false;
+	px_timer_set(c, RESPONSE_HEAD_MS);
+}
+
+/* Move body bytes from `from` to `to` (bounded by RELAY_CAP queued) as far
+ * as the framing says the message goes; bytes after it stay in `from`. */
+static int relay_body(body_relay *r, buf *from, buf *to)
+{
+	while (!r->done && buf_data(from) > 0 && buf_data(to) < RELAY_CAP) {
+		size_t avail = buf_data(from);
+		size_t room = RELAY_CAP - buf_data(to);
+		size_t take = avail < room ? avail : room;
+		if (r->body.kind == SRT_BODY_LENGTH) {
+			if (take > r->left)
+				take = (size_t)r->left;
+			r->left -= take;
+			r->done = r->left == 0;
+		} else if (r->body.kind == SRT_BODY_CHUNKED) {
+			long n = srt_chunked_scan(&r->chunk, from->p + from->off, take, &r->done);
+			if (n < 0)
+				return -1;
+			take = (size_t)n;
+		}
+		if (px_buf_append(to, from->p + from->off, take, RELAY_CAP * 2) < 0)
+			return -1;
+		px_buf_consume(from, take);
+	}
+	return 0;
+}
+
+
+/* Is the rest of this body going by splice (nothing of it buffered)? */
+static bool by_splice(const body_relay *r, const buf *in, const buf *out, const half *h)
+{
+	return r->body.kind == SRT_BODY_LENGTH && !r->done &&
+	       (h->pending > 0 || (buf_data(in) == 0 && buf_data(out) == 0));
+}
+
+static bool req_by_splice(const conn *c)
+{
+	return by_splice(&c->req, &c->cin, &c->uout, &c->c2u);
+}
+
+/* A response body that goes by splice once its buffered bytes are out:
+ * nothing of it is read into uin. */
+static bool resp_length_framed(const conn *c)
+{
+	return c->resp_head_done && c->resp.body.kind == SRT_BODY_LENGTH;
+}
+
+static bool resp_by_splice(const conn *c)
+{
+	return resp_length_framed(c) && by_splice(&c->resp, &c->uin, &c->cout, &c->u2c);
+}
+
+/* One pass of request-body and response relaying; returns 1 when bytes
+ * moved, 0 when nothing could, -1 when the connection was closed or turned
+ * into an error reply. */
+static int forward_pass(conn *c)
+{
+	int moved = 0;
+	size_t before;
+	/* request: head and body to upstream */
+	if (relay_body(&c->req, &c->cin, &c->uout) < 0) {
+		if (c->resp_head_done || buf_data(&c->cout) > 0) {
+			px_conn_close(c); /* a response is under way: just stop */
+			return -1;
+		}
+		px_endpoint_close(c, &c->u);
+		px_http_reply(c, 400, "Bad Request", "srt: malformed chunked request body", false);
+		return -1;
+	}
+	before = buf_data(&c->uout);
+	if (px_flush_to(c->u.fd, &c->uout) < 0 && !c->resp_head_done) {
+		if (px_retry_fresh(c))
+			return -1;
+		px_endpoint_close(c, &c->u);
+		px_upstream_failed(c, EPIPE, false);
+		return -1;
+	}
+	moved |= buf_data(&c->uout) != before;
+	if (req_by_splice(c)) {
+		bool eof = false;
+		int r = px_splice_body(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
+		if (r == SPLICE_SRC_ERR || eof || (r == SPLICE_DST_ERR && c->resp_head_done)) {
+			px_conn_close(c); /* client gone mid-request, or both done with */
+			return -1;
+		}
+		if (r == SPLICE_DST_ERR) {
+			px_endpoint_close(c, &c->u);
+			px_upstream_failed(c, EPIPE, false);
+			return -1;
+		}
+		moved |= r;
+	} else if (!c->req.done && c->req.body.kind != SRT_BODY_LENGTH &&
+		   buf_data(&c->cin) < RELAY_CAP) {
+		int r = px_read_into(c->c.fd, &c->cin, RELAY_CAP);
+		if (r == 0 || r == -2) { /* client gone mid-request */
+			px_conn_close(c);
+			return -1;
+		}
+		moved |= r == 1;
+	}
+	/* response: from upstream to the client (a length-framed body, once
+	 * its head is relayed, by splice below) */
+	if (!c->resp.done && !c->u.eof && !resp_length_framed(c) && buf_data(&c->cout) < RELAY_CAP) {
+		int r = px_read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
+		if (r == 0 || r == -2)
+			c->u.eof = true;
+		moved |= r != -1;
+	}
+	if (!c->resp_head_done) {
+		if (c->u.eof && px_retry_fresh(c))
+			return -1;
+		if (px_response_head(c) < 0 || (c->u.eof && !c->resp_head_done)) {
+			px_endpoint_close(c, &c->u);
+			px_http_reply(c, 502, "Bad Gateway", "srt: no valid response from upstream", false);
+			return -1;
+		}
+	}
+	if (c->resp_head_done) {
+		before = buf_data(&c->uin);
+		if (relay_body(&c->resp, &c->uin, &c->cout) < 0) {
+			px_conn_close(c);
+			return -1;
+		}
+		moved |= buf_data(&c->uin) != before;
+		if (c->u.eof && buf_data(&c->uin) == 0 && !c->resp.done) {
+			/* until-close bodies end here; others were truncated */
+			if (c->resp.body.kind != SRT_BODY_UNTIL_CLOSE)
+				c->client_keepalive = false;
+			c->resp.done = true;
+		}
+	}
+	before = buf_data(&c->cout);
+	if (px_flush_to(c->c.fd, &c->cout) < 0) {
+		px_conn_close(c);
+		return -1;
+	}
+	moved |= buf_data(&c->cout) != before;
+	if (resp_by_splice(c)) {
+		bool eof = false;
+		int r = px_splice_body(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
+		if (r == SPLICE_DST_ERR) {
+			px_conn_close(c);
+			return -1;
+		}
+		if (r == SPLICE_SRC_ERR || eof) { /* truncated: the client sees it close */
+			c->u.eof = true;
+			c->client_keepalive = false;
+			c->resp.done = c->u2c.pending == 0;
+		}
+		moved |= r == 1;
+	}
+	return moved;
+}
+
+void px_forward_run(conn *c)
+{
+	for (int i = 0; i < SRT_LOOP_BUDGET; i++) {
+		int r = forward_pass(c);
+		if (r < 0)
+			return;
+		if (r == 0)
+			break;
+	}
+	if (c->resp.done && c->req.done && buf_data(&c->cout) == 0) {
+		/* reusable only after a clean exchange with nothing left over */
+		if (c->up_keepalive && !c->u.eof && buf_data(&c->uin) == 0 && buf_data(&c->uout) == 0)
+			px_idle_put(c);
+		else
+			px_endpoint_close(c, &c->u);
+		c->up_reused = false;
+		px_buf_free(&c->retry);
+		px_buf_free(&c->uin);
+		px_buf_free(&c->uout);
+		if (!c->client_keepalive) {
+			shutdown(c->c.fd, SHUT_WR);
+			px_conn_close(c);
+			return;
+		}
+		c->state = ST_HTTP_HEAD; /* next request on this connection */
+		px_timer_set(c, c->px->o.handshake_timeout_ms);
+		return;
+	}
+	/* level-triggered: ask for exactly what would let us progress */
+	int cw = 0, uw = 0;
+	if (req_by_splice(c)) { /* bytes in the pipe: wait for upstream, else for the client */
+		if (c->c2u.pending > 0)
+			uw |= UV_WRITABLE;
+		else
+			cw |= UV_READABLE;
+	} else if (!c->req.done && c->req.body.kind != SRT_BODY_LENGTH && buf_data(&c->cin) < RELAY_CAP)
+		cw |= UV_READABLE;
+	if (resp_by_splice(c)) {
+		if (c->u2c.pending > 0)
+			cw |= UV_WRITABLE;
+		else
+			uw |= UV_READABLE;
+	} else if (!c->resp.done && !c->u.eof && buf_data(&c->cout) < RELAY_CAP &&
+		 !resp_length_framed(c))
+		uw |= UV_READABLE;
+	if (buf_data(&c->cout) > 0)
+		cw |= UV_WRITABLE;
+	if (buf_data(&c->uout) > 0)
+		uw |= UV_WRITABLE;
+	/* bytes already buffered but not yet relayed (the pass budget ran
+	 * out): ask for the socket they go to, so we come back */
+	if (!c->req.done && buf_data(&c->cin) > 0)
+		uw |= UV_WRITABLE;
+	if (!c->resp.done && buf_data(&c->uin) > 0)
+		cw |= UV_WRITABLE;
+	px_endpoint_want(c, &c->c, cw);
+	px_endpoint_want(c, &c->u, uw);
+}

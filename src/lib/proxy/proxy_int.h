@@ -1,0 +1,243 @@
+/* proxy_int.h - the proxy's private types, shared by the files of
+ * src/lib/proxy/ and by nothing else.
+ *
+ * Every connection is a small state machine (struct conn) driven by
+ * px_conn_run() (conn.c), which is called whenever one of its sockets is
+ * ready and simply tries to make progress on everything non-blockingly
+ * (level-triggered; all sockets are O_NONBLOCK).  The files, one concern
+ * each:
+ *   conn.c     connection life cycle, timeouts, the state driver, accept,
+ *              the libuv loop (start, stop, live policy updates)
+ *   buf.c      bounded byte buffers and their socket reads and writes
+ *   reply.c    answers to the client: refusals, errors, violations
+ *   dial.c     policy verdict, resolve, resolved-address guard, connect
+ *   idle.c     the idle-upstream pool (absolute-form upstream reuse)
+ *   splice.c   the splice(2) pump, its pipe pool, CONNECT/SOCKS tunnels
+ *   heads.c    HTTP request and response heads: parse, check, rewrite
+ *   forward.c  absolute-form forwarding: bodies relayed by their framing
+ *   socks5.c   the SOCKS5 handshake
+ */
+#ifndef SRT_PROXY_INT_H
+#define SRT_PROXY_INT_H
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "gateloop.h"
+#include "http.h"
+#include "proxy.h"
+
+#define DEFAULT_MAX_CONNS 8192
+#define DEFAULT_HANDSHAKE_MS 30000
+#define DEFAULT_CONNECT_MS 15000
+#define RESPONSE_HEAD_MS 120000
+#define RELAY_CAP (64 * 1024)
+#define PIPE_SIZE (1024 * 1024)
+#define PIPE_POOL 32
+/* Work done for one connection per wake-up before the others get a turn.
+ * A test build sets it tiny (meson -Dloop_budget=2) so that every
+ * "budget used up, come back later" path is taken all the time. */
+#ifndef SRT_LOOP_BUDGET
+#define SRT_LOOP_BUDGET 64
+#endif
+/* Idle upstream connections kept for later absolute-form requests to the
+ * same host and port (idle.c). */
+#define IDLE_UP_MAX 128
+#define IDLE_UP_MS 15000
+
+/* What a client connection speaks (SPEC §5). */
+enum px_proto {
+	P_HTTP,  /* the HTTP proxy: a request head, then CONNECT or forwarding */
+	P_SOCKS, /* the SOCKS5 proxy */
+	P_RELAY, /* raw bytes to a fixed host port (srt_listener.relay_port) */
+};
+
+/* Where a connection is in its life (conn_step in conn.c drives it). */
+enum px_state {
+	ST_HTTP_HEAD,
+	ST_SOCKS_GREETING,
+	ST_SOCKS_AUTH,
+	ST_SOCKS_REQUEST,
+	ST_RESOLVE,
+	ST_CONNECT,
+	ST_TUNNEL,
+	ST_FORWARD,
+	ST_CLOSING, /* flush what is queued for the client, then close */
+	ST_IDLE_UP, /* no client: an idle upstream connection kept for reuse */
+	ST_DEAD,
+};
+
+typedef struct buf {
+	char *p;
+	size_t off, len, cap; /* data is p[off..len) */
+} buf;
+
+/* Bytes held in a buffer. */
+static inline size_t buf_data(const buf *b) { return b->len - b->off; }
+
+typedef struct conn conn;
+
+/* A message body being relayed by its framing. */
+typedef struct body_relay {
+	srt_body body;
+	uint64_t left;      /* SRT_BODY_LENGTH: bytes still to relay */
+	srt_chunked chunk;  /* SRT_BODY_CHUNKED: the scanner */
+	bool done;
+} body_relay;
+
+/* A poll handle owns its descriptor and its memory: it lives on after its
+ * endpoint is reused until libuv has closed it. */
+typedef struct pollbox {
+	uv_poll_t h;
+	int fd;
+	conn *c;
+} pollbox;
+
+typedef struct endpoint {
+	int fd;
+	pollbox *pb;    /* NULL until first polled */
+	int want;       /* UV_READABLE | UV_WRITABLE currently requested */
+	bool eof;       /* read side saw EOF */
+} endpoint;
+
+typedef struct half { /* one direction of a spliced tunnel */
+	int pipe[2];
+	size_t pending;
+	bool src_eof;
+	bool done;      /* shut down the write side of the destination */
+} half;
+
+typedef struct listen_handle {
+	uv_poll_t h;
+	srt_listener l;
+} listen_handle;
+
+struct srt_proxy {
+	srt_proxy_options o;
+	uv_loop_t loop;
+	uv_thread_t thread;
+	uv_async_t stop;
+	struct listen_handle *listen;
+	size_t n_listen;
+	conn *conns;
+	size_t n_conns;
+	int pool[PIPE_POOL][2];
+	size_t n_pool;
+	bool stopping;
+	/* live policy updates: handed over under the lock, swapped on the loop */
+	uv_mutex_t lock;
+	uv_cond_t taken;
+	uv_async_t update;
+	srt_netpolicy *pending_np, *owned_np;
+	srt_guard *pending_guard, *owned_guard;
+	srt_gateloop *gate;   /* allowUnixSockets, else NULL */
+	/* idle upstream connections, most recently used first */
+	conn *idle_first, *idle_last;
+	size_t n_idle;
+};
+
+struct conn {
+	srt_proxy *px;
+	conn *prev, *next;
+	enum px_proto proto;
+	enum px_state state;
+	endpoint c, u;
+	buf cin, cout, uin, uout;
+	uv_timer_t timer;
+	int handles;          /* open libuv handles + pending requests */
+	uv_getaddrinfo_t gai;
+	bool resolving;       /* gai in flight */
+	struct addrinfo *ai, *ai_next;
+	struct sockaddr_storage literal;
+	bool literal_used;
+	char host[SRT_HTTP_MAX_HOST + 1];
+	int port;
+	bool literal_ok;      /* allowed by an explicit IP-literal entry */
+	int dial_err;         /* why the last connect attempt failed */
+	const char *guard_reason;
+	/* HTTP forwarding */
+	bool is_connect;
+	bool client_keepalive;
+	char method[16];
+	body_relay req, resp;  /* request body toward upstream, response body back */
+	bool resp_head_done;
+	bool up_keepalive;     /* the upstream may keep this connection open */
+	bool up_reused;        /* the upstream connection came from the idle list */
+	buf retry;             /* the request head, to send again on a fresh one */
+	conn *idle_prev, *idle_next;
+	half c2u, u2c;
+};
+
+/* What splice_pump and px_splice_body return on an error: which side failed. */
+enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
+
+/* Internal functions shared by these files: not exported from libsrt (they
+ * were static to one file before the split). */
+#pragma GCC visibility push(hidden)
+
+/* buf.c: px_read_into 1 got bytes, 0 EOF, -1 would block or full, -2
+ * error; px_flush_to 0 all written or would block, -2 error */
+void px_buf_consume(buf *b, size_t n);
+int px_buf_append(buf *b, const void *d, size_t n, size_t max);
+void px_buf_free(buf *b);
+int px_read_into(int fd, buf *b, size_t max);
+int px_flush_to(int fd, buf *b);
+
+/* conn.c: life cycle; px_conn_run steps a connection until its state
+ * stops changing, each state asking for the events it waits on */
+conn *px_conn_new(srt_proxy *px, int fd);
+void px_conn_free_if_done(conn *c);
+void px_endpoint_close(conn *c, endpoint *e);
+void px_conn_close(conn *c);
+int px_endpoint_want(conn *c, endpoint *e, int want);
+void px_timer_set(conn *c, uint64_t ms);
+void px_conn_run(conn *c);
+
+/* dial.c: px_admit answers a refusal and returns false when the policy
+ * says no; px_begin_dial[_fresh] go from an admitted destination to
+ * ST_RESOLVE / ST_CONNECT (without _fresh an idle upstream may serve) */
+bool px_admit(conn *c);
+void px_begin_dial(conn *c);
+void px_begin_dial_fresh(conn *c);
+void px_check_connect(conn *c);
+
+/* forward.c: ST_FORWARD */
+void px_relay_init(body_relay *r, srt_body body);
+void px_forward_start(conn *c);
+void px_forward_run(conn *c);
+
+/* heads.c: ST_HTTP_HEAD; px_response_head parses the response head in uin
+ * (-1: invalid, answered 502 by the caller) */
+int px_response_head(conn *c);
+void px_http_head_run(conn *c);
+
+/* idle.c: ST_IDLE_UP; px_retry_fresh sends a request again on a fresh
+ * connection when a reused one failed before any response byte */
+void px_idle_unlink(conn *c);
+void px_idle_close_all(srt_proxy *px);
+void px_idle_put(conn *c);
+bool px_idle_take(conn *c);
+bool px_retry_fresh(conn *c);
+
+/* reply.c: each answer but SOCKS success turns the connection to ST_CLOSING */
+void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
+void px_socks_reply(conn *c, uint8_t code);
+void px_refuse(conn *c, const char *rule, const char *reason);
+void px_upstream_failed(conn *c, int err, bool timeout);
+
+/* socks5.c: ST_SOCKS_GREETING, ST_SOCKS_AUTH, ST_SOCKS_REQUEST */
+void px_socks_run(conn *c);
+
+/* splice.c: ST_TUNNEL; px_splice_body moves the rest of a Content-Length
+ * body (the caller has checked that none of it is buffered) */
+void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
+void px_tunnel_start(conn *c);
+void px_tunnel_run(conn *c);
+int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof);
+
+#pragma GCC visibility pop
+
+#endif
