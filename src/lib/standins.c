@@ -472,7 +472,15 @@ static void live_standins(int dfd, const char *self, record_set *out)
  * (removed, or not ours: nothing more to do). */
 static int undo_record(const record *r, void *data)
 {
-	(void)data;
+	/* Listed by another live run of this user: that run mounts it and
+	 * removes it when it ends.  Its maker holds no lock on what it made
+	 * (see place_standin), so the lock below cannot tell: without this, a
+	 * short run that adopted a long run's stand-in removed it at exit, the
+	 * kernel detached the long run's read-only mount of it, and that
+	 * run's command could then create the protected file on the host. */
+	const record_set *live = data;
+	if (live && record_find(live, &r->id))
+		return 0;
 	if ((r->id.type != 'f' && r->id.type != 'd') || !canonical(r->path))
 		return 0;
 	const char *name;
@@ -495,16 +503,17 @@ static int undo_record(const record *r, void *data)
 	return 0;
 }
 
-/* Undo a journal's stand-ins; the number still in use. */
-static int undo_journal(int fd)
+/* Undo a journal's stand-ins, except those `live` (other live runs'
+ * journals) lists; the number still in use. */
+static int undo_journal(int fd, const record_set *live)
 {
-	return for_each_record(fd, undo_record, NULL);
+	return for_each_record(fd, undo_record, (void *)live);
 }
 
 static void clean_one_stale(int dfd, const char *name, int fd, void *data)
 {
-	(void)data;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && undo_journal(fd) == 0)
+	const record_set *live = data;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && undo_journal(fd, live) == 0)
 		unlinkat(dfd, name, 0); /* its owner is gone, and so is all it listed */
 }
 
@@ -567,7 +576,10 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err)
 	SRT_AUTOCLOSE int lk = lock_dir(run->dir_fd, run->dir, err);
 	if (lk < 0)
 		return -1;
-	for_each_journal(run->dir_fd, clean_one_stale, NULL);
+	record_set live = {0};
+	live_standins(run->dir_fd, NULL, &live);
+	for_each_journal(run->dir_fd, clean_one_stale, &live);
+	free(live.v);
 	return 0;
 }
 
@@ -867,8 +879,12 @@ void srt_run_close(srt_run *run)
 		release_held(run); /* our own shared locks would block our removal */
 		/* without the lock (a stuck holder) the journal stays: unlocked
 		 * once closed, a later run replays it */
-		if (lk >= 0 && undo_journal(run->journal_fd) == 0 && run->journal)
+		record_set live = {0};
+		if (lk >= 0)
+			live_standins(run->dir_fd, run->journal, &live);
+		if (lk >= 0 && undo_journal(run->journal_fd, &live) == 0 && run->journal)
 			unlinkat(run->dir_fd, run->journal, 0);
+		free(live.v);
 		if (lk >= 0)
 			close(lk);
 	}

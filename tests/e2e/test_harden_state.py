@@ -342,6 +342,52 @@ def test_crash_recovery_keeps_standin_another_run_uses(sb):
     assert wait_until(lambda: os.listdir(sb.ws) == [], 5), os.listdir(sb.ws)
 
 
+def _long_run_then_write(sb):
+    return sb.popen("echo ready; read x; echo pwned > .bashrc; echo finished",
+                    settings=WRITE_WS, stdin=subprocess.PIPE)
+
+
+def _still_protected(sb, a):
+    assert (sb.ws / ".bashrc").exists(), "a stand-in the long run mounts was removed"
+    out, err = a.communicate(b"go\n", timeout=20)
+    assert b"finished" in out, (out, err)
+    assert b"Read-only file system" in err, (out, err)
+    assert not (sb.ws / ".bashrc").exists() or \
+        (sb.ws / ".bashrc").read_text() == "", "protection lost: .bashrc written"
+
+
+def test_short_run_keeps_standin_the_run_that_made_it_uses(sb):
+    """Two sandboxes in one directory, as an agent running tools in parallel
+    does: the second adopts the first's stand-ins.  When the second ends
+    first, it must not remove them: the kernel then detaches the first
+    run's read-only mount of `.bashrc`, and its command writes the file
+    on the host (the previous build let it)."""
+    a = _long_run_then_write(sb)
+    assert read_line(a) == b"ready\n"
+    r = sb.run(["true"], settings=WRITE_WS)      # adopts, then ends first
+    assert r.returncode == 0, r
+    _still_protected(sb, a)
+    assert wait_until(lambda: os.listdir(sb.ws) == [], 5), os.listdir(sb.ws)
+
+
+def test_killed_adopter_replay_keeps_standin_its_maker_uses(sb):
+    """The same through crash recovery: the run that adopted the stand-ins
+    is killed, and the next run replays its journal while the run that
+    made them still mounts them."""
+    a = _long_run_then_write(sb)
+    assert read_line(a) == b"ready\n"
+    b = sb.popen("echo ready; exec sleep 300", settings=WRITE_WS)
+    assert read_line(b) == b"ready\n"
+    os.killpg(b.pid, 9)
+    b.wait(timeout=10)
+    r = sb.run(["true"], cwd=sb.base)          # replays the killed run's journal
+    assert r.returncode == 0, r
+    _still_protected(sb, a)
+    r = sb.run(["true"], cwd=sb.base)
+    assert r.returncode == 0, r
+    assert wait_until(lambda: os.listdir(sb.ws) == [], 5), os.listdir(sb.ws)
+
+
 # ===================== rule 11: stand-ins change nothing on the host ========
 
 def test_standins_do_not_change_host_programs(sb):
