@@ -45,6 +45,7 @@ COMPAT = HERE / "compat"
 REPO = HERE.parent.parent
 sys.path.insert(0, str(COMPAT))
 import extract_readme  # noqa: E402
+import schema_parity  # noqa: E402
 
 TABLE = json.loads((COMPAT / "table.json").read_text())
 ENTRIES = TABLE["entries"]
@@ -508,7 +509,6 @@ def test_reference_answers_as_the_table_says(sb, reference_cli, origin_port):
     examples and the minimal file, and must agree with it."""
     cases = [(e["name"], e, entry_text(e, sb.ws, origin_port)) for e in ENTRIES]
     cases += [("README " + n, README_EXPECT[n], readme_text(n)) for n in README_FILES]
-    sb.ident.chown(str(sb.base))
     paths = []
     for i, (_, _, text) in enumerate(cases):
         path = sb.base / ("ref-%d.json" % i)
@@ -554,33 +554,6 @@ def test_readme_copies_are_the_references(reference_cli):
 
 # ---- schema parity ---------------------------------------------------------------
 
-def sample_for(keypath):
-    """A settings object holding keypath (a.b[].c) and nothing else, its
-    value `true`: a key srt knows either takes it or names its type."""
-    value = True
-    parts = re.findall(r"[^.\[\]]+|\[\]", keypath)
-    for p in reversed(parts):
-        value = [value] if p == "[]" else {p: value}
-    return value
-
-
-def srt_knows(sb, keypath):
-    """How srt treats a key of the reference's schema: 'accepted' (parsed,
-    maybe its sample value refused for its type), 'ignored' (warning),
-    'not supported yet' (refused until built) or 'UNKNOWN'."""
-    path = sb.write_settings(json.dumps(sample_for(keypath)))
-    r = sb.run(["true"], opts=["--settings", path])
-    if r.returncode == 0:
-        return "ignored" if ": ignored (" in r.stderr else "accepted"
-    if r.returncode != 125:
-        return "exit %d: %s" % (r.returncode, r.stderr.strip())
-    if "not supported yet" in r.stderr:
-        return "not supported yet"
-    if "unknown key" in r.stderr:
-        return "UNKNOWN: " + r.stderr.strip()
-    return "accepted"
-
-
 def key_paths(v, prefix=""):
     """The key paths a settings object holds, spelled as schema_keys.mjs
     spells them."""
@@ -597,16 +570,13 @@ def key_paths(v, prefix=""):
 
 
 def test_every_reference_schema_key_is_known(sb, reference_cli):
-    p = subprocess.run(["node", str(COMPAT / "schema_keys.mjs"), str(REFERENCE)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    keys = json.loads(p.stdout)
-    # the walk must see every key the schema file spells out
-    source = (REFERENCE / "dist" / "sandbox" / "sandbox-config.js").read_text()
-    spelled = set(re.findall(r"^\s+(\w+): (?:z\s*$|z\.(?!ZodIssueCode)|\w+Schema\b)", source, re.M))
+    """Every key of the reference's schema (schema_parity.py): srt accepts
+    it, ignores it with a warning or refuses it as not supported yet, never
+    calls it unknown; and the table holds each in some entry."""
+    keys = schema_parity.schema_keys(REFERENCE)
     leaves = {re.sub(r"\[\]", "", k).split(".")[-1] for k in keys}
-    assert spelled <= leaves, "keys the walk missed: %s" % sorted(spelled - leaves)
-    # and the table must hold every one of them, in some entry or example
+    missed = schema_parity.spelled_keys(REFERENCE) - leaves
+    assert not missed, "keys the walk of the schema missed: %s" % sorted(missed)
     held = set()
     for e in ENTRIES:
         if "settings" in e:
@@ -614,10 +584,15 @@ def test_every_reference_schema_key_is_known(sb, reference_cli):
     for n in README_FILES:
         held |= key_paths(json.loads(readme_text(n)))
     assert not set(keys) - held, "keys no table entry holds: %s" % sorted(set(keys) - held)
-    verdicts = {k: srt_knows(sb, k) for k in keys}
+    verdicts = {}
+    for k in keys:
+        path = sb.write_settings(json.dumps(schema_parity.sample_for(k)))
+        r = sb.run(["true"], opts=["--settings", path])
+        verdicts[k] = schema_parity.classify(r.returncode, r.stderr)
+    counts = {}
+    for v in verdicts.values():
+        counts[v] = counts.get(v, 0) + 1
     print("\nreference schema keys (%s): %d; %s" % (sb.ident.name, len(keys), ", ".join(
-        "%s %d" % (v, n) for v, n in sorted(
-            {v: list(verdicts.values()).count(v) for v in set(verdicts.values())}.items()))))
-    unknown = {k: v for k, v in verdicts.items() if v not in ("accepted", "ignored",
-                                                               "not supported yet")}
+        "%s %d" % kv for kv in sorted(counts.items()))))
+    unknown = {k: v for k, v in verdicts.items() if v not in schema_parity.KNOWN}
     assert not unknown, json.dumps(unknown, indent=1)
