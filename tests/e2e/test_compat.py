@@ -588,7 +588,7 @@ def test_every_reference_schema_key_is_known(sb, reference_cli):
     for k in keys:
         path = sb.write_settings(json.dumps(schema_parity.sample_for(k)))
         r = sb.run(["true"], opts=["--settings", path])
-        verdicts[k] = schema_parity.classify(r.returncode, r.stderr)
+        verdicts[k] = schema_parity.classify(r.returncode, r.stderr, path)
     counts = {}
     for v in verdicts.values():
         counts[v] = counts.get(v, 0) + 1

@@ -53,10 +53,13 @@ def sample_for(keypath):
     return value
 
 
-def classify(returncode, stderr):
+def classify(returncode, stderr, path):
+    """srt's verdict on the settings file `path` from `srt --settings path
+    -- true`: only a refusal that names the file is about the key (exit 125
+    is also srt failing for another reason, which is shown as it is)."""
     if returncode == 0:
         return "ignored" if ": ignored (" in stderr else "accepted"
-    if returncode != 125:
+    if returncode != 125 or ("srt: %s: " % path) not in stderr:
         return "exit %d: %s" % (returncode, stderr.strip())
     if "not supported yet" in stderr:
         return "not supported yet"
@@ -77,7 +80,7 @@ def main(argv):
             f.write_text(json.dumps(sample_for(k)))
             r = subprocess.run([srt, "--settings", str(f), "--", "true"], cwd=d,
                                capture_output=True, text=True, timeout=60)
-            verdict = classify(r.returncode, r.stderr)
+            verdict = classify(r.returncode, r.stderr, str(f))
             print("%-45s %s" % (k, verdict))
             if verdict not in KNOWN:
                 bad.append(k)
