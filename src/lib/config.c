@@ -221,13 +221,32 @@ static int get_bool(walk *w, const char *path, const json_t *v, bool *out)
 	return 0;
 }
 
+/* An integer, also written with a fraction of zero ("8080.0", "1e3"): the
+ * reference reads JSON numbers as JavaScript does, where 8080.0 is the
+ * integer 8080, so a file that spells it so must load here too. */
+static bool get_integral(const json_t *v, json_int_t *out)
+{
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return true;
+	}
+	if (!json_is_real(v))
+		return false;
+	double d = json_real_value(v);
+	/* beyond 2^53 a double no longer tells integers apart */
+	if (!(d > -9007199254740992.0 && d < 9007199254740992.0) || d != (double)(json_int_t)d)
+		return false;
+	*out = (json_int_t)d;
+	return true;
+}
+
 static int get_port(walk *w, const char *path, const json_t *v, int *out)
 {
-	if (!json_is_integer(v))
+	json_int_t n;
+	if (!get_integral(v, &n))
 		return werr(w, path,
 			    "expected an integer from 1 to 65535, got %s",
 			    type_name(v));
-	json_int_t n = json_integer_value(v);
 	if (n < 1 || n > 65535)
 		return werr(w, path,
 			    "expected an integer from 1 to 65535, got %" JSON_INTEGER_FORMAT,
@@ -366,6 +385,13 @@ static int parse_path_entry(walk *w, const char *path, const json_t *item,
 		}
 		if (!pv)
 			return werr(w, path, "missing required key \"path\"");
+		/* As the reference: an object is a path marked literal, or
+		 * nothing; reading an unmarked one as a pattern or as a name
+		 * would be a guess about a deny. */
+		if (!literal)
+			return werr(w, path,
+				    "expected a path, or {\"path\": \"<path>\", \"literal\": true}; "
+				    "an object without \"literal\": true is neither");
 	} else {
 		return werr(w, path,
 			    "expected a path string or an object "
@@ -789,10 +815,10 @@ static const char *const top_keys[] = {
 
 static int parse_depth(walk *w, const char *path, const json_t *v, int *out)
 {
-	if (!json_is_integer(v))
+	json_int_t n;
+	if (!get_integral(v, &n))
 		return werr(w, path, "must be an integer from 1 to 10, got %s",
 			    type_name(v));
-	json_int_t n = json_integer_value(v);
 	if (n < 1 || n > 10)
 		return werr(w, path,
 			    "must be an integer from 1 to 10, got %" JSON_INTEGER_FORMAT,

@@ -468,7 +468,9 @@ static void test_search_depth(void **state)
 	ERR("{\"mandatoryDenySearchDepth\": 11}", "from 1 to 10, got 11");
 	ERR("{\"mandatoryDenySearchDepth\": -3}", "got -3");
 	ERR("{\"mandatoryDenySearchDepth\": 3.5}", "from 1 to 10, got a number");
-	ERR("{\"mandatoryDenySearchDepth\": 3.0}", "from 1 to 10, got a number");
+	ERR("{\"mandatoryDenySearchDepth\": 10.5}", "from 1 to 10, got a number");
+	ERR("{\"mandatoryDenySearchDepth\": 1e20}", "from 1 to 10, got a number");
+	ERR("{\"mandatoryDenySearchDepth\": 11.0}", "from 1 to 10, got 11");
 	ERR("{\"mandatoryDenySearchDepth\": \"3\"}", "from 1 to 10, got a string");
 	ERR("{\"mandatoryDenySearchDepth\": 9223372036854775807}", "1 to 10");
 	ERR("{\"mandatoryDenySearchDepth\": 99999999999999999999}",
@@ -479,6 +481,10 @@ static void test_search_depth(void **state)
 	srt_config_free(c);
 	c = OK("{\"mandatoryDenySearchDepth\": 10}");
 	assert_int_equal(c->mandatory_deny_search_depth, 10);
+	srt_config_free(c);
+	/* the reference reads 3.0 as JavaScript does: the integer 3 */
+	c = OK("{\"mandatoryDenySearchDepth\": 3.0}");
+	assert_int_equal(c->mandatory_deny_search_depth, 3);
 	srt_config_free(c);
 }
 
@@ -501,6 +507,12 @@ static void test_proxy_ports(void **state)
 	assert_int_equal(c->http_proxy_port, 1);
 	assert_int_equal(c->socks_proxy_port, 65535);
 	srt_config_free(c);
+	c = OK("{\"network\": {\"httpProxyPort\": 8080.0, \"socksProxyPort\": 1e3}}");
+	assert_int_equal(c->http_proxy_port, 8080);
+	assert_int_equal(c->socks_proxy_port, 1000);
+	srt_config_free(c);
+	ERR("{\"network\": {\"httpProxyPort\": 65536.0}}",
+	    "network.httpProxyPort: expected an integer from 1 to 65535, got 65536");
 }
 
 /* ---- domains ----------------------------------------------------- */
@@ -659,8 +671,8 @@ static void test_filesystem_entries(void **state)
 	(void)state;
 	srt_config *c = OK(
 		"{\"filesystem\": {\"allowWrite\": [\"/a\", "
-		"{\"path\": \"/b[1]\", \"literal\": true}, {\"path\": \"c*\"}, "
-		"{\"literal\": false, \"path\": \"~\"}, \"~/x\", \"rel/./y\"],"
+		"{\"path\": \"/b[1]\", \"literal\": true}, \"c*\", "
+		"{\"literal\": true, \"path\": \"~\"}, \"~/x\", \"rel/./y\"],"
 		" \"allowRead\": [{\"path\": \"~/.ssh/known_hosts\", "
 		"\"literal\": true}]}}");
 	assert_int_equal(c->allow_write.n, 6);
@@ -671,6 +683,7 @@ static void test_filesystem_entries(void **state)
 	assert_string_equal(c->allow_write.v[2].path, "c*");
 	assert_false(c->allow_write.v[2].literal);
 	assert_string_equal(c->allow_write.v[3].path, "~");
+	assert_true(c->allow_write.v[3].literal);
 	assert_string_equal(c->allow_write.v[4].path, "~/x");
 	assert_string_equal(c->allow_write.v[5].path, "rel/./y");
 	assert_int_equal(c->allow_read.n, 1);
@@ -687,6 +700,12 @@ static void test_filesystem_entries(void **state)
 	    "t.json: filesystem.allowWrite[0]: missing required key \"path\"");
 	ERR("{\"filesystem\": {\"allowWrite\": [{}]}}",
 	    "filesystem.allowWrite[0]: missing required key");
+	/* as the reference: an object is a path marked literal or nothing */
+	ERR("{\"filesystem\": {\"denyWrite\": [{\"path\": \"c*\"}]}}",
+	    "t.json: filesystem.denyWrite[0]: expected a path, or {\"path\": \"<path>\", "
+	    "\"literal\": true}");
+	ERR("{\"filesystem\": {\"denyRead\": [{\"path\": \"c*\", \"literal\": false}]}}",
+	    "filesystem.denyRead[0]: expected a path, or {");
 	ERR("{\"filesystem\": {\"allowWrite\": [{\"path\": \"\"}]}}",
 	    "t.json: filesystem.allowWrite[0].path: expected a path, got an empty string");
 	ERR("{\"filesystem\": {\"allowWrite\": [{\"path\": 3}]}}",
@@ -695,7 +714,7 @@ static void test_filesystem_entries(void **state)
 	    "filesystem.allowWrite[0].literal: expected true or false");
 	ERR("{\"filesystem\": {\"allowRead\": [\"~root/.ssh\"]}}",
 	    "t.json: filesystem.allowRead[0]: \"~user\" paths are not supported");
-	ERR("{\"filesystem\": {\"allowRead\": [{\"path\": \"~x\"}]}}",
+	ERR("{\"filesystem\": {\"allowRead\": [{\"path\": \"~x\", \"literal\": true}]}}",
 	    "filesystem.allowRead[0]", "~user");
 	ERR("{\"filesystem\": {\"denyRead\": [\"/ok\", \"/a\\u0000b\"]}}",
 	    "t.json:1:", "\\u0000");
