@@ -30,6 +30,17 @@ def test_version(sb):
     assert re.search(r"\bsrt\b.*\d+\.\d+\.\d+", r.stdout), r.stdout
 
 
+def test_proxy_subcommand_says_not_built(sb):
+    """`srt proxy` is the reference's subcommand: srt says it is not built
+    (it needs TLS termination) instead of running a program named proxy;
+    `srt -- proxy` still runs one."""
+    r = sb.run(["proxy", "--listen", "127.0.0.1:0"], raw=True)
+    assert r.returncode == 125, r
+    assert "not built yet" in r.stderr, r.stderr
+    r = sb.run(["--", "proxy"], raw=True)
+    assert r.returncode == 127, r
+
+
 def test_check(sb):
     r = sb.run(["--check"], raw=True, timeout=60)
     assert r.returncode == 0, r
