@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gitfresh.h"
 #include "mandatory.h"
 #include "util.h"
 
@@ -513,8 +514,13 @@ static int undo_journal(int fd, const record_set *live)
 static void clean_one_stale(int dfd, const char *name, int fd, void *data)
 {
 	const record_set *live = data;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && undo_journal(fd, live) == 0)
-		unlinkat(dfd, name, 0); /* its owner is gone, and so is all it listed */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	/* its owner is gone: so is the sandbox its private git directories
+	 * served, and what it left there was never checked (discarded) */
+	srt_gitfresh_remove_stale(dfd, name);
+	if (undo_journal(fd, live) == 0)
+		unlinkat(dfd, name, 0); /* and so is all it listed */
 }
 
 /* ---- the run directory ----------------------------------------------- */
@@ -586,7 +592,7 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err)
 /* The journal is needed only when a run records stand-ins.  It is created
  * under a name stale-run cleaners ignore, locked, then renamed into place:
  * nobody can see it unlocked. */
-static int open_journal(srt_run *run)
+int srt_run_journal(srt_run *run)
 {
 	if (run->journal_fd >= 0)
 		return 0;
@@ -615,7 +621,7 @@ static int open_journal(srt_run *run)
 
 static int journal_add(srt_run *run, const ident *id, const char *path)
 {
-	if (open_journal(run) < 0) /* first record: create it now */
+	if (srt_run_journal(run) < 0) /* first record: create it now */
 		return -1;
 	char rec[PATH_MAX + 128];
 	int n = snprintf(rec, sizeof rec, "%c %llu %llu %lld %u %lld %u %s", id->type, id->dev,

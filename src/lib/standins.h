@@ -54,6 +54,11 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err);
 int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 			    srt_error *err);
 
+/* This run's journal, created (locked) when it has none yet: 0, or -1
+ * with errno.  Things a run keeps in the run directory are named after
+ * it, so that a later run finds them when this one died. */
+int srt_run_journal(srt_run *run);
+
 /* Release the stand-ins, remove those nobody uses any more and the journal
  * (kept while it still lists some); release the lock.  Idempotent. */
 void srt_run_close(srt_run *run);
