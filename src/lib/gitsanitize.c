@@ -145,7 +145,7 @@ static void put_quoted(writer *w, const char *s)
 			      : *s == '\t' ? "\\t" : *s == '\b' ? "\\b" : NULL;
 		if (e)
 			puts_w(w, e);
-		else if ((unsigned char)*s >= 0x20 || *s == '\r')
+		else if ((unsigned char)*s >= 0x20)
 			put(w, s, 1);
 		/* other control bytes cannot be written back: dropped */
 	}
@@ -168,10 +168,30 @@ static void entry(const char *sec, const char *sub, const char *name, const char
 		  void *data)
 {
 	writer *w = data;
+	/* judged as it is written: no control bytes but \n \t \b (put_quoted
+	 * escapes those), so a value of control bytes alone is empty here */
+	char vw[SRT_GITCFG_MAX_VALUE + 1];
+	if (value) {
+		size_t n = 0;
+		for (size_t i = 0; value[i] && n + 1 < sizeof vw; i++)
+			if ((unsigned char)value[i] >= 0x20 || value[i] == '\n' || value[i] == '\t' ||
+			    value[i] == '\b')
+				vw[n++] = value[i];
+		vw[n] = '\0';
+		value = vw;
+	}
 	if (!w->keep_all && !allowed(sec, sub, name, value)) {
 		note_dropped(w->out, sec, sub, name);
 		return;
 	}
+	/* the subsection as it is written: no control bytes (a subsection
+	 * knows no escapes but \" and \\) */
+	char subw[256] = "";
+	for (size_t i = 0, n = 0; sub && sub[i] && n + 1 < sizeof subw; i++)
+		if ((unsigned char)sub[i] >= 0x20)
+			subw[n++] = sub[i];
+	if (sub)
+		sub = subw;
 	/* a section header when it changes */
 	if (!w->has_sec || strcmp(w->sec, sec) != 0 || w->has_sub != (sub != NULL) ||
 	    (sub && strcmp(w->sub, sub) != 0)) {
