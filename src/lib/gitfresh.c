@@ -527,6 +527,42 @@ void srt_gitfresh_finish(srt_run *run, srt_plan *plan, bool keep_config, srt_str
 	}
 }
 
+/* "run-XXXXXX.gitN": the length of its journal's base, or 0. */
+static size_t private_base(const char *name)
+{
+	const char *g = strstr(name, ".git");
+	if (strncmp(name, "run-", 4) != 0 || !g || !g[4] || strspn(g + 4, "0123456789") != strlen(g + 4))
+		return 0;
+	return (size_t)(g - name);
+}
+
+void srt_gitfresh_remove_orphans(int dfd)
+{
+	int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return;
+	}
+	rewinddir(d);
+	struct dirent *e;
+	char names[16][64];
+	size_t n = 0;
+	for (int budget = STALE_MAX; n < 16 && budget-- > 0 && (e = readdir(d)) != NULL;) {
+		size_t bl = private_base(e->d_name);
+		char journal[80];
+		if (!bl || strlen(e->d_name) >= sizeof names[0])
+			continue;
+		snprintf(journal, sizeof journal, "%.*s.journal", (int)bl, e->d_name);
+		if (faccessat(dfd, journal, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		remove_all(dfd, names[i]);
+}
+
 void srt_gitfresh_remove_stale(int dfd, const char *journal_name)
 {
 	size_t jl = strlen(journal_name), sl = strlen(".journal");
@@ -545,7 +581,7 @@ void srt_gitfresh_remove_stale(int dfd, const char *journal_name)
 	char names[16][64];
 	size_t n = 0;
 	for (int budget = STALE_MAX; n < 16 && budget-- > 0 && (e = readdir(d)) != NULL;)
-		if (strncmp(e->d_name, journal_name, bl) == 0 && strncmp(e->d_name + bl, ".git", 4) == 0 &&
+		if (private_base(e->d_name) == bl && strncmp(e->d_name, journal_name, bl) == 0 &&
 		    strlen(e->d_name) < sizeof names[0])
 			snprintf(names[n++], sizeof names[0], "%s", e->d_name);
 	closedir(d);

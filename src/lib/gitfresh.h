@@ -39,4 +39,10 @@ void srt_gitfresh_finish(srt_run *run, srt_plan *plan, bool keep_config, srt_str
  * run directory `dfd`): removed.  Under the per-user lock. */
 void srt_gitfresh_remove_stale(int dfd, const char *journal_name);
 
+/* Private directories whose journal is gone (a run's journal exists before
+ * its private directories and goes after them: only a crash between
+ * removing them and it, or an older build, leaves such): removed.  Under
+ * the per-user lock. */
+void srt_gitfresh_remove_orphans(int dfd);
+
 #endif

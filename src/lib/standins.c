@@ -586,6 +586,7 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err)
 	live_standins(run->dir_fd, NULL, &live);
 	for_each_journal(run->dir_fd, clean_one_stale, &live);
 	free(live.v);
+	srt_gitfresh_remove_orphans(run->dir_fd);
 	return 0;
 }
 
