@@ -10,6 +10,7 @@ later run has cleaned up.  Every attack checks that it was set up inside
 (the old build refused `git init` there) and then runs git on the host."""
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -36,10 +37,12 @@ def run_dir(sb):
     return "/tmp/srt-%d" % sb.uid
 
 
-def private_dirs(sb):
+def private_dirs(sb, since=()):
+    """The private git directories in the run directory (other than those
+    listed in `since`: live runs of other tests may have their own)."""
     d = run_dir(sb)
     try:
-        return [e for e in os.listdir(d) if ".git" in e]
+        return [e for e in os.listdir(d) if re.match(r"run-.*\.git[0-9]+$", e) and e not in since]
     except OSError:
         return []
 
@@ -195,15 +198,13 @@ def test_git_created_on_host_meanwhile_is_kept(sb):
     assert b"finished" in out, (out, err)
     log = host_git(sb, ["log", "--oneline"]).stdout
     assert "on-host" in log and "inside" not in log, log
-    assert b"kept at" in err, err
-    kept = [e for e in os.listdir(run_dir(sb)) if e.startswith("kept-")]
+    m = re.search(rb"kept at (/tmp/srt-[0-9]+/kept-run-[A-Za-z0-9]+\.git[0-9]+)", err)
+    assert m, err
+    k = m.group(1).decode()
     try:
-        assert len(kept) == 1, kept
-        k = os.path.join(run_dir(sb), kept[0])
         assert os.path.isfile(os.path.join(k, "HEAD"))
     finally:
-        for e in kept:
-            subprocess.run(["rm", "-rf", os.path.join(run_dir(sb), e)], timeout=30)
+        subprocess.run(["rm", "-rf", k], timeout=30)
 
 
 def test_init_in_working_subdirectory_and_parent(sb):
