@@ -21,6 +21,7 @@
 
 #define NO_LINKS (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 #define CONFIG_MAX (1 << 20)
+#define INDEX_MAX (64 << 20)
 #define HEAD_MAX 4096
 #define PASSES_MAX 8
 #define STALE_MAX 4096
@@ -492,6 +493,37 @@ int srt_gitfresh_prepare(srt_run *run, srt_plan *plan, srt_error *err)
 	return 0;
 }
 
+/* The index names no gitlink: a repository the command made in a
+ * subdirectory, registered in the new one's index, would make a plain
+ * host `git status` at the top recurse into it and obey its config (the
+ * subdirectory's own .git is the open "created during the run" case). */
+static bool index_ok(int dfd)
+{
+	struct stat st;
+	if (fstatat(dfd, "index", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return true; /* none, or not a file (dropped with the other special files) */
+	size_t n = 0;
+	SRT_AUTOFREE char *ix = read_regular(dfd, "index", INDEX_MAX, &n);
+	if (!ix)
+		return false;
+	int r = srt_git_index_has_gitlink((const unsigned char *)ix, n, 20);
+	if (r < 0)
+		r = srt_git_index_has_gitlink((const unsigned char *)ix, n, 32);
+	return r == 0;
+}
+
+/* Put private directory `name` where no clean-up removes it, and say so. */
+static bool keep_aside(const srt_run *run, const char *name, const char *target, const char *why,
+		       srt_strv *notes)
+{
+	SRT_AUTOFREE char *kept = srt_asprintf("kept-%s", name);
+	if (!kept || renameat(run->dir_fd, name, run->dir_fd, kept) < 0)
+		return false;
+	note(notes, srt_asprintf("%s: %s; the repository the command created there was kept at %s/%s",
+				 target, why, run->dir, kept));
+	return true;
+}
+
 void srt_gitfresh_finish(srt_run *run, srt_plan *plan, bool keep_config, srt_strv *notes)
 {
 	for (size_t i = 0; i < plan->n_ops; i++) {
@@ -509,19 +541,19 @@ void srt_gitfresh_finish(srt_run *run, srt_plan *plan, bool keep_config, srt_str
 			if (!dir_empty(sfd))
 				note(notes, srt_asprintf("%s: what the command wrote there was discarded "
 							 "(not a valid git repository)", o->path));
+		} else if (!index_ok(sfd)) {
+			if (keep_aside(run, name, o->path,
+				       "its index names an embedded repository (a gitlink), whose "
+				       "config host git would obey; not imported", notes))
+				continue;
 		} else if (sanitize(sfd, o->path, keep_config, notes) < 0) {
 			note(notes, srt_asprintf("%s: the new repository was not imported (it is larger "
 						 "than srt copies, or could not be cleaned)", o->path));
-		} else if (place(run->dir_fd, name, sfd, o->path, notes) <= 0) {
-			/* kept aside, where no clean-up removes it */
-			SRT_AUTOFREE char *kept = srt_asprintf("kept-%s", name);
-			if (kept && renameat(run->dir_fd, name, run->dir_fd, kept) == 0) {
-				note(notes, srt_asprintf("%s appeared on the host during the run (or another "
-							 "sandbox uses it): the repository the command "
-							 "created there was kept at %s/%s", o->path,
-							 run->dir, kept));
-				continue;
-			}
+		} else if (place(run->dir_fd, name, sfd, o->path, notes) <= 0 &&
+			   keep_aside(run, name, o->path,
+				      "a .git appeared there on the host during the run (or another "
+				      "sandbox uses it)", notes)) {
+			continue;
 		}
 		remove_all(run->dir_fd, name);
 	}

@@ -55,6 +55,60 @@ bool srt_git_head_valid(const char *text, size_t len)
 	return true;
 }
 
+/* ---- the index ------------------------------------------------------- */
+
+static unsigned be32(const unsigned char *p)
+{
+	return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+}
+
+#define INDEX_STAT_LEN 40 /* ctime, mtime, dev, ino, mode, uid, gid, size */
+
+int srt_git_index_has_gitlink(const unsigned char *buf, size_t len, size_t oid_len)
+{
+	if (len < 12 || memcmp(buf, "DIRC", 4) != 0)
+		return -1;
+	unsigned version = be32(buf + 4), count = be32(buf + 8);
+	if (version < 2 || version > 4 || (oid_len != 20 && oid_len != 32))
+		return -1;
+	size_t off = 12;
+	for (unsigned i = 0; i < count; i++) {
+		size_t fixed = INDEX_STAT_LEN + oid_len + 2;
+		if (off > len || len - off < fixed)
+			return -1;
+		const unsigned char *e = buf + off;
+		unsigned mode = be32(e + 24);
+		unsigned flags = (unsigned)e[INDEX_STAT_LEN + oid_len] << 8 | e[INDEX_STAT_LEN + oid_len + 1];
+		if ((mode & 0170000) == 0160000)
+			return 1;
+		if (flags & 0x4000) { /* extended flags */
+			if (version < 3)
+				return -1;
+			fixed += 2;
+			if (len - off < fixed)
+				return -1;
+		}
+		size_t p = off + fixed;
+		if (version == 4) { /* a varint (bytes stripped from the previous path), then the rest */
+			size_t k = 0;
+			while (p < len && (buf[p] & 0x80) && k++ < 10)
+				p++;
+			if (p >= len || k >= 10)
+				return -1;
+			p++;
+		}
+		const unsigned char *nul = p < len ? memchr(buf + p, '\0', len - p) : NULL;
+		if (!nul)
+			return -1;
+		size_t name_end = (size_t)(nul - buf); /* index of the NUL */
+		if (version == 4)
+			off = name_end + 1;
+		else /* padded with 1 to 8 NULs to a multiple of 8 */
+			off += (fixed + (name_end - p) + 8) & ~(size_t)7;
+	}
+	return off <= len ? 0 : -1;
+}
+
 /* ---- the allowlist --------------------------------------------------- */
 
 static bool is_false(const char *v)

@@ -12,6 +12,13 @@
  * or 64 lower-case hex digits), with one optional final newline. */
 bool srt_git_head_valid(const char *text, size_t len);
 
+/* Does git index `buf` (len bytes; versions 2 to 4, object ids of
+ * `oid_len` bytes: 20 for SHA-1, 32 for SHA-256) hold a gitlink (mode
+ * 160000)?  1: yes, 0: no, -1: it does not parse.  A gitlink to a
+ * repository the command made in a subdirectory makes a plain `git status`
+ * at the top run that repository's config on the host. */
+int srt_git_index_has_gitlink(const unsigned char *buf, size_t len, size_t oid_len);
+
 /* A sanitized config: text (NUL-terminated, malloc'd) and the settings
  * that were left out ("core.fsmonitor", ... at most `dropped_cap` names
  * kept, each "section[.subsection].name"; n_dropped counts all). */

@@ -149,6 +149,25 @@ def test_payload_does_not_reach_host(sb, name):
             assert stat.S_ISREG(m) or stat.S_ISDIR(m), os.path.join(dirpath, f)
 
 
+def test_gitlink_to_planted_repository_is_not_imported(sb):
+    """A repository made in a subdirectory during the run, registered as a
+    gitlink in the new top-level index: imported, a plain host `git status`
+    at the top would recurse into it and run its fsmonitor (issue 8's
+    gitlink vector).  The top-level repository is kept aside instead."""
+    marker = sb.base / "pwned-gitlink"
+    r = sb.run(INIT + " && mkdir sub && git -C sub init -q && "
+               "git -C sub commit -q --allow-empty -m s && "
+               "git -C sub config core.fsmonitor 'touch %s; false' && "
+               "git add sub 2>/dev/null && git commit -qm top && echo planted" % marker,
+               settings=WRITE_WS, env=GENV)
+    assert r.returncode == 0 and "planted" in r.stdout, r
+    host_git(sb, ["status"], check=False)
+    assert not marker.exists(), "the gitlinked repository's fsmonitor ran on the host"
+    m = re.search(r"kept at (/tmp/srt-[0-9]+/kept-run-[A-Za-z0-9]+\.git[0-9]+)", r.stderr)
+    assert m and "gitlink" in r.stderr, r.stderr
+    subprocess.run(["rm", "-rf", m.group(1)], timeout=30)
+
+
 def test_dropped_settings_are_named(sb):
     r = sb.run(INIT + " && git config core.fsmonitor 'x' && git config user.name Kept && "
                "printf '#!/bin/sh\\n' > .git/hooks/pre-commit", settings=WRITE_WS, env=GENV)
@@ -198,6 +217,7 @@ def test_git_created_on_host_meanwhile_is_kept(sb):
     assert b"finished" in out, (out, err)
     log = host_git(sb, ["log", "--oneline"]).stdout
     assert "on-host" in log and "inside" not in log, log
+    assert b"appeared there on the host" in err, err
     m = re.search(rb"kept at (/tmp/srt-[0-9]+/kept-run-[A-Za-z0-9]+\.git[0-9]+)", err)
     assert m, err
     k = m.group(1).decode()

@@ -185,6 +185,66 @@ static void test_round_trip(void **state)
 	srt_gitcfg_clean_free(&c);
 }
 
+/* One index entry (versions 2 and 3: padded to 8; 4: prefix-compressed,
+ * unpadded) with `mode` and `path`, appended at buf + *off. */
+static void put_entry(unsigned char *buf, size_t *off, unsigned version, unsigned mode,
+		      const char *path, size_t oid_len)
+{
+	unsigned char *e = buf + *off;
+	size_t fixed = 40 + oid_len + 2, pl = strlen(path);
+	memset(e, 0, fixed);
+	e[24] = (unsigned char)(mode >> 24);
+	e[25] = (unsigned char)(mode >> 16);
+	e[26] = (unsigned char)(mode >> 8);
+	e[27] = (unsigned char)mode;
+	e[40 + oid_len + 1] = (unsigned char)(pl < 0xfff ? pl : 0xfff);
+	size_t p = fixed;
+	if (version == 4)
+		e[p++] = 0; /* strip nothing of the previous path */
+	memcpy(e + p, path, pl + 1);
+	if (version == 4)
+		*off += p + pl + 1;
+	else
+		*off += (fixed + pl + 8) & ~(size_t)7;
+}
+
+static size_t make_index(unsigned char *buf, unsigned version, const unsigned *modes,
+			 const char *const *paths, size_t n, size_t oid_len)
+{
+	memcpy(buf, "DIRC", 4);
+	memset(buf + 4, 0, 8);
+	buf[7] = (unsigned char)version;
+	buf[11] = (unsigned char)n;
+	size_t off = 12;
+	for (size_t i = 0; i < n; i++)
+		put_entry(buf, &off, version, modes[i], paths[i], oid_len);
+	memset(buf + off, 0, 20); /* the trailing checksum */
+	return off + 20;
+}
+
+static void test_index_gitlinks(void **state)
+{
+	(void)state;
+	unsigned char buf[4096];
+	const char *const paths[] = {"a.txt", "dir/longer-name.c", "sub"};
+	const unsigned plain[] = {0100644, 0100755, 0120000};
+	const unsigned linked[] = {0100644, 0100755, 0160000};
+	for (unsigned v = 2; v <= 4; v++)
+		for (size_t oid = 20; oid <= 32; oid += 12) {
+			size_t n = make_index(buf, v, plain, paths, 3, oid);
+			assert_int_equal(srt_git_index_has_gitlink(buf, n, oid), 0);
+			n = make_index(buf, v, linked, paths, 3, oid);
+			assert_int_equal(srt_git_index_has_gitlink(buf, n, oid), 1);
+			/* cut anywhere inside the entries: never a "no" */
+			size_t whole = make_index(buf, v, plain, paths, 3, oid) - 20;
+			for (size_t cut = 0; cut < whole; cut++)
+				assert_int_equal(srt_git_index_has_gitlink(buf, cut, oid), -1);
+		}
+	assert_int_equal(srt_git_index_has_gitlink((const unsigned char *)"DIRX\0\0\0\2\0\0\0\0", 12, 20), -1);
+	assert_int_equal(srt_git_index_has_gitlink((const unsigned char *)"DIRC\0\0\0\5\0\0\0\0", 12, 20), -1);
+	assert_int_equal(srt_git_index_has_gitlink((const unsigned char *)"DIRC\0\0\0\2\0\0\0\0", 12, 20), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_keep_all),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_index_gitlinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
