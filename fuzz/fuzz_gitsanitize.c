@@ -29,7 +29,8 @@ static void idempotent(const char *text, size_t len, bool keep_all)
 	if (!keep_all)
 		srt_gitcfg_parse(a.text, a.len, no_program, NULL);
 	if (srt_gitcfg_sanitize(a.text, a.len, keep_all, &b) == 0) {
-		if (b.len != a.len || memcmp(a.text, b.text, a.len) != 0 || (!keep_all && b.n_dropped))
+		if (b.len != a.len || memcmp(a.text, b.text, a.len) != 0 || (!keep_all && b.n_dropped) ||
+		    (keep_all && b.n_dropped != a.n_dropped))
 			__builtin_trap();
 		srt_gitcfg_clean_free(&b);
 	}

@@ -305,8 +305,11 @@ static int sanitize(int dfd, const char *shown, bool keep_config, srt_strv *note
 		for (size_t i = 0; i < shown_n; i++)
 			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
 				 clean.dropped[i]);
-		note(notes, srt_asprintf("%s: %zu setting%s of the new repository's config dropped "
-					 "(they can run programs on the host): %s%s",
+		note(notes, srt_asprintf(keep_config
+					 ? "%s: %zu setting%s of the new repository's config that make git "
+					   "run programs kept as written (allowGitConfig): %s%s"
+					 : "%s: %zu setting%s of the new repository's config dropped "
+					   "(they can run programs on the host): %s%s",
 					 shown, clean.n_dropped, clean.n_dropped == 1 ? "" : "s", list,
 					 clean.n_dropped > shown_n ? ", ..." : ""));
 	}

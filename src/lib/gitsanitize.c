@@ -238,6 +238,8 @@ static void entry(const char *sec, const char *sub, const char *name, const char
 		note_dropped(w->out, sec, sub, name);
 		return;
 	}
+	if (w->keep_all && srt_git_key_classify(sec, sub, name, value) != SRT_GIT_KEY_OTHER)
+		note_dropped(w->out, sec, sub, name); /* kept, and named */
 	/* the subsection as it is written: no control bytes (a subsection
 	 * knows no escapes but \" and \\) */
 	char subw[256] = "";

@@ -20,8 +20,9 @@ bool srt_git_head_valid(const char *text, size_t len);
 int srt_git_index_has_gitlink(const unsigned char *buf, size_t len, size_t oid_len);
 
 /* A sanitized config: text (NUL-terminated, malloc'd) and the settings
- * that were left out ("core.fsmonitor", ... at most `dropped_cap` names
- * kept, each "section[.subsection].name"; n_dropped counts all). */
+ * named: left out, or with keep_all those kept that make git run a program
+ * or read another file ("core.fsmonitor", ... at most 8 names kept, each
+ * "section[.subsection].name"; n_dropped counts all). */
 typedef struct srt_gitcfg_clean {
 	char *text;
 	size_t len;

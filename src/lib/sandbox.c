@@ -365,11 +365,11 @@ static int read_msg(int fd, srt_msg *m, int timeout_ms)
 
 /* filesystem.allowGitConfig: the command may configure git, so a new
  * repository's config is imported as written (hooks are dropped all the
- * same).  The one predicate for it (h/fskeys implements the key). */
+ * same, and the settings that run programs are named, as for the
+ * existing configs it lets the command write).  The one predicate. */
 static bool keeps_git_config(const srt_policy *pol)
 {
-	(void)pol;
-	return false;
+	return pol->allow_git_config;
 }
 
 static void reap(srt_sandbox *sb, int *status)

@@ -168,6 +168,24 @@ def test_gitlink_to_planted_repository_is_not_imported(sb):
     subprocess.run(["rm", "-rf", m.group(1)], timeout=30)
 
 
+def test_allow_git_config_keeps_config_not_hooks(sb):
+    """filesystem.allowGitConfig lets the command configure git: the new
+    repository's config is imported as written (its executable settings
+    named at exit), the hooks are dropped all the same."""
+    marker = sb.base / "pwned-agc"
+    settings = {"filesystem": {"allowWrite": ["."], "allowGitConfig": True}}
+    r = sb.run(INIT + " && git config core.pager 'less -R' && git config alias.st status && "
+               "printf '#!/bin/sh\\ntouch %s\\n' > .git/hooks/pre-commit && "
+               "chmod +x .git/hooks/pre-commit && echo planted" % marker,
+               settings=settings, env=GENV)
+    assert r.returncode == 0 and "planted" in r.stdout, r
+    assert host_git(sb, ["config", "core.pager"]).stdout.strip() == "less -R"
+    assert host_git(sb, ["config", "alias.st"]).stdout.strip() == "status"
+    assert "core.pager" in r.stderr and "allowGitConfig" in r.stderr, r.stderr
+    host_git(sb, ["commit", "-q", "--allow-empty", "-m", "host"])
+    assert not marker.exists(), "a hook ran with allowGitConfig"
+
+
 def test_dropped_settings_are_named(sb):
     r = sb.run(INIT + " && git config core.fsmonitor 'x' && git config user.name Kept && "
                "printf '#!/bin/sh\\n' > .git/hooks/pre-commit", settings=WRITE_WS, env=GENV)
