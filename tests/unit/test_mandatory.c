@@ -299,20 +299,20 @@ static void test_allow_git_config(void **state)
 	size_t before = out.n;
 	expect(&out, P("proj/sub/repo/.git/config"), true, false);
 	expect(&out, P("proj/other/.git/config"), false, false);
-	expect(&out, P(".git/config"), false, false);
+	expect(&out, P(".git"), false, true); /* no .git at the root: a fresh one, no config entry */
 	srt_strv dropped = { 0 };
-	assert_int_equal(srt_mandatory_allow_git_config(&out, &dropped), 4);
-	assert_int_equal(dropped.n, 4);
+	assert_int_equal(srt_mandatory_allow_git_config(&out, &dropped), 3);
+	assert_int_equal(dropped.n, 3);
 	assert_true(srt_strv_contains(&dropped, P("proj/other/.git/config")));
 	srt_strv_clear(&dropped);
-	assert_int_equal(out.n, before - 4);
+	assert_int_equal(out.n, before - 3);
 	expect_absent(&out, P("proj/sub/repo/.git/config"));
 	expect_absent(&out, P("proj/other/.git/config"));
 	expect_absent(&out, P("proj/.git/config"));
 	expect_absent(&out, P(".git/config"));
 	expect(&out, P("proj/other/.git/hooks"), true, true);
 	expect(&out, P("proj/sub/repo/.git/hooks"), false, true);
-	expect(&out, P(".git/hooks"), false, true);
+	expect(&out, P(".git"), false, true);
 	expect(&out, P("proj/.git/modules/m/config"), true, false);
 	expect(&out, P("proj/.git/modules/m/hooks"), true, true);
 	expect(&out, P(".gitconfig"), false, false);
