@@ -297,3 +297,21 @@ def test_other_file_system_is_copied(sb):
     assert "lnk" not in after and "pre-commit" not in after, after
     assert not marker.exists(), "a hook or fsmonitor of the copied repository ran"
     assert "core.fsmonitor" in r.stderr, r.stderr
+
+
+def test_home_as_the_root(sb):
+    """allowWrite ["~"] with no repository there: the same private git
+    directory at ~/.git."""
+    git = sb.home / ".git"
+    if os.path.lexists(git):
+        pytest.skip("the identity's home already has a .git")
+    try:
+        r = sb.run(INIT + " && echo done", settings={"filesystem": {"allowWrite": ["~"]}},
+                   cwd=sb.home, env=GENV)
+        assert r.returncode == 0 and "done" in r.stdout, r
+        env = dict(GENV, GIT_CEILING_DIRECTORIES=os.path.dirname(str(sb.home)))
+        log = sb.host(["git", "log", "--oneline"], cwd=sb.home, env=env)
+        assert "inside" in log.stdout
+        assert os.listdir(git / "hooks") == []
+    finally:
+        subprocess.run(["rm", "-rf", str(git), str(sb.home / "f")], timeout=30)
