@@ -401,8 +401,6 @@ static int copy_tree(int sfd, int dfd, int depth, size_t *budget)
 
 /* ---- placing ------------------------------------------------------------ */
 
-#define MARK_NAME "user.srt"
-
 /* The stand-in at <root>/.git (open as fd) may be replaced: a directory,
  * empty, srt's mark, and no other live run holds it (LOCK_SH, standins.c). */
 static bool standin_replaceable(int fd)
@@ -411,8 +409,10 @@ static bool standin_replaceable(int fd)
 	char v[16];
 	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return false;
-	ssize_t m = fgetxattr(fd, MARK_NAME, v, sizeof v);
-	bool marked = (m == 8 && memcmp(v, "stand-in", 8) == 0) || (m < 0 && errno == ENOTSUP);
+	const size_t ml = sizeof SRT_STANDIN_MARK_VALUE - 1;
+	ssize_t m = fgetxattr(fd, SRT_STANDIN_MARK_NAME, v, sizeof v);
+	bool marked = (m == (ssize_t)ml && memcmp(v, SRT_STANDIN_MARK_VALUE, ml) == 0) ||
+		      (m < 0 && errno == ENOTSUP);
 	return marked && dir_empty(fd);
 }
 
@@ -461,7 +461,7 @@ static int place(int rfd, const char *name, int sfd, const char *target, srt_str
 					 target, strerror(errno)));
 		return -1;
 	}
-	fremovexattr(dfd, MARK_NAME); /* the user's repository now, no stand-in */
+	fremovexattr(dfd, SRT_STANDIN_MARK_NAME); /* the user's repository now, no stand-in */
 	fchmod(dfd, 0755);
 	return 1;
 }

@@ -27,10 +27,8 @@
 #define LOCK_WAIT_MS 10000    /* the per-user lock */
 #define STANDIN_WAIT_MS 3000  /* a stand-in some clean-up is removing right now */
 #define POLL_MS 20
-/* Every stand-in carries this extended attribute: replay removes nothing
- * without it (where the file system has user attributes at all). */
-#define MARK_NAME "user.srt"
-#define MARK_VALUE "stand-in"
+#define MARK_NAME SRT_STANDIN_MARK_NAME
+#define MARK_VALUE SRT_STANDIN_MARK_VALUE
 
 char *srt_run_dir_path(void)
 {

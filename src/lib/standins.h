@@ -25,6 +25,11 @@
 #include "plan.h"
 #include "srt.h"
 
+/* Every stand-in carries this extended attribute: replay removes nothing
+ * without it (where the file system has user attributes at all). */
+#define SRT_STANDIN_MARK_NAME "user.srt"
+#define SRT_STANDIN_MARK_VALUE "stand-in"
+
 typedef struct srt_run {
 	char *dir;      /* the per-user run directory */
 	char *journal;  /* this run's journal (name in dir), once it has one */
