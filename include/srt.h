@@ -245,7 +245,10 @@ typedef enum srt_mode {
 srt_mode srt_sandbox_mode(const srt_sandbox *sb);
 
 /* Non-fatal findings of the spawn: a protection the kernel lacks (Landlock),
- * a protected path that could not be pinned.  Valid until destroy. */
+ * a protected path that could not be pinned.  srt_sandbox_wait() may add
+ * more once the sandbox has ended: what happened to a repository the
+ * command created in a directory that had none (imported, what of it was
+ * dropped, or where it was kept aside).  Valid until destroy. */
 size_t srt_sandbox_note_count(const srt_sandbox *sb);
 const char *srt_sandbox_note(const srt_sandbox *sb, size_t i);
 

@@ -567,8 +567,14 @@ int main(int argc, char **argv)
 			ctl_failed = true;
 			srt_sandbox_signal(sb, SIGKILL, &err);
 		}
-		if (supervise(sb, sfd, c.control_fd && !ctl_failed ? &ctl : NULL, &ctl_failed, &ex,
-			      &err) < 0) {
+		size_t n_notes = srt_sandbox_note_count(sb);
+		int sup = supervise(sb, sfd, c.control_fd && !ctl_failed ? &ctl : NULL, &ctl_failed, &ex,
+				    &err);
+		/* what srt did at the end (a new repository imported, what of it
+		 * was dropped) */
+		for (size_t i = n_notes; i < srt_sandbox_note_count(sb); i++)
+			say("", srt_sandbox_note(sb, i));
+		if (sup < 0) {
 			say("", err.message[0] ? err.message : strerror(errno));
 			code = EXIT_SRT_FAILURE;
 		} else if (ctl_failed) {

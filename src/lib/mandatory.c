@@ -615,10 +615,23 @@ int srt_mandatory_scan_skipping(const char *root, int depth, const srt_strv *ski
 	 * exist gets a stand-in (is_dir says what to create).  The children
 	 * of an existing .git/.claude were handled by check_container. */
 	for (size_t i = 0; i < MANDATORY_COUNT; i++) {
+		const char *rel = srt_mandatory_names[i].rel;
 		if ((s->seen_at_root & (UINT32_C(1) << i)) || srt_mandatory_names[i].only_existing)
 			continue;
-		if (emit(s, srt_mandatory_names[i].rel, false,
-			 srt_mandatory_names[i].is_dir) < 0)
+		/* No .git at all: stand-ins of its children would make `git
+		 * init` fail (and leave a half-made .git).  One entry for the
+		 * whole, which the sandbox gets as a private directory. */
+		if (strncmp(rel, ".git/", 5) == 0) {
+			bool first = true;
+			for (size_t k = 0; k < s->n && first; k++)
+				first = !s->v[k].fresh_git;
+			if (first && emit(s, ".git", false, true) < 0)
+				goto out;
+			if (first)
+				s->v[s->n - 1].fresh_git = true;
+			continue;
+		}
+		if (emit(s, rel, false, srt_mandatory_names[i].is_dir) < 0)
 			goto out;
 	}
 	rc = append_results(s, out);

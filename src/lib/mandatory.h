@@ -13,6 +13,10 @@ typedef struct srt_protected {
 	char *path;    /* absolute path of the protected file or directory */
 	bool is_dir;   /* what it is, or must be created as (stand-in) */
 	bool exists;   /* false: a stand-in must be created on the host */
+	/* "<search root>/.git" where there is none: no stand-ins of its
+	 * children; the sandbox gets a private git directory there instead
+	 * (plan.c R_FRESH_GIT, gitfresh.h) */
+	bool fresh_git;
 } srt_protected;
 
 typedef struct srt_protected_list {
@@ -32,7 +36,9 @@ extern const size_t srt_mandatory_name_count;
 
 /* Search writable root `root` (absolute, resolved, an existing directory).
  *  - At the root itself every name of the table is protected; the ones that
- *    do not exist are returned with exists = false (stand-ins).
+ *    do not exist are returned with exists = false (stand-ins), except
+ *    those below a missing ".git": ".git" itself is returned instead, with
+ *    exists = false and fresh_git.
  *  - In every directory at most `depth` levels below the root (the root is
  *    level 0; symlinks are never followed; the protected directories
  *    themselves are not descended into), existing entries whose name matches

@@ -410,6 +410,8 @@ static bool early_source(const srt_plan *plan, size_t i)
 	const srt_mount_op *o = &plan->ops[i];
 	if (o->kind != SRT_OP_BIND)
 		return false;
+	if (o->source) /* a private git directory: in the run directory, hidden later */
+		return true;
 	int p = enclosing(plan, i);
 	if (p < 0)
 		return o->writable; /* the read-only host tree is all above it */
@@ -426,7 +428,8 @@ static int clone_early_sources(const srt_plan *plan, int *clone_fds, srt_error *
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		if (plan->ops[i].skip || !early_source(plan, i))
 			continue;
-		clone_fds[i] = clone_path(plan->ops[i].path, bind_attrs(&plan->ops[i]), err);
+		const srt_mount_op *o = &plan->ops[i];
+		clone_fds[i] = clone_path(o->source ? o->source : o->path, bind_attrs(o), err);
 		if (clone_fds[i] < 0)
 			return -1;
 	}
@@ -514,6 +517,8 @@ static int apply_op(const srt_plan *plan, size_t i, int *clone_fds, int scratch,
 	SRT_AUTOCLOSE int tree = -1;
 	switch (o->kind) {
 	case SRT_OP_BIND:
+		if (o->fresh_git && clone_fds[i] < 0) /* never the host's own .git, writable */
+			return srt_fail(err, SRT_E_SETUP, "%s: no private git directory", o->path);
 		/* lazily: the source is the target as it stands now */
 		tree = clone_fds[i] >= 0 ? srt_steal_fd(&clone_fds[i])
 					 : clone_at(target, bind_attrs(o), o->path, err);

@@ -22,6 +22,7 @@ enum {
 	R_PIN = 1 << 5,       /* ancestor of a protected path in a write root */
 	R_KERNEL = 1 << 6,    /* mount point of a host kernel interface */
 	R_PRIVATE = 1 << 7,   /* srt's own state: always hidden */
+	R_FRESH_GIT = 1 << 8, /* a root's missing .git: a private git directory (gitfresh.c) */
 };
 
 /* What makes a path read-only beneath a write root. */
@@ -234,6 +235,8 @@ static const char *why_of(unsigned rules)
 		return "denyRead";
 	if (rules & R_PIN)
 		return "pin (keeps a protected path in place)";
+	if (rules & R_FRESH_GIT)
+		return "new repository (a private git directory, imported at exit)";
 	return "rule";
 }
 
@@ -352,7 +355,8 @@ static int add_protected(planner *pl, const srt_plan_input *in)
 		const srt_protected *pr = &l->v[i];
 		if (!writable(&pl->s, pr->path))
 			continue; /* already read-only or hidden */
-		if (protect_one(pl, pr->path, pr->is_dir, pr->exists, R_PROTECTED) < 0)
+		if (protect_one(pl, pr->path, pr->is_dir, pr->exists,
+				pr->fresh_git ? R_FRESH_GIT : R_PROTECTED) < 0)
 			return -1;
 	}
 	return 0;
@@ -445,7 +449,7 @@ static int push_ops(const cand_set *s, srt_plan *out)
 			pr = o->kind == SRT_OP_BIND;
 			pw = o->kind == SRT_OP_BIND && o->writable;
 		}
-		bool forced = (c->rules & (R_PROTECTED | R_PIN)) && pw;
+		bool forced = ((c->rules & (R_PROTECTED | R_PIN)) && pw) || (c->rules & R_FRESH_GIT);
 		if (r == pr && w == pw && !forced)
 			continue;
 		if (!r)
@@ -456,6 +460,7 @@ static int push_ops(const cand_set *s, srt_plan *out)
 				     why_of(c->rules));
 		if (rc == 0) {
 			out->ops[out->n_ops - 1].link_ok = (c->rules & R_PROTECTED) != 0;
+			out->ops[out->n_ops - 1].fresh_git = w && (c->rules & R_FRESH_GIT);
 			rc = srt_pathindex_put(&ops, out->ops[out->n_ops - 1].path,
 					       strlen(c->path), out->n_ops - 1);
 		}
@@ -505,6 +510,9 @@ int srt_plan_copy(const srt_plan *src, srt_plan *dst, srt_error *err)
 		if (push_op(dst, o->kind, o->path, o->writable, o->is_dir, o->why) < 0)
 			goto nomem;
 		dst->ops[dst->n_ops - 1].link_ok = o->link_ok;
+		dst->ops[dst->n_ops - 1].fresh_git = o->fresh_git;
+		if (o->source && !(dst->ops[dst->n_ops - 1].source = strdup(o->source)))
+			goto nomem;
 	}
 	/* a built plan lists each stand-in once */
 	for (size_t i = 0; i < src->n_standins; i++)
@@ -530,8 +538,10 @@ void srt_plan_skip_under(srt_plan *plan, const char *path)
 
 void srt_plan_clear(srt_plan *plan)
 {
-	for (size_t i = 0; i < plan->n_ops; i++)
+	for (size_t i = 0; i < plan->n_ops; i++) {
 		free(plan->ops[i].path);
+		free(plan->ops[i].source);
+	}
 	free(plan->ops);
 	for (size_t i = 0; i < plan->n_standins; i++)
 		free(plan->standins[i].path);

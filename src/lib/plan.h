@@ -29,6 +29,12 @@ typedef struct srt_mount_op {
 			  * mandatory name found so); every other path is
 			  * resolved, so a symlink there is one swapped in */
 	bool skip;       /* set at spawn: its stand-in could not be created */
+	/* a write root's missing .git (srt_protected.fresh_git): bound
+	 * writable from `source`, a private directory srt_gitfresh_prepare
+	 * makes in the run directory at spawn (NULL before), imported into
+	 * the user's tree at exit (gitfresh.h) */
+	bool fresh_git;
+	char *source;
 } srt_mount_op;
 
 /* A path that must exist on the host while the sandbox runs so that a

@@ -33,6 +33,7 @@
 #include "unixgate.h"
 #include "filter.h"
 #include "gitenv.h"
+#include "gitfresh.h"
 #include "standins.h"
 #include "util.h"
 
@@ -362,6 +363,15 @@ static int read_msg(int fd, srt_msg *m, int timeout_ms)
 	return 0;
 }
 
+/* filesystem.allowGitConfig: the command may configure git, so a new
+ * repository's config is imported as written (hooks are dropped all the
+ * same, and the settings that run programs are named, as for the
+ * existing configs it lets the command write).  The one predicate. */
+static bool keeps_git_config(const srt_policy *pol)
+{
+	return pol->allow_git_config;
+}
+
 static void reap(srt_sandbox *sb, int *status)
 {
 	if (sb->reaped || sb->init_pid <= 0)
@@ -372,6 +382,10 @@ static void reap(srt_sandbox *sb, int *status)
 	sb->reaped = true;
 	if (status)
 		*status = st;
+	/* init was the sandbox's PID 1: with it every process of the
+	 * sandbox is gone, and nothing can write in its git directories any
+	 * more (the notes are the CLI's exit summary) */
+	srt_gitfresh_finish(&sb->run, &sb->plan, keeps_git_config(sb->pol), &sb->notes);
 }
 
 static int start_proxy(srt_sandbox *sb, srt_error *err);
@@ -937,6 +951,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	    (!sb->nons && (srt_plan_copy(&pol->plan, &sb->plan, err) < 0 ||
 			   srt_run_open(&sb->run, &sb->plan, err) < 0 ||
 			   srt_run_create_standins(&sb->run, &sb->plan, &sb->notes, err) < 0 ||
+			   srt_gitfresh_prepare(&sb->run, &sb->plan, err) < 0 ||
 			   build_landlock_paths(sb, err) < 0)) ||
 	    !(sb->bpf = srt_seccomp_program(&so)) || build_env(sb, o, err) < 0)
 		goto fail;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gitfresh.h"
 #include "mandatory.h"
 #include "util.h"
 
@@ -26,10 +27,8 @@
 #define LOCK_WAIT_MS 10000    /* the per-user lock */
 #define STANDIN_WAIT_MS 3000  /* a stand-in some clean-up is removing right now */
 #define POLL_MS 20
-/* Every stand-in carries this extended attribute: replay removes nothing
- * without it (where the file system has user attributes at all). */
-#define MARK_NAME "user.srt"
-#define MARK_VALUE "stand-in"
+#define MARK_NAME SRT_STANDIN_MARK_NAME
+#define MARK_VALUE SRT_STANDIN_MARK_VALUE
 
 char *srt_run_dir_path(void)
 {
@@ -513,8 +512,13 @@ static int undo_journal(int fd, const record_set *live)
 static void clean_one_stale(int dfd, const char *name, int fd, void *data)
 {
 	const record_set *live = data;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && undo_journal(fd, live) == 0)
-		unlinkat(dfd, name, 0); /* its owner is gone, and so is all it listed */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	/* its owner is gone: so is the sandbox its private git directories
+	 * served, and what it left there was never checked (discarded) */
+	srt_gitfresh_remove_stale(dfd, name);
+	if (undo_journal(fd, live) == 0)
+		unlinkat(dfd, name, 0); /* and so is all it listed */
 }
 
 /* ---- the run directory ----------------------------------------------- */
@@ -580,13 +584,14 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err)
 	live_standins(run->dir_fd, NULL, &live);
 	for_each_journal(run->dir_fd, clean_one_stale, &live);
 	free(live.v);
+	srt_gitfresh_remove_orphans(run->dir_fd);
 	return 0;
 }
 
 /* The journal is needed only when a run records stand-ins.  It is created
  * under a name stale-run cleaners ignore, locked, then renamed into place:
  * nobody can see it unlocked. */
-static int open_journal(srt_run *run)
+int srt_run_journal(srt_run *run)
 {
 	if (run->journal_fd >= 0)
 		return 0;
@@ -615,7 +620,7 @@ static int open_journal(srt_run *run)
 
 static int journal_add(srt_run *run, const ident *id, const char *path)
 {
-	if (open_journal(run) < 0) /* first record: create it now */
+	if (srt_run_journal(run) < 0) /* first record: create it now */
 		return -1;
 	char rec[PATH_MAX + 128];
 	int n = snprintf(rec, sizeof rec, "%c %llu %llu %lld %u %lld %u %s", id->type, id->dev,

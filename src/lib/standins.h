@@ -25,6 +25,11 @@
 #include "plan.h"
 #include "srt.h"
 
+/* Every stand-in carries this extended attribute: replay removes nothing
+ * without it (where the file system has user attributes at all). */
+#define SRT_STANDIN_MARK_NAME "user.srt"
+#define SRT_STANDIN_MARK_VALUE "stand-in"
+
 typedef struct srt_run {
 	char *dir;      /* the per-user run directory */
 	char *journal;  /* this run's journal (name in dir), once it has one */
@@ -53,6 +58,11 @@ int srt_run_open(srt_run *run, srt_plan *plan, srt_error *err);
  * skip in `plan` and a note is added to `notes`. */
 int srt_run_create_standins(srt_run *run, srt_plan *plan, srt_strv *notes,
 			    srt_error *err);
+
+/* This run's journal, created (locked) when it has none yet: 0, or -1
+ * with errno.  Things a run keeps in the run directory are named after
+ * it, so that a later run finds them when this one died. */
+int srt_run_journal(srt_run *run);
 
 /* Release the stand-ins, remove those nobody uses any more and the journal
  * (kept while it still lists some); release the lock.  Idempotent. */

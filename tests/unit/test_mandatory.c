@@ -85,8 +85,8 @@ static void expect_ordered(const srt_protected_list *l)
 				 l->v[i].path);
 }
 
-/* Entries reported at an empty root: all but the only-if-present ones. */
-static size_t root_n(void)
+/* Entries of the table that are not only-if-present. */
+static size_t table_n(void)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < srt_mandatory_name_count; i++)
@@ -94,11 +94,23 @@ static size_t root_n(void)
 	return n;
 }
 
+/* Entries reported at an empty root: all but the only-if-present ones,
+ * those below ".git" replaced by ".git" itself (a fresh git directory). */
+static size_t root_n(void)
+{
+	size_t n = 1;
+	for (size_t i = 0; i < srt_mandatory_name_count; i++)
+		n += !srt_mandatory_names[i].only_existing &&
+		     strncmp(srt_mandatory_names[i].rel, ".git/", 5) != 0;
+	return n;
+}
+
 static void test_table(void **state)
 {
 	(void)state;
 	assert_int_equal(srt_mandatory_name_count, 19);
-	assert_int_equal(root_n(), 18);
+	assert_int_equal(table_n(), 18);
+	assert_int_equal(root_n(), 16);
 	size_t dirs = 0;
 	for (size_t i = 0; i < srt_mandatory_name_count; i++)
 		dirs += srt_mandatory_names[i].is_dir;
@@ -112,13 +124,21 @@ static void test_empty_root_standins(void **state)
 	scan_ok(3, &out);
 	assert_int_equal(out.n, root_n());
 	for (size_t i = 0; i < srt_mandatory_name_count; i++)
-		if (!srt_mandatory_names[i].only_existing)
+		if (!srt_mandatory_names[i].only_existing &&
+		    strncmp(srt_mandatory_names[i].rel, ".git/", 5) != 0)
 			expect(&out, P("%s", srt_mandatory_names[i].rel), false,
 			       srt_mandatory_names[i].is_dir);
+	/* no .git: no stand-ins inside it (git init would fail on them), the
+	 * whole as a fresh git directory */
 	expect_absent(&out, P(".git/config.worktree"));
-	expect(&out, P(".git/commondir"), false, false);
-	expect(&out, P(".git/hooks"), false, true);
-	expect(&out, P(".git/config"), false, false);
+	expect_absent(&out, P(".git/commondir"));
+	expect_absent(&out, P(".git/hooks"));
+	expect_absent(&out, P(".git/config"));
+	expect(&out, P(".git"), false, true);
+	assert_true(find(&out, P(".git"))->fresh_git);
+	for (size_t i = 0; i < out.n; i++)
+		if (strcmp(out.v[i].path, P(".git")) != 0)
+			assert_false(out.v[i].fresh_git);
 	expect(&out, P(".claude/commands"), false, true);
 	expect(&out, P(".bashrc"), false, false);
 	expect(&out, P(".vscode"), false, true);
@@ -153,7 +173,7 @@ static void test_root_entries(void **state)
 	expect_absent(&out, P(".git/sub/.zshrc"));
 	expect_absent(&out, P(".git"));
 	expect_absent(&out, P(".claude"));
-	assert_int_equal(out.n, root_n());
+	assert_int_equal(out.n, table_n()); /* .git exists: its children, not a fresh one */
 	expect_ordered(&out);
 	srt_protected_list_clear(&out);
 }
@@ -279,20 +299,20 @@ static void test_allow_git_config(void **state)
 	size_t before = out.n;
 	expect(&out, P("proj/sub/repo/.git/config"), true, false);
 	expect(&out, P("proj/other/.git/config"), false, false);
-	expect(&out, P(".git/config"), false, false);
+	expect(&out, P(".git"), false, true); /* no .git at the root: a fresh one, no config entry */
 	srt_strv dropped = { 0 };
-	assert_int_equal(srt_mandatory_allow_git_config(&out, &dropped), 4);
-	assert_int_equal(dropped.n, 4);
+	assert_int_equal(srt_mandatory_allow_git_config(&out, &dropped), 3);
+	assert_int_equal(dropped.n, 3);
 	assert_true(srt_strv_contains(&dropped, P("proj/other/.git/config")));
 	srt_strv_clear(&dropped);
-	assert_int_equal(out.n, before - 4);
+	assert_int_equal(out.n, before - 3);
 	expect_absent(&out, P("proj/sub/repo/.git/config"));
 	expect_absent(&out, P("proj/other/.git/config"));
 	expect_absent(&out, P("proj/.git/config"));
 	expect_absent(&out, P(".git/config"));
 	expect(&out, P("proj/other/.git/hooks"), true, true);
 	expect(&out, P("proj/sub/repo/.git/hooks"), false, true);
-	expect(&out, P(".git/hooks"), false, true);
+	expect(&out, P(".git"), false, true);
 	expect(&out, P("proj/.git/modules/m/config"), true, false);
 	expect(&out, P("proj/.git/modules/m/hooks"), true, true);
 	expect(&out, P(".gitconfig"), false, false);
@@ -340,7 +360,8 @@ static void test_git_file_at_root(void **state)
 	expect(&out, P(".git"), true, false);
 	expect_absent(&out, P(".git/hooks"));
 	expect_absent(&out, P(".git/config"));
-	assert_int_equal(out.n, root_n() - 2);
+	assert_false(find(&out, P(".git"))->fresh_git);
+	assert_int_equal(out.n, table_n() - 2);
 	srt_protected_list_clear(&out);
 }
 
@@ -387,7 +408,7 @@ static void test_no_duplicates_across_calls(void **state)
 	srt_error err = { 0 };
 	assert_int_equal(srt_mandatory_scan(P("a"), 3, &out, &err), 0);
 	expect(&out, P("a/.bashrc"), true, false);
-	expect(&out, P("a/.git/hooks"), false, true);
+	expect(&out, P("a/.git"), false, true);
 	assert_int_equal(out.n, n + root_n() - 1);
 	srt_protected_list_clear(&out);
 }
