@@ -39,10 +39,13 @@ static bool read_header(reader *r, char *sec, char *sub, bool *has_sub)
 	size_t n = 0;
 	r->p++; /* '[' */
 	*has_sub = false;
+	/* git has no bound on a name's length: a longer one is read to its
+	 * end and kept cut (no name of the table is that long), never taken
+	 * for a malformed header, which would hide the section's entries */
 	while (r->p < r->end && (isalnum((unsigned char)*r->p) || *r->p == '-' || *r->p == '.')) {
-		if (n + 1 >= NAME_MAX_LEN)
-			return false;
-		sec[n++] = (char)tolower((unsigned char)*r->p++);
+		if (n + 1 < NAME_MAX_LEN)
+			sec[n++] = (char)tolower((unsigned char)*r->p);
+		r->p++;
 	}
 	sec[n] = '\0';
 	if (n == 0)
@@ -81,9 +84,8 @@ static bool read_header(reader *r, char *sec, char *sub, bool *has_sub)
 				return false;
 			r->p++;
 		}
-		if (m + 1 >= NAME_MAX_LEN)
-			return false;
-		sub[m++] = (char)c;
+		if (m + 1 < NAME_MAX_LEN) /* cut, as the section name above */
+			sub[m++] = (char)c;
 	}
 	sub[m] = '\0';
 	*has_sub = true;
@@ -146,7 +148,12 @@ size_t srt_gitcfg_parse(const char *text, size_t len, srt_gitcfg_fn fn, void *da
 	char value[SRT_GITCFG_MAX_VALUE + 1];
 	bool has_sub = false, in_section = false;
 	size_t count = 0;
-	while (r.p < r.end && count < SRT_GITCFG_MAX_ENTRIES) {
+	/* git skips a UTF-8 byte order mark at the start of a file */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		r.p += 3;
+	/* no bound on the number of entries: git has none, and one stopped
+	 * short would hide what follows (each entry takes a byte of `len`) */
+	while (r.p < r.end) {
 		skip_blanks(&r);
 		int c = peek(&r);
 		if (c < 0)
