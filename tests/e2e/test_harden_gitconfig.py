@@ -33,6 +33,10 @@ CONFIGS = {
                         "\\tclean = ./watch.sh\\n' > .git/config" % LONG, "filter." + "f" * 200),
     "long-includeif": ("printf '[core]\\n\\trepositoryformatversion = 0\\n[includeIf \"gitdir:%s\"]\\n"
                        "\\tpath = ../inc.cfg\\n' > .git/config" % GLOB, "includeif."),
+    # the ext transport runs the command of the URL (git fetch, pull, push)
+    "ext-url": ("printf '[core]\\n\\trepositoryformatversion = 0\\n[protocol \"ext\"]\\n"
+                "\\tallow = always\\n[remote \"origin\"]\\n\\turl = \"ext::sh -c touch%% ran.log\"\\n'"
+                " > .git/config", "protocol.ext.allow, remote.origin.url"),
 }
 
 
@@ -61,3 +65,7 @@ def test_git_obeys_those_configs(sb):
         sb.host(["sh", "-c", CONFIGS[name][0]])
         sb.host(["git", "status", "--porcelain"], env=GENV, check=False)
         assert (sb.ws / "ran.log").exists(), name
+    (sb.ws / "ran.log").unlink(missing_ok=True)
+    sb.host(["sh", "-c", CONFIGS["ext-url"][0]])
+    sb.host(["git", "fetch", "-q", "origin"], env=GENV, check=False)
+    assert (sb.ws / "ran.log").exists()

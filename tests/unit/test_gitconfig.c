@@ -107,6 +107,12 @@ static void test_classify(void **state)
 		{"core", NULL, "hookspath", "x", SRT_GIT_KEY_HOOKS},
 		{"core", NULL, "fsmonitor", "x", SRT_GIT_KEY_PROGRAM},
 		{"CORE", NULL, "SSHCommand", "x", SRT_GIT_KEY_PROGRAM},
+		{"remote", "o", "url", "ext::sh -c x", SRT_GIT_KEY_PROGRAM},
+		{"remote", "o", "pushurl", "ext::sh", SRT_GIT_KEY_PROGRAM},
+		{"remote", "o", "url", "https://example.com/x", SRT_GIT_KEY_OTHER},
+		{"protocol", "ext", "allow", "always", SRT_GIT_KEY_PROGRAM},
+		{"protocol", NULL, "allow", "user", SRT_GIT_KEY_PROGRAM},
+		{"protocol", "ext", "allow", "never", SRT_GIT_KEY_OTHER},
 		{"core", "sub", "fsmonitor", "x", SRT_GIT_KEY_OTHER},
 		{"include", NULL, "path", "x", SRT_GIT_KEY_INCLUDE},
 		{"includeif", "gitdir:~/w/", "path", "x", SRT_GIT_KEY_INCLUDE},
@@ -131,7 +137,7 @@ static void test_program_path(void **state)
 	static const struct {
 		const char *value, *want; /* want NULL: no path */
 	} cases[] = {
-		{"./x.sh --a", "./x.sh"}, {"!./t/st.sh -s", "./t/st.sh"},
+		{"./x.sh --a", "./x.sh"}, {"!./t/st.sh -s", "./t/st.sh"}, {"ext::./r.sh %S", "./r.sh"},
 		{"'scripts/my conv' -f", "scripts/my conv"}, {"/abs/p", "/abs/p"},
 		{"~/bin/x", "~/bin/x"}, {"less -R", NULL}, {"", NULL}, {"  ", NULL},
 		{"a/b;rm x", "a/b"}, {"git-lfs filter-process", NULL},
