@@ -7,6 +7,7 @@ the test that runs git itself) but that srt's reader used to read
 differently from git, so that the warning said nothing.  Root and
 unprivileged (sb fixture)."""
 
+import os
 import subprocess
 
 import pytest
@@ -69,3 +70,40 @@ def test_git_obeys_those_configs(sb):
     sb.host(["sh", "-c", CONFIGS["ext-url"][0]])
     sb.host(["git", "fetch", "-q", "origin"], env=GENV, check=False)
     assert (sb.ws / "ran.log").exists()
+
+
+# ---- config.worktree, under the default policy ---------------------------
+# `git config extensions.worktreeConfig true` (also done by git
+# sparse-checkout) makes git read .git/config.worktree, and
+# .git/worktrees/<name>/config.worktree in a linked worktree, without
+# creating them: srt protected them only when present, so the command
+# created one with a core.fsmonitor that git on the host then ran.
+
+WRITE_WS = {"filesystem": {"allowWrite": ["."]}}
+
+
+def worktree_config_repo(sb):
+    sb.host(["git", "init", "-q", "."])
+    sb.host(["git", "config", "extensions.worktreeConfig", "true"])
+    sb.host(["git", "commit", "-q", "--allow-empty", "-m", "i"], env=GENV)
+    sb.host(["git", "worktree", "add", "-q", str(sb.ws / "linked")], env=GENV)
+    gitdir = sb.host(["git", "-C", "linked", "rev-parse", "--git-dir"]).stdout.strip()
+    return os.path.relpath(gitdir, str(sb.ws))
+
+
+def test_config_worktree_cannot_be_planted(sb):
+    admin = worktree_config_repo(sb)
+    assert admin.startswith(".git/worktrees/"), admin
+    for rel in (".git/config.worktree", admin + "/config.worktree"):
+        assert not (sb.ws / rel).exists(), rel
+    fsm = "[core]\\n\\tfsmonitor = ./watch.sh\\n"
+    r = sb.run("printf '%s' > .git/config.worktree; printf '%s' > %s/config.worktree; exit 0"
+               % (fsm, fsm, admin), settings=WRITE_WS)
+    assert r.returncode == 0, r
+    for cwd in (".", "linked"):
+        got = sb.host(["git", "-C", cwd, "config", "--get", "core.fsmonitor"], check=False,
+                      env={"GIT_CONFIG_NOSYSTEM": "1"})
+        assert "watch.sh" not in got.stdout, (cwd, got)
+    # the stand-ins are gone after the run, as if never made
+    for rel in (".git/config.worktree", admin + "/config.worktree"):
+        assert not (sb.ws / rel).exists(), rel
