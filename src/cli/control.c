@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 /* ---- the line splitter ---------------------------------------------- */
@@ -232,6 +234,19 @@ int control_parse_fd(const char *arg)
 	if (fcntl((int)fd, F_GETFD) < 0 || read((int)fd, &b, 0) < 0) {
 		fprintf(stderr, "srt: --control-fd %ld is not usable: %s; refusing to run the "
 				"command without the control channel it asks for\n", fd, strerror(errno));
+		return -1;
+	}
+	/* A named FIFO has more writers than the caller: whoever can open its
+	 * path, the command among them wherever it may write (and opening a
+	 * FIFO for writing is not refused by a read-only mount).  Its lines
+	 * would be taken as the caller's: refused, an anonymous pipe or a
+	 * socket has no name to open (red team). */
+	struct stat st;
+	struct statfs sf;
+	if (fstat((int)fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fstatfs((int)fd, &sf) < 0 || sf.f_type != PIPEFS_MAGIC)) {
+		fprintf(stderr, "srt: --control-fd %ld is a named FIFO: the command could open it "
+				"and send updates itself; pass an anonymous pipe or a socket\n", fd);
 		return -1;
 	}
 	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
