@@ -367,3 +367,26 @@ until_code 200 after
         assert rc == 125 and b"is a named FIFO" in run.err, (rc, run.out, run.err)
     finally:
         os.close(w)
+
+
+def test_a_file_is_read_as_it_was_given(sb, origin):
+    """Red team: a control fd that is a regular file the command can write
+    (here in its workspace) was read only once the command ran: a line it
+    appended before srt reached the end was applied as the caller's.  The
+    file starts with many blank lines so that srt is still reading when the
+    command appends (blank lines are ignored)."""
+    f = sb.ws / "updates.jsonl"
+    f.write_bytes(b"\n" * (8 << 20) + line(settings()))
+    sb.ident.chown(str(f))
+    update = json.dumps(settings(["127.0.0.1"])).replace('"', '\\"')
+    script = HELPERS % origin + r"""
+echo "%s" >> updates.jsonl
+i=0; while [ "$(code)" != 200 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "after $(code)"
+""" % update
+    fd = os.open(str(f), os.O_RDONLY)
+    p = sb.popen(script, settings=settings(), pass_fds=(fd,), opts=["--control-fd", str(fd)])
+    os.close(fd)
+    out, err = p.communicate(timeout=90)
+    assert b"after 200" not in out, (out, err)
+    assert b"after 403" in out, (out, err)
