@@ -153,7 +153,8 @@ static void test_keep_all(void **state)
 	assert_true(has(&r, "remote.bad.url=ext::sh -c evil"));
 	/* named: the settings of git's executable table that were kept */
 	assert_string_equal(c.dropped[0], "core.fsmonitor");
-	assert_int_equal(c.n_dropped, 13);
+	/* 14: remote.bad.url = ext::... counts too (it runs its command) */
+	assert_int_equal(c.n_dropped, 14);
 	srt_gitcfg_clean_free(&c);
 }
 
