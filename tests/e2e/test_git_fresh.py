@@ -122,6 +122,13 @@ PAYLOADS = {
         "rm .git/config && ln -s \"$PWD/evil.cfg\" .git/config",
         [["status"]]),
     "fifo": ("rm .git/index && mkfifo .git/index", [["status"]]),
+    # red team: an interactive rebase left stopped; git status asks for
+    # `git rebase --continue`, which runs the todo list's exec lines
+    "rebase_exec": (
+        "echo b >> f && git commit -qam b && "
+        "{ GIT_SEQUENCE_EDITOR=true git rebase -q -i HEAD~1 --exec false >/dev/null 2>&1; "
+        "[ -d .git/rebase-merge ]; } && echo 'exec touch %(m)s' > .git/rebase-merge/git-rebase-todo",
+        [["rebase", "--continue"]]),
 }
 
 
@@ -141,7 +148,7 @@ def test_payload_does_not_reach_host(sb, name):
     # and the repository is still the one the command made
     assert "inside" in host_git(sb, ["log", "--oneline"]).stdout
     git = sb.ws / ".git"
-    for rel in ("commondir", "config.worktree", "modules", "worktrees"):
+    for rel in ("commondir", "config.worktree", "modules", "worktrees", "rebase-merge"):
         assert not os.path.lexists(git / rel), rel
     for dirpath, dirnames, filenames in os.walk(git):
         for f in filenames + dirnames:
