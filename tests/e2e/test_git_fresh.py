@@ -122,6 +122,13 @@ PAYLOADS = {
         "rm .git/config && ln -s \"$PWD/evil.cfg\" .git/config",
         [["status"]]),
     "fifo": ("rm .git/index && mkfifo .git/index", [["status"]]),
+    # red team: a remote that is a repository the command planted in its
+    # workspace, bare (no .git/hooks to protect): git push runs its hooks
+    "local_remote_hooks": (
+        "git init -q --bare store.git && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > store.git/hooks/pre-receive && "
+        "chmod +x store.git/hooks/pre-receive && git remote add origin \"$PWD/store.git\"",
+        [["push", "-q", "origin", "main"]]),
     # red team: an interactive rebase left stopped; git status asks for
     # `git rebase --continue`, which runs the todo list's exec lines
     "rebase_exec": (
