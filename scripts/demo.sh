@@ -73,20 +73,18 @@ echo "== a live update through --control-fd: the running command's network lists
 cat > ../live.json <<JSON
 { "network": { "allowedDomains": [] }, "filesystem": {} }
 JSON
-mkfifo "$work/control"
-{
+# (an anonymous pipe: srt refuses a named FIFO, which the command could open)
+updates() {
 	sleep 1
 	echo 'not a settings object'
 	echo '{ "network": { "allowedDomains": ["127.0.0.1:'"$port"'"] }, "filesystem": {} }'
-} > "$work/control" &
-writer=$!
+}
 "$SRT" --settings ../live.json --control-fd 3 -- bash -c '
 	code() { curl -sS --max-time 10 --noproxy "" -x http://127.0.0.1:3128 -o /dev/null \
 		-w "%{http_code}" "http://127.0.0.1:'"$port"'/" 2>/dev/null; }
 	echo "before the update:  HTTP $(code)"
 	for i in $(seq 50); do [ "$(code)" = 200 ] && break; sleep 0.1; done
-	echo "after the update:   HTTP $(code)"' 3< "$work/control" 2>&1 | grep -v '^srt:   \.\.\.$' | sed 's/^/    /'
-wait $writer 2>/dev/null
+	echo "after the update:   HTTP $(code)"' 3< <(updates) 2>&1 | grep -v '^srt:   \.\.\.$' | sed 's/^/    /'
 kill $origin 2>/dev/null
 echo
 echo "on the host afterwards:"

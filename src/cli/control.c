@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 /* ---- the line splitter ---------------------------------------------- */
@@ -212,6 +215,52 @@ control_result control_line(control *c, const char *line, size_t len, bool too_l
 
 /* ---- the descriptor -------------------------------------------------- */
 
+/* A regular file is read only once the command runs, and may be one it can
+ * write (in its workspace): lines it appended before srt reached them were
+ * taken as the caller's (red team).  What the file holds now is what the
+ * caller gave: it is copied to a private memory file put at the same
+ * number, read as the file would have been.  0, or -1 with errno. */
+#define CONTROL_MAX_FILE (64L << 20)
+
+static int snapshot_file(int fd)
+{
+	int mem = memfd_create("srt-control", MFD_CLOEXEC);
+	if (mem < 0)
+		return -1;
+	char buf[65536];
+	long total = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n > 0 && (total += n) > CONTROL_MAX_FILE)) {
+			int e = n < 0 ? errno : EFBIG;
+			close(mem);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(mem, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				int e = errno;
+				close(mem);
+				errno = e;
+				return -1;
+			}
+			off += w;
+		}
+	}
+	int rc = lseek(mem, 0, SEEK_SET) < 0 || dup3(mem, fd, O_CLOEXEC) < 0 ? -1 : 0;
+	int e = errno;
+	close(mem);
+	errno = e;
+	return rc;
+}
+
 int control_parse_fd(const char *arg)
 {
 	char *end;
@@ -232,6 +281,24 @@ int control_parse_fd(const char *arg)
 	if (fcntl((int)fd, F_GETFD) < 0 || read((int)fd, &b, 0) < 0) {
 		fprintf(stderr, "srt: --control-fd %ld is not usable: %s; refusing to run the "
 				"command without the control channel it asks for\n", fd, strerror(errno));
+		return -1;
+	}
+	/* A named FIFO has more writers than the caller: whoever can open its
+	 * path, the command among them wherever it may write (and opening a
+	 * FIFO for writing is not refused by a read-only mount).  Its lines
+	 * would be taken as the caller's: refused, an anonymous pipe or a
+	 * socket has no name to open (red team). */
+	struct stat st;
+	struct statfs sf;
+	if (fstat((int)fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fstatfs((int)fd, &sf) < 0 || sf.f_type != PIPEFS_MAGIC)) {
+		fprintf(stderr, "srt: --control-fd %ld is a named FIFO: the command could open it "
+				"and send updates itself; pass an anonymous pipe or a socket\n", fd);
+		return -1;
+	}
+	if (fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode) && snapshot_file((int)fd) < 0) {
+		fprintf(stderr, "srt: --control-fd %ld: cannot read the file%s: %s\n", fd,
+			errno == EFBIG ? " (more than 64 MiB)" : "", strerror(errno));
 		return -1;
 	}
 	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {

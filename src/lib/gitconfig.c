@@ -39,10 +39,13 @@ static bool read_header(reader *r, char *sec, char *sub, bool *has_sub)
 	size_t n = 0;
 	r->p++; /* '[' */
 	*has_sub = false;
+	/* git has no bound on a name's length: a longer one is read to its
+	 * end and kept cut (no name of the table is that long), never taken
+	 * for a malformed header, which would hide the section's entries */
 	while (r->p < r->end && (isalnum((unsigned char)*r->p) || *r->p == '-' || *r->p == '.')) {
-		if (n + 1 >= NAME_MAX_LEN)
-			return false;
-		sec[n++] = (char)tolower((unsigned char)*r->p++);
+		if (n + 1 < NAME_MAX_LEN)
+			sec[n++] = (char)tolower((unsigned char)*r->p);
+		r->p++;
 	}
 	sec[n] = '\0';
 	if (n == 0)
@@ -81,9 +84,8 @@ static bool read_header(reader *r, char *sec, char *sub, bool *has_sub)
 				return false;
 			r->p++;
 		}
-		if (m + 1 >= NAME_MAX_LEN)
-			return false;
-		sub[m++] = (char)c;
+		if (m + 1 < NAME_MAX_LEN) /* cut, as the section name above */
+			sub[m++] = (char)c;
 	}
 	sub[m] = '\0';
 	*has_sub = true;
@@ -146,7 +148,12 @@ size_t srt_gitcfg_parse(const char *text, size_t len, srt_gitcfg_fn fn, void *da
 	char value[SRT_GITCFG_MAX_VALUE + 1];
 	bool has_sub = false, in_section = false;
 	size_t count = 0;
-	while (r.p < r.end && count < SRT_GITCFG_MAX_ENTRIES) {
+	/* git skips a UTF-8 byte order mark at the start of a file */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		r.p += 3;
+	/* no bound on the number of entries: git has none, and one stopped
+	 * short would hide what follows (each entry takes a byte of `len`) */
+	while (r.p < r.end) {
 		skip_blanks(&r);
 		int c = peek(&r);
 		if (c < 0)
@@ -198,6 +205,7 @@ size_t srt_gitcfg_parse(const char *text, size_t len, srt_gitcfg_fn fn, void *da
 static const struct {
 	const char *section, *subsection, *name;
 	srt_git_key_kind kind;
+	const char *prefix; /* the value must start with it (NULL: any value) */
 } git_keys[] = {
 	{"core", NULL, "hookspath", SRT_GIT_KEY_HOOKS},
 	{"include", NULL, "path", SRT_GIT_KEY_INCLUDE},
@@ -211,7 +219,7 @@ static const struct {
 	{"core", NULL, "alternaterefscommand", SRT_GIT_KEY_PROGRAM},
 	{"sequence", NULL, "editor", SRT_GIT_KEY_PROGRAM},
 	{"pager", NULL, NULL, SRT_GIT_KEY_PROGRAM},       /* pager.<cmd> */
-	{"alias", NULL, NULL, SRT_GIT_KEY_PROGRAM},       /* alias.<name> = "!cmd" */
+	{"alias", NULL, NULL, SRT_GIT_KEY_PROGRAM, "!"},  /* alias.<name> = "!cmd" */
 	{"diff", NULL, "external", SRT_GIT_KEY_PROGRAM},
 	{"diff", "*", "command", SRT_GIT_KEY_PROGRAM},
 	{"diff", "*", "textconv", SRT_GIT_KEY_PROGRAM},
@@ -237,6 +245,12 @@ static const struct {
 	{"remote", "*", "uploadpack", SRT_GIT_KEY_PROGRAM},
 	{"remote", "*", "receivepack", SRT_GIT_KEY_PROGRAM},
 	{"remote", "*", "vcs", SRT_GIT_KEY_PROGRAM},      /* git-remote-<vcs> */
+	/* "ext::<command> <args>": git-remote-ext runs the command (classified
+	 * once protocol.ext.allow or protocol.allow lets it (not "never") */
+	{"remote", "*", "url", SRT_GIT_KEY_PROGRAM, "ext::"},
+	{"remote", "*", "pushurl", SRT_GIT_KEY_PROGRAM, "ext::"},
+	{"protocol", NULL, "allow", SRT_GIT_KEY_PROGRAM},
+	{"protocol", "*", "allow", SRT_GIT_KEY_PROGRAM},
 	{"remote", "*", "proxy", SRT_GIT_KEY_PROGRAM},    /* may be a command */
 	{"submodule", "*", "update", SRT_GIT_KEY_PROGRAM},/* "!command" */
 	{"uploadpack", NULL, "packobjectshook", SRT_GIT_KEY_PROGRAM},
@@ -267,8 +281,13 @@ srt_git_key_kind srt_git_key_classify(const char *section, const char *subsectio
 			continue;
 		if (git_keys[i].name && strcasecmp(git_keys[i].name, name) != 0)
 			continue;
-		/* an alias runs a program only as "!command" */
-		if (strcmp(git_keys[i].section, "alias") == 0 && (!value || value[0] != '!'))
+		/* some run a program only with a value of that shape */
+		if (git_keys[i].prefix &&
+		    (!value || strncmp(value, git_keys[i].prefix, strlen(git_keys[i].prefix)) != 0))
+			return SRT_GIT_KEY_OTHER;
+		/* what lets an ext:: URL run: anything but "never" */
+		if (strcmp(git_keys[i].section, "protocol") == 0 && value &&
+		    strcasecmp(value, "never") == 0)
 			return SRT_GIT_KEY_OTHER;
 		return git_keys[i].kind;
 	}
@@ -284,6 +303,8 @@ bool srt_git_program_path(const char *value, char *out, size_t cap)
 		p++;
 	if (*p == '!')
 		p++;
+	else if (strncmp(p, "ext::", 5) == 0) /* a URL of the ext transport */
+		p += 5;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	/* the first shell word, with simple quoting */

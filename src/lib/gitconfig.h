@@ -30,10 +30,11 @@ typedef void (*srt_gitcfg_fn)(const char *section, const char *subsection,
 
 /* Call fn for each entry of `text` (len bytes, need not be NUL-terminated),
  * in order.  Malformed lines are skipped the way git would refuse them:
- * the reader never fails, it only reports fewer entries.  At most
- * SRT_GITCFG_MAX_ENTRIES entries; values longer than SRT_GITCFG_MAX_VALUE
- * are cut (and reported cut). Returns the number of entries reported. */
-#define SRT_GITCFG_MAX_ENTRIES 100000
+ * the reader never fails, it only reports fewer entries.  Every entry git
+ * reads is reported (a leading UTF-8 byte order mark skipped, as git does;
+ * no bound on their number, each takes input); names longer than 255 bytes
+ * and values longer than SRT_GITCFG_MAX_VALUE are cut (and reported cut).
+ * Returns the number of entries reported. */
 #define SRT_GITCFG_MAX_VALUE 4096
 size_t srt_gitcfg_parse(const char *text, size_t len, srt_gitcfg_fn fn, void *data);
 

@@ -281,7 +281,12 @@ static int sanitize(int dfd, const char *shown, bool keep_config, srt_strv *note
 	char hook[64] = "";
 	size_t n_hooks = own_hooks(dfd, hook, sizeof hook);
 	static const char *const dropped[] = {"hooks", "commondir", "config.worktree", "modules",
-					      "worktrees"};
+					      "worktrees", "rebase-merge"};
+	/* an interactive rebase the command left stopped: its todo list's
+	 * "exec" lines run on the host at `git rebase --continue`, which git
+	 * status asks for (red team) */
+	struct stat rst;
+	bool rebase = fstatat(dfd, "rebase-merge", &rst, AT_SYMLINK_NOFOLLOW) == 0;
 	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
 		if (remove_all(dfd, dropped[i]) < 0)
 			return -1;
@@ -296,6 +301,9 @@ static int sanitize(int dfd, const char *shown, bool keep_config, srt_strv *note
 	size_t budget = SRT_GITFRESH_MAX_ENTRIES;
 	if (rc == 0)
 		rc = prune(dfd, 0, &budget);
+	if (rc == 0 && rebase)
+		note(notes, srt_asprintf("%s: the interactive rebase the command left in progress was "
+					 "dropped (its todo list can run commands on the host)", shown));
 	if (rc == 0 && n_hooks)
 		note(notes, srt_asprintf("%s: the new repository's hooks were dropped (%s%s)", shown, hook,
 					 n_hooks > 1 ? " and more" : ""));

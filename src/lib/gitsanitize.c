@@ -117,12 +117,31 @@ static bool is_false(const char *v)
 		     strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0);
 }
 
-/* A URL git may fetch from without running anything of the command's: not
- * the ext:: transport (runs a command) nor fd::, and not an option. */
+/* A URL git may fetch from without running anything of the command's: one
+ * that reaches another host (a network scheme, or ssh's "host:path").  Not
+ * the ext:: transport (runs a command) nor fd:: or another helper, not an
+ * option, and not a repository on this machine (a path, file://): git push
+ * runs that repository's hooks here, and the command can plant one with
+ * hooks in its workspace (a bare repository has no .git/hooks to protect;
+ * red team). */
 static bool url_ok(const char *v)
 {
-	return v && v[0] && v[0] != '-' && strncasecmp(v, "ext::", 5) != 0 &&
-	       strncasecmp(v, "fd::", 4) != 0;
+	if (!v || !v[0] || v[0] == '-')
+		return false;
+	const char *sep = strstr(v, "://");
+	if (sep) {
+		static const char *const schemes[] = {"https", "http", "ssh", "git", "git+ssh",
+						      "ssh+git"};
+		for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
+			if ((size_t)(sep - v) == strlen(schemes[i]) &&
+			    strncasecmp(v, schemes[i], (size_t)(sep - v)) == 0)
+				return true;
+		return false;
+	}
+	/* git's scp-like syntax: a colon before any slash ("::" is a helper) */
+	const char *colon = strchr(v, ':');
+	const char *slash = strchr(v, '/');
+	return colon && colon > v && (!slash || colon < slash) && colon[1] != ':';
 }
 
 /* Settings that neither run a program nor name another file git reads

@@ -49,9 +49,11 @@ const srt_mandatory_name srt_mandatory_names[MANDATORY_COUNT] = {
 	{ ".git/config", false },
 	/* beyond the spec's list: git reads these too, and a planted one
 	 * redirects it to attacker-controlled config (found by our tests).
-	 * config.worktree is read only when .git/config (protected) enables
-	 * extensions.worktreeConfig: a new one is harmless, so no stand-in. */
-	{ ".git/config.worktree", false, .only_existing = true },
+	 * config.worktree is read when .git/config enables
+	 * extensions.worktreeConfig, which `git config extensions.worktreeConfig
+	 * true` does without creating the file: a missing one gets a stand-in
+	 * too, or the command creates it with a core.fsmonitor (red team). */
+	{ ".git/config.worktree", false },
 	/* (its stand-in holds ".", see standins.c: an empty one breaks git) */
 	{ ".git/commondir", false },
 };
@@ -246,7 +248,7 @@ static int check_container(scan *s, int dfd, const char *name, size_t nlen)
 static const srt_mandatory_name gitdir_names[] = {
 	{ "hooks", true },
 	{ "config", false },
-	{ "config.worktree", false, .only_existing = true },
+	{ "config.worktree", false }, /* missing too: see .git/config.worktree */
 	{ "commondir", false, .only_existing = true },
 };
 
@@ -348,7 +350,8 @@ static int check_submodules(scan *s, int gfd)
 static const srt_mandatory_name worktree_names[] = {
 	{ "commondir", false, .only_existing = true },
 	{ "gitdir", false, .only_existing = true },
-	{ "config.worktree", false, .only_existing = true },
+	/* missing too (see .git/config.worktree above) */
+	{ "config.worktree", false },
 };
 
 static int check_worktrees(scan *s, int gfd)

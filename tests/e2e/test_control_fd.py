@@ -8,6 +8,7 @@ descriptor; srt exits with the command, and end of input is not an error.
 The command inside waits for marker files the test creates in the
 workspace, so that each step is checked after srt has handled a line."""
 import http.server
+import json
 import os
 import socket
 import struct
@@ -339,3 +340,53 @@ until_code 200 allowed
         os.close(w)
     assert p.wait(timeout=30) == 0
     assert b"fd-open no\n" in out and b"reaches" not in out, out
+
+
+def test_a_named_fifo_is_refused(sb, origin):
+    """Red team: a control fd that is a named FIFO can be opened for writing
+    by whoever reaches its path, the command included (here in its
+    workspace; a read-only mount does not refuse a FIFO's writer).  Before
+    the rule the command wrote an update into it that allowed the origin,
+    and reached it."""
+    fifo = sb.ws / "ctl"
+    os.mkfifo(str(fifo))
+    sb.ident.chown(str(fifo))
+    # opened here, read end and a write end held so that srt sees no EOF
+    r = os.open(str(fifo), os.O_RDONLY | os.O_NONBLOCK)
+    w = os.open(str(fifo), os.O_WRONLY)
+    try:
+        update = json.dumps(settings(["127.0.0.1"])).replace('"', '\\"')
+        script = HELPERS % origin + r"""
+echo "before $(code)"
+echo "%s" > ctl
+until_code 200 after
+""" % update
+        run = Run(sb, script, settings(), pipe=(r, w))
+        rc = run.finish(timeout=60)
+        assert b"after 200" not in run.out, (run.out, run.err)
+        assert rc == 125 and b"is a named FIFO" in run.err, (rc, run.out, run.err)
+    finally:
+        os.close(w)
+
+
+def test_a_file_is_read_as_it_was_given(sb, origin):
+    """Red team: a control fd that is a regular file the command can write
+    (here in its workspace) was read only once the command ran: a line it
+    appended before srt reached the end was applied as the caller's.  The
+    file starts with many blank lines so that srt is still reading when the
+    command appends (blank lines are ignored)."""
+    f = sb.ws / "updates.jsonl"
+    f.write_bytes(b"\n" * (8 << 20) + line(settings()))
+    sb.ident.chown(str(f))
+    update = json.dumps(settings(["127.0.0.1"])).replace('"', '\\"')
+    script = HELPERS % origin + r"""
+echo "%s" >> updates.jsonl
+i=0; while [ "$(code)" != 200 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "after $(code)"
+""" % update
+    fd = os.open(str(f), os.O_RDONLY)
+    p = sb.popen(script, settings=settings(), pass_fds=(fd,), opts=["--control-fd", str(fd)])
+    os.close(fd)
+    out, err = p.communicate(timeout=90)
+    assert b"after 200" not in out, (out, err)
+    assert b"after 403" in out, (out, err)

@@ -122,6 +122,20 @@ PAYLOADS = {
         "rm .git/config && ln -s \"$PWD/evil.cfg\" .git/config",
         [["status"]]),
     "fifo": ("rm .git/index && mkfifo .git/index", [["status"]]),
+    # red team: a remote that is a repository the command planted in its
+    # workspace, bare (no .git/hooks to protect): git push runs its hooks
+    "local_remote_hooks": (
+        "git init -q --bare store.git && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > store.git/hooks/pre-receive && "
+        "chmod +x store.git/hooks/pre-receive && git remote add origin \"$PWD/store.git\"",
+        [["push", "-q", "origin", "main"]]),
+    # red team: an interactive rebase left stopped; git status asks for
+    # `git rebase --continue`, which runs the todo list's exec lines
+    "rebase_exec": (
+        "echo b >> f && git commit -qam b && "
+        "{ GIT_SEQUENCE_EDITOR=true git rebase -q -i HEAD~1 --exec false >/dev/null 2>&1; "
+        "[ -d .git/rebase-merge ]; } && echo 'exec touch %(m)s' > .git/rebase-merge/git-rebase-todo",
+        [["rebase", "--continue"]]),
 }
 
 
@@ -141,7 +155,7 @@ def test_payload_does_not_reach_host(sb, name):
     # and the repository is still the one the command made
     assert "inside" in host_git(sb, ["log", "--oneline"]).stdout
     git = sb.ws / ".git"
-    for rel in ("commondir", "config.worktree", "modules", "worktrees"):
+    for rel in ("commondir", "config.worktree", "modules", "worktrees", "rebase-merge"):
         assert not os.path.lexists(git / rel), rel
     for dirpath, dirnames, filenames in os.walk(git):
         for f in filenames + dirnames:

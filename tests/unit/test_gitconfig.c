@@ -42,6 +42,8 @@ static void test_parse_cases(void **state)
 		{"k = outside a section\n[s \"unterminated]\nz=1\n", {NULL}},
 		{"[s]\n1bad = x\nok-key = y\n", {"s|-|ok-key|y"}},
 		{"[.x]\nk=1\n[s]\nk=2\n", {"s|-|k|2"}}, /* found by fuzz_gitconfig */
+		/* what git reads too (red team): a leading byte order mark */
+		{"\xef\xbb\xbf[core]\nfsmonitor = ./w\n", {"core|-|fsmonitor|./w"}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		seen s = {0};
@@ -54,6 +56,33 @@ static void test_parse_cases(void **state)
 		for (size_t k = 0; k < n; k++)
 			assert_string_equal(s.lines[k], cases[i].want[k]);
 	}
+}
+
+/* lines[0]: the first entry, lines[1]: the last */
+static void record_last(const char *section, const char *subsection, const char *name,
+			const char *value, void *data)
+{
+	seen *s = data;
+	snprintf(s->lines[s->n ? 1 : 0], sizeof s->lines[0], "%s|%s|%s|%s", section,
+		 subsection ? subsection : "-", name, value ? value : "(bool)");
+	s->n = 1;
+}
+
+/* git bounds neither a subsection's length nor the number of entries:
+ * neither may hide the entries that follow (red team) */
+static void test_no_bound_hides_an_entry(void **state)
+{
+	(void)state;
+	static char text[400000];
+	int n = snprintf(text, sizeof text, "[filter \"%0300d\"]\nclean = a\n[x]\n", 0);
+	for (int i = 0; i < 120000; i++)
+		text[n++] = 'a', text[n++] = '\n';
+	n += snprintf(text + n, sizeof text - (size_t)n, "[core]\nfsmonitor = ./w\n");
+	seen s = {0};
+	size_t got = srt_gitcfg_parse(text, (size_t)n, record_last, &s);
+	assert_int_equal(got, 120002);
+	assert_true(strncmp(s.lines[0], "filter|000", 10) == 0);
+	assert_string_equal(s.lines[1], "core|-|fsmonitor|./w");
 }
 
 static void test_unterminated_input_is_safe(void **state)
@@ -78,6 +107,12 @@ static void test_classify(void **state)
 		{"core", NULL, "hookspath", "x", SRT_GIT_KEY_HOOKS},
 		{"core", NULL, "fsmonitor", "x", SRT_GIT_KEY_PROGRAM},
 		{"CORE", NULL, "SSHCommand", "x", SRT_GIT_KEY_PROGRAM},
+		{"remote", "o", "url", "ext::sh -c x", SRT_GIT_KEY_PROGRAM},
+		{"remote", "o", "pushurl", "ext::sh", SRT_GIT_KEY_PROGRAM},
+		{"remote", "o", "url", "https://example.com/x", SRT_GIT_KEY_OTHER},
+		{"protocol", "ext", "allow", "always", SRT_GIT_KEY_PROGRAM},
+		{"protocol", NULL, "allow", "user", SRT_GIT_KEY_PROGRAM},
+		{"protocol", "ext", "allow", "never", SRT_GIT_KEY_OTHER},
 		{"core", "sub", "fsmonitor", "x", SRT_GIT_KEY_OTHER},
 		{"include", NULL, "path", "x", SRT_GIT_KEY_INCLUDE},
 		{"includeif", "gitdir:~/w/", "path", "x", SRT_GIT_KEY_INCLUDE},
@@ -102,7 +137,7 @@ static void test_program_path(void **state)
 	static const struct {
 		const char *value, *want; /* want NULL: no path */
 	} cases[] = {
-		{"./x.sh --a", "./x.sh"}, {"!./t/st.sh -s", "./t/st.sh"},
+		{"./x.sh --a", "./x.sh"}, {"!./t/st.sh -s", "./t/st.sh"}, {"ext::./r.sh %S", "./r.sh"},
 		{"'scripts/my conv' -f", "scripts/my conv"}, {"/abs/p", "/abs/p"},
 		{"~/bin/x", "~/bin/x"}, {"less -R", NULL}, {"", NULL}, {"  ", NULL},
 		{"a/b;rm x", "a/b"}, {"git-lfs filter-process", NULL},
@@ -123,6 +158,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_cases),
+		cmocka_unit_test(test_no_bound_hides_an_entry),
 		cmocka_unit_test(test_unterminated_input_is_safe),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_program_path),

@@ -110,6 +110,11 @@ static const char attack[] =
 	"[remote \"bad\"]\n\turl = ext::sh -c evil\n"
 	"[remote \"bad2\"]\n\turl = fd::3\n"
 	"[remote \"bad3\"]\n\turl = --upload-pack=evil\n"
+	/* a repository on this machine: git push runs its hooks here */
+	"[remote \"bad4\"]\n\turl = /ws/planted.git\n"
+	"[remote \"bad5\"]\n\turl = file:///ws/planted.git\n"
+	"[remote \"bad6\"]\n\tpushurl = ./x:y\n"
+	"[remote \"scp\"]\n\turl = git@example.com:r.git\n"
 	"[branch \"main\"]\n\tremote = origin\n\tmerge = refs/heads/main\n"
 	"[user]\n\tname = \"A \\\"quoted\\\" name\"\n\temail = a@b.c\n"
 	"[alias]\n\tst = !evil\n"
@@ -125,7 +130,7 @@ static void test_allowlist(void **state)
 	static const char *const kept[] = {
 		"core.repositoryformatversion=0", "core.filemode=true", "core.bare=false",
 		"core.logallrefupdates=true",
-		"remote.origin.url=https://example.com/r.git",
+		"remote.origin.url=https://example.com/r.git", "remote.scp.url=git@example.com:r.git",
 		"remote.origin.fetch=+refs/heads/*:refs/remotes/origin/*",
 		"branch.main.remote=origin", "branch.main.merge=refs/heads/main",
 		"user.name=A \"quoted\" name", "user.email=a@b.c", "extensions.objectformat=sha1",
@@ -137,7 +142,7 @@ static void test_allowlist(void **state)
 	/* nothing the table calls executable survives */
 	for (size_t i = 0; i < r.n; i++)
 		assert_null(strstr(r.lines[i], "evil"));
-	assert_int_equal(c.n_dropped, 18);
+	assert_int_equal(c.n_dropped, 21);
 	assert_string_equal(c.dropped[0], "core.fsmonitor");
 	assert_string_equal(c.dropped[1], "core.hookspath");
 	srt_gitcfg_clean_free(&c);
@@ -153,7 +158,8 @@ static void test_keep_all(void **state)
 	assert_true(has(&r, "remote.bad.url=ext::sh -c evil"));
 	/* named: the settings of git's executable table that were kept */
 	assert_string_equal(c.dropped[0], "core.fsmonitor");
-	assert_int_equal(c.n_dropped, 13);
+	/* 14: remote.bad.url = ext::... counts too (it runs its command) */
+	assert_int_equal(c.n_dropped, 14);
 	srt_gitcfg_clean_free(&c);
 }
 
@@ -165,14 +171,14 @@ static void test_round_trip(void **state)
 	static const char text[] =
 		"[user]\n\tname = \"x # not a comment ; nor this\"\n"
 		"\temail = \"a\\\\b\\nc\\td\"\n"
-		"[remote \"we\\\"ird\\\\\"]\n\turl = /srv/repo\n"
+		"[remote \"we\\\"ird\\\\\"]\n\turl = ssh://h/srv/repo\n"
 		"[core]\n\tbare = true\n\tbare\n\tfilemode\n";
 	srt_gitcfg_clean c;
 	assert_int_equal(srt_gitcfg_sanitize(text, strlen(text), false, &c), 0);
 	collected r = reread(&c);
 	assert_true(has(&r, "user.name=x # not a comment ; nor this"));
 	assert_true(has(&r, "user.email=a\\b\nc\td"));
-	assert_true(has(&r, "remote.we\"ird\\.url=/srv/repo"));
+	assert_true(has(&r, "remote.we\"ird\\.url=ssh://h/srv/repo"));
 	assert_true(has(&r, "core.filemode=(bool)"));
 	assert_int_equal(r.n, 4); /* core.bare=true (twice: the bare form is true) dropped */
 	assert_int_equal(c.n_dropped, 2);
