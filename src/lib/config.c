@@ -449,21 +449,8 @@ static int parse_cidr(walk *w, const char *path, const char *s, srt_cidr *out)
 	} else {
 		goto bad;
 	}
-	if (slash) {
-		const char *d = slash + 1;
-		size_t dl = strlen(d);
-		unsigned v = 0;
-		if (dl == 0 || dl > 3)
-			goto bad_prefix;
-		for (size_t i = 0; i < dl; i++) {
-			if (d[i] < '0' || d[i] > '9')
-				goto bad_prefix;
-			v = v * 10 + (unsigned)(d[i] - '0');
-		}
-		if (v > out->prefix)
-			goto bad_prefix;
-		out->prefix = v;
-	}
+	if (slash && !srt_parse_prefix_len(slash + 1, out->prefix, &out->prefix))
+		goto bad_prefix;
 	/* clear the host bits */
 	size_t bytes = out->family == AF_INET ? 4 : 16;
 	for (size_t i = 0; i < bytes; i++) {

@@ -281,17 +281,8 @@ static bool parse_range(const char *e, range16 *r)
 	bool v4 = strchr(a, ':') == NULL;
 	r->prefix = full;
 	if (slash) {
-		const char *d = slash + 1;
-		size_t dl = strlen(d);
-		unsigned v = 0;
-		if (dl == 0 || dl > 3)
-			return false;
-		for (size_t i = 0; i < dl; i++) {
-			if (!isdigit((unsigned char)d[i]))
-				return false;
-			v = v * 10 + (unsigned)(d[i] - '0');
-		}
-		if (v > (v4 ? 32u : 128u))
+		unsigned v;
+		if (!srt_parse_prefix_len(slash + 1, v4 ? 32u : 128u, &v))
 			return false;
 		r->prefix = v4 ? v + 96 : v;
 		/* a mapped IPv6 range shorter than the mapping covers more than
