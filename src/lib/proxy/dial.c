@@ -24,6 +24,7 @@
 bool px_admit(conn *c)
 {
 	srt_net_verdict v;
+	c->via = NULL; /* a keep-alive connection's earlier request chose its own */
 	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
 	if (!v.allowed) {
 		px_refuse(c, v.rule, v.reason);
