@@ -60,6 +60,7 @@ nons:
 	[ -d $(HOOKS_BUILD) ] || meson setup $(HOOKS_BUILD) -Dtest_hooks=true
 	ninja -C $(HOOKS_BUILD)
 	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_nons.py
+	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_parent_proxy.py -k no_namespace
 
 # srt inside rootful podman (runc), three profiles (tests/containers/README.md)
 containers: build

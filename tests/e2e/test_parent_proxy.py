@@ -492,3 +492,28 @@ def test_settings_refused_clearly(sb):
     assert r.returncode == 125, r
     assert "HTTPS_PROXY in srt's environment: a parent proxy reached over TLS" in r.stderr
     assert "secret" not in r.stderr
+
+
+def test_no_namespace_mode_goes_through_the_parent_too(sb, origin, parents, srt_bin):
+    """The no-namespace mode's proxies (on the host's loopback, their ports
+    the run's own) take the same routes.  Needs a test build (make nons)."""
+    import os
+    import subprocess
+    hook = {"SRT_TEST_NO_USERNS": "1"}
+    chk = subprocess.run([srt_bin, "--check"], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, **hook))
+    if "mode: no-namespace" not in chk.stdout:
+        pytest.skip("not a test build (SRT_TEST_NO_USERNS has no effect)")
+    par = parents({ORIGIN: origin.port})
+    sc = script(sb, """
+import os, urllib.parse, netlib
+for var, name in (("HTTP_PROXY", "HTTP"), ("FTP_PROXY", "SOCKS")):
+    u = urllib.parse.urlsplit(os.environ[var])
+    setattr(netlib, name, (u.hostname, u.port))
+""" + THREE % {"host": ORIGIN, "port": origin.port})
+    r = sb.run([PY, sc], env=hook, timeout=90,
+               settings={"enableWeakerNestedSandbox": True,
+                         "network": {"allowedDomains": [ORIGIN], "parentProxy": pp(par.url)}})
+    assert r.returncode == 0, r
+    assert_through({x["proto"]: x for x in json_lines(r.stdout)})
+    assert [m for m, _ in par.targets()] == ["GET", "CONNECT", "CONNECT"]
