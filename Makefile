@@ -49,7 +49,7 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
 		SRT_BIN=$(CURDIR)/$(ASAN_BUILD)/srt $(PYTEST) -q tests/e2e/test_network.py \
 		tests/e2e/test_library.py tests/e2e/test_control_fd.py tests/e2e/test_ignore_violations.py \
-		-k "not memory_idle"
+		tests/e2e/test_parent_proxy.py -k "not memory_idle"
 
 e2e: build
 	SRT_BIN=$(CURDIR)/$(BUILD)/srt $(PYTEST) -q tests/e2e --ignore=tests/e2e/test_nons.py
@@ -60,6 +60,7 @@ nons:
 	[ -d $(HOOKS_BUILD) ] || meson setup $(HOOKS_BUILD) -Dtest_hooks=true
 	ninja -C $(HOOKS_BUILD)
 	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_nons.py
+	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_parent_proxy.py -k no_namespace
 
 # srt inside rootful podman (runc), three profiles (tests/containers/README.md)
 containers: build
@@ -72,7 +73,7 @@ fuzz:
 # every parser of untrusted input, 10 s each from its seed corpus
 # (fuzz/README.md: the targets, their coverage, longer runs)
 FUZZ_SECONDS ?= 10
-FUZZ_TARGETS = config domain http socks netpolicy guard gitconfig
+FUZZ_TARGETS = config domain http socks netpolicy guard gitconfig control gitsanitize upstream
 fuzz-smoke: fuzz
 	for f in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$f && \

@@ -1,6 +1,7 @@
-"""Helpers shared by bench/startup.py and bench/network.py."""
+"""Helpers shared by the bench/*.py scripts."""
 import json
 import os
+import socket
 
 
 def write_json(path, obj):
@@ -20,3 +21,12 @@ def first_line(text, limit=200):
         return ""
     s = lines[-1]
     return s if len(s) <= limit else s[:limit] + "..."
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

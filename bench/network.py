@@ -62,7 +62,7 @@ import threading
 import time
 import urllib.parse
 
-from benchutil import first_line, write_json
+from benchutil import first_line, free_port, write_json
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
@@ -583,14 +583,6 @@ class Server:
                 self.p.kill()
                 self.p.wait()
         self.p = None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ==========================================================================

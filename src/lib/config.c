@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "config_compat.h"
+#include "upstream.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -474,21 +475,8 @@ static int parse_cidr(walk *w, const char *path, const char *s, srt_cidr *out)
 	} else {
 		goto bad;
 	}
-	if (slash) {
-		const char *d = slash + 1;
-		size_t dl = strlen(d);
-		unsigned v = 0;
-		if (dl == 0 || dl > 3)
-			goto bad_prefix;
-		for (size_t i = 0; i < dl; i++) {
-			if (d[i] < '0' || d[i] > '9')
-				goto bad_prefix;
-			v = v * 10 + (unsigned)(d[i] - '0');
-		}
-		if (v > out->prefix)
-			goto bad_prefix;
-		out->prefix = v;
-	}
+	if (slash && !srt_parse_prefix_len(slash + 1, out->prefix, &out->prefix))
+		goto bad_prefix;
 	/* clear the host bits */
 	size_t bytes = out->family == AF_INET ? 4 : 16;
 	for (size_t i = 0; i < bytes; i++) {
@@ -607,9 +595,46 @@ static const char *const network_keys[] = {
 	"allowedDomains",	   "deniedDomains",	 "deniedDomainReasons",
 	"deniedResolvedAddresses", "allowUnixSockets",	 "allowAllUnixSockets",
 	"allowLocalBinding",	   "httpProxyPort",	 "socksProxyPort",
-	"hostPorts",		   "strictAllowlist",
+	"hostPorts",		   "strictAllowlist",	 "parentProxy",
 	NULL,
 };
+
+static const char *const parent_proxy_keys[] = {"http", "https", "noProxy", NULL};
+
+/* parentProxy {http, https, noProxy}: the URLs are checked here, so that a
+ * mistake is reported with its key path (upstream.h parses them again). */
+static int parse_parent_proxy(walk *w, const char *path, const json_t *obj, srt_config *cfg)
+{
+	if (expect_object(w, path, obj) < 0)
+		return -1;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		char kp[PATH_BUF];
+		path_key(kp, path, key);
+		bool url = strcmp(key, "http") == 0 || strcmp(key, "https") == 0;
+		char **slot = strcmp(key, "http") == 0	  ? &cfg->parent_http
+			      : strcmp(key, "https") == 0 ? &cfg->parent_https
+			      : strcmp(key, "noProxy") == 0 ? &cfg->parent_no_proxy
+							    : NULL;
+		if (!slot)
+			return other_key(w, cfg, "parentProxy", key, kp, v, parent_proxy_keys);
+		const char *s = NULL;
+		if (get_string(w, kp, v, url ? "a proxy URL" : "a comma-separated list", !url, &s) < 0)
+			return -1;
+		if (url) {
+			srt_parent p;
+			char why[200];
+			if (srt_parent_parse(s, &p, why, sizeof why) < 0)
+				return werr(w, kp, "%s", why);
+			srt_parent_clear(&p);
+		}
+		free(*slot);
+		if (!(*slot = strdup(s)))
+			return nomem(w);
+	}
+	return 0;
+}
 
 /* hostPorts (our extension): ports of the host's loopback that
  * localhost:PORT inside the sandbox reaches. */
@@ -675,6 +700,8 @@ static int parse_network(walk *w, const char *path, const json_t *obj,
 			r = parse_host_ports(w, kp, v, cfg);
 		} else if (strcmp(key, "strictAllowlist") == 0) {
 			r = get_bool(w, kp, v, &cfg->strict_allowlist);
+		} else if (strcmp(key, "parentProxy") == 0) {
+			r = parse_parent_proxy(w, kp, v, cfg);
 		} else {
 			r = other_key(w, cfg, "network", key, kp, v, network_keys);
 		}
@@ -1140,6 +1167,9 @@ void srt_config_free(srt_config *cfg)
 	}
 	free(cfg->denied_reasons);
 	free(cfg->denied_resolved);
+	free(cfg->parent_http);
+	free(cfg->parent_https);
+	free(cfg->parent_no_proxy);
 	srt_strv_clear(&cfg->allow_unix_sockets);
 	free_paths(&cfg->deny_read);
 	free_paths(&cfg->allow_read);

@@ -72,6 +72,9 @@ struct srt_config {
 	 * 127.0.0.1:PORT, unfiltered (a development server) */
 	int host_ports[SRT_MAX_HOST_PORTS];
 	size_t n_host_ports;
+	/* parentProxy (upstream.h): as written, NULL when unset (then srt's
+	 * own HTTP_PROXY / HTTPS_PROXY / NO_PROXY stand in) */
+	char *parent_http, *parent_https, *parent_no_proxy;
 
 	/* filesystem */
 	srt_path_list deny_read;

@@ -38,8 +38,6 @@ static const struct compat table[] = {
 	{"network", "refuseOpaqueTunnels", SRT_COMPAT_NOT_BUILT, "opaque tunnels would not be refused"},
 	{"network", "requireHostMatch", SRT_COMPAT_NOT_BUILT, "Host would not be checked against SNI"},
 	{"network", "ambiguousRequestTarget", SRT_COMPAT_NOT_BUILT, "request rules are not built"},
-	/* Linux meaning, not built yet (issue #10) */
-	{"network", "parentProxy", SRT_COMPAT_NOT_BUILT, "connections would not go through that proxy"},
 };
 
 static int same_section(const char *a, const char *b)

@@ -129,6 +129,13 @@ char *srt_config_fixed(const srt_config *c)
 	if (ports)
 		put_sorted(f, "network.hostPorts", ports, c->n_host_ports);
 	free(ports);
+	/* parentProxy is fixed for the run (upstream.h); only key names are
+	 * ever shown, so the URLs' credentials stay here */
+	const char *pp[3] = {c->parent_http, c->parent_https, c->parent_no_proxy};
+	static const char *const pk[3] = {"http", "https", "noProxy"};
+	for (size_t i = 0; i < 3; i++)
+		fprintf(f, "network.parentProxy.%s: %s%s\n", pk[i], pp[i] ? "set " : "unset",
+			pp[i] ? pp[i] : "");
 	put_paths(f, "filesystem.denyRead", &c->deny_read);
 	put_paths(f, "filesystem.allowRead", &c->allow_read);
 	put_paths(f, "filesystem.allowWrite", &c->allow_write);

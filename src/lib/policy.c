@@ -12,6 +12,7 @@
 #include "hostexec.h"
 #include "hostmounts.h"
 #include "standins.h"
+#include "upstream.h"
 #include "util.h"
 
 static char *home_dir(void)
@@ -339,6 +340,10 @@ static int copy_network(srt_policy *pol, const srt_config *cfg, srt_error *err)
 	pol->guard = srt_guard_new(cfg, err);
 	if (!pol->guard)
 		return -1;
+	/* the fallback reads srt's own environment, not the command's */
+	if (srt_upstream_new(cfg->parent_http, cfg->parent_https, cfg->parent_no_proxy, environ,
+			     &pol->upstream, &pol->warnings, err) < 0)
+		return -1;
 	pol->byo_http_port = cfg->http_proxy_port;
 	pol->byo_socks_port = cfg->socks_proxy_port;
 	memcpy(pol->host_ports, cfg->host_ports, sizeof pol->host_ports);
@@ -508,6 +513,15 @@ char *srt_policy_describe(const srt_policy *pol)
 	rc |= append(&b, &len, &cap, "  domain rules: %zu (denied first, then allowed, else denied%s)\n",
 		     srt_netpolicy_size(pol->net),
 		     pol->strict_allowlist ? "; strictAllowlist: never asked" : "");
+	if (pol->upstream) {
+		const srt_parent *ph = srt_upstream_parent(pol->upstream, false);
+		const srt_parent *pt = srt_upstream_parent(pol->upstream, true);
+		rc |= append(&b, &len, &cap, "  allowed destinations reached through the parent proxy: "
+			     "plain HTTP via %s, CONNECT/SOCKS via %s; directly: localhost, loopback%s%s\n",
+			     ph ? ph->shown : "(none: directly)", pt ? pt->shown : "(none: directly)",
+			     srt_upstream_no_proxy(pol->upstream)[0] ? ", noProxy " : "",
+			     srt_upstream_no_proxy(pol->upstream));
+	}
 	for (size_t i = 0; i < pol->n_host_ports; i++)
 		rc |= append(&b, &len, &cap, "  localhost:%d inside reaches the host's 127.0.0.1:%d (hostPorts)\n",
 			     pol->host_ports[i], pol->host_ports[i]);
@@ -554,6 +568,7 @@ void srt_policy_free(srt_policy *pol)
 	srt_gitwatch_clear(&pol->git_watch);
 	srt_netpolicy_free(pol->net);
 	srt_guard_free(pol->guard);
+	srt_upstream_free(pol->upstream);
 	for (size_t i = 0; i < pol->n_ignore; i++) {
 		free(pol->ignore[i].command);
 		srt_strv_clear(&pol->ignore[i].paths);

@@ -34,6 +34,7 @@ struct srt_policy {
 	/* network */
 	srt_netpolicy *net;
 	srt_guard *guard;
+	struct srt_upstream *upstream; /* parentProxy (upstream.h), NULL: none */
 	int byo_http_port, byo_socks_port;
 	int host_ports[SRT_MAX_HOST_PORTS];
 	size_t n_host_ports;

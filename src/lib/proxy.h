@@ -47,6 +47,9 @@ typedef struct srt_proxy_options {
 	 * client is served (the full mode: the listeners are in the sandbox's
 	 * own network namespace).  Borrowed; outlives the proxy. */
 	struct srt_peer_registry *authorized;
+	/* parentProxy (upstream.h): allowed destinations are reached through
+	 * it; NULL: directly.  Borrowed; outlives the proxy. */
+	const struct srt_upstream *upstream;
 } srt_proxy_options;
 
 srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err);

@@ -797,6 +797,7 @@ static int start_proxy(srt_sandbox *sb, srt_error *err)
 		.gate = sb->gate,
 		.gate_chan_fd = sb->gate ? sb->net_fd : -1,
 		.authorized = sb->peers,
+		.upstream = sb->pol->upstream,
 	};
 	if (sb->gate)
 		sb->net_fd = -1; /* the proxy's now, whatever happens */

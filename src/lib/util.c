@@ -103,6 +103,23 @@ bool srt_read_small(const char *path, char *buf, size_t cap)
 	return true;
 }
 
+bool srt_parse_prefix_len(const char *s, unsigned max, unsigned *out)
+{
+	size_t n = strlen(s);
+	unsigned v = 0;
+	if (n == 0 || n > 3)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
 char *srt_asprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -93,6 +93,9 @@ static inline void srt_test_hook(const char *name) { (void)name; }
 /* malloc'd printf; NULL on failure. */
 char *srt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A CIDR prefix length: 1 to 3 decimal digits, at most `max`. */
+bool srt_parse_prefix_len(const char *s, unsigned max, unsigned *out);
+
 /* Join dir and name with exactly one '/'; NULL on failure. */
 char *srt_path_join(const char *dir, const char *name);
 

@@ -325,8 +325,6 @@ static void test_reference_keys(void **state)
 	ERR("{\"network\": {\"tlsTerminate\": {}, \"mitmProxy\": {\"socketPath\": \"/x\"}}}",
 	    "network.mitmProxy: not supported yet");
 	ERR("{\"network\": {\"requireHostMatch\": true}}", "network.requireHostMatch: not supported yet");
-	ERR("{\"network\": {\"parentProxy\": {\"http\": \"http://p:3128\"}}}",
-	    "network.parentProxy: not supported yet");
 	/* asking nothing: accepted, no warning */
 	const char *noop = "{\"filesystem\": {\"disabled\": false, \"allowGitConfig\": false},"
 			   " \"network\": {\"strictAllowlist\": false, \"tlsTerminate\": null,"
@@ -374,6 +372,39 @@ static void test_linux_keys(void **state)
 	ERR("{\"git\": {\"safeDirectories\": \"/x\"}}", "git.safeDirectories: expected");
 	ERR("{\"git\": {\"safeDirectories\": [1]}}", "git.safeDirectories[0]: expected a directory");
 	ERR("{\"git\": {\"safeDirectory\": [\"/x\"]}}", "did you mean \"safeDirectories\"?");
+}
+
+/* network.parentProxy: kept as written, the URLs checked (upstream.c
+ * parses them; test_upstream covers the rules). */
+static void test_parent_proxy(void **state)
+{
+	(void)state;
+	srt_config *c = OK("{\"network\": {\"parentProxy\": {\"http\": \"http://u:p@p:3128\","
+			   " \"https\": \"proxy.corp:8080\", \"noProxy\": \"\"}}}");
+	assert_string_equal(c->parent_http, "http://u:p@p:3128");
+	assert_string_equal(c->parent_https, "proxy.corp:8080");
+	assert_string_equal(c->parent_no_proxy, "");
+	srt_config_free(c);
+	c = OK("{\"network\": {\"parentProxy\": {}}}");
+	assert_null(c->parent_http);
+	assert_null(c->parent_https);
+	assert_null(c->parent_no_proxy);
+	srt_config_free(c);
+	ERR("{\"network\": {\"parentProxy\": {\"http\": \"https://p:3128\"}}}",
+	    "t.json: network.parentProxy.http: a parent proxy reached over TLS (https://) is not "
+	    "supported yet");
+	ERR("{\"network\": {\"parentProxy\": {\"https\": \"socks5://p:1080\"}}}",
+	    "network.parentProxy.https: the parent proxy URL must start with http://");
+	ERR("{\"network\": {\"parentProxy\": {\"http\": \"\"}}}",
+	    "network.parentProxy.http: expected a proxy URL, got an empty string");
+	ERR("{\"network\": {\"parentProxy\": {\"http\": \"http://p:99999\"}}}",
+	    "network.parentProxy.http: the port must be a number from 1 to 65535");
+	ERR("{\"network\": {\"parentProxy\": {\"http\": 3128}}}",
+	    "network.parentProxy.http: expected a proxy URL (a string), got an integer");
+	ERR("{\"network\": {\"parentProxy\": {\"noProxi\": \"x\"}}}",
+	    "network.parentProxy.noProxi: unknown key; did you mean \"noProxy\"?");
+	ERR("{\"network\": {\"parentProxy\": \"http://p:3128\"}}",
+	    "network.parentProxy: expected an object");
 }
 
 /* Over-broad allow patterns get the reference's message; a URL gets one
@@ -1003,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_reference_keys),
 		cmocka_unit_test(test_linux_keys),
+		cmocka_unit_test(test_parent_proxy),
 		cmocka_unit_test(test_reference_complete_example),
 		cmocka_unit_test(test_reference_domain_validation),
 		cmocka_unit_test(test_wrong_types),

@@ -235,6 +235,15 @@ static void test_what_cannot_change_is_named(void **state)
 	assert_string_equal(said[0], "warning: control fd 3, line 3: network lists applied; "
 				     "filesystem.allowWrite cannot change while the command runs "
 				     "and stays as the sandbox started");
+	/* parentProxy is fixed too; only the key is named, never the URL */
+	forget();
+	assert_int_equal(line(&c, "{\"network\": {\"parentProxy\": {\"http\": "
+				  "\"http://u:secret@p:1\", \"noProxy\": \"\"}}, \"filesystem\": "
+				  "{\"allowWrite\": [\"/b\", \"/a\"]}}"),
+			 CONTROL_APPLIED);
+	assert_string_equal(said[0], "warning: control fd 3, line 4: network lists applied; "
+				     "network.parentProxy.http, network.parentProxy.noProxy cannot "
+				     "change while the command runs and stay as the sandbox started");
 	free(started);
 }
 

@@ -179,6 +179,7 @@ static void on_timeout(uv_timer_t *t)
 		break;
 	case ST_RESOLVE:
 	case ST_CONNECT:
+	case ST_PARENT:
 		px_endpoint_close(c, &c->u);
 		px_upstream_failed(c, ETIMEDOUT, true);
 		break;
@@ -226,6 +227,9 @@ static void conn_step(conn *c)
 			px_endpoint_want(c, &c->u, UV_WRITABLE);
 		}
 		return;
+	case ST_PARENT:
+		px_parent_run(c);
+		break;
 	case ST_TUNNEL:
 		px_tunnel_run(c);
 		break;

@@ -17,18 +17,22 @@
 #include <unistd.h>
 
 #include "socks.h"
+#include "upstream.h"
 
 /* The policy's verdict on c->host:c->port (SPEC §5), for both proxies:
  * false after answering a refusal. */
 bool px_admit(conn *c)
 {
 	srt_net_verdict v;
+	c->via = NULL; /* a keep-alive connection's earlier request chose its own */
 	srt_netpolicy_check(c->px->o.policy, c->host, c->port, &v);
 	if (!v.allowed) {
 		px_refuse(c, v.rule, v.reason);
 		return false;
 	}
 	c->literal_ok = v.by_ip_literal;
+	/* how to reach it: through the parent proxy, or directly (reach()) */
+	c->via = srt_upstream_route(c->px->o.upstream, c->host, c->proto == P_SOCKS || c->is_connect);
 	return true;
 }
 
@@ -108,7 +112,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 			px_socks_reply(c, SRT_SOCKS_HOST_UNREACHABLE);
 		} else {
 			char body[600];
-			snprintf(body, sizeof body, "srt: cannot resolve %s: %s", c->host, uv_strerror(status));
+			snprintf(body, sizeof body, "srt: cannot resolve %s: %s", c->via ? c->via->host : c->host,
+				 uv_strerror(status));
 			px_http_reply(c, 502, "Bad Gateway", body, false);
 		}
 		px_conn_run(c);
@@ -119,7 +124,9 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	struct addrinfo **pp = &res;
 	const char *first_reason = NULL;
 	while (*pp) {
-		const char *why = address_refused(c, (*pp)->ai_addr);
+		/* the parent proxy's address is the settings' choice, not the
+		 * sandbox's: the guard is for destinations srt dials */
+		const char *why = c->via ? NULL : address_refused(c, (*pp)->ai_addr);
 		if (why) {
 			if (!first_reason)
 				first_reason = why;
@@ -145,21 +152,22 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	px_conn_run(c);
 }
 
-static void connected(conn *c);
-
 /* How an allowed destination is reached, the one place that decides it:
  * an IP literal is checked by the guard (unless an explicit literal entry
  * allowed it); then an idle upstream connection serves (`reuse`,
  * absolute-form requests only), else the literal is dialed, else the
  * addresses a lookup gives (each checked by the guard, on_resolved).
- * Ends in connected(), or with ST_CONNECT and a connect in progress, or
+ * Ends in px_connected(), or with ST_CONNECT and a connect in progress, or
  * with ST_RESOLVE and the lookup in flight, or with the client answered.
- * Another way to reach a destination (an upstream proxy) is another case
- * here. */
+ * Through a parent proxy (c->via, px_admit) the same steps reach the
+ * parent instead: srt dials the parent, and the parent resolves the
+ * destination (the reference's rule), so the guard judges neither. */
 static void reach(conn *c, bool reuse)
 {
-	if (parse_literal(c->host, c->port, &c->literal)) {
-		if (c->proto != P_RELAY && !c->literal_ok) {
+	const char *dhost = c->via ? c->via->host : c->host;
+	int dport = c->via ? c->via->port : c->port;
+	if (parse_literal(dhost, dport, &c->literal)) {
+		if (c->proto != P_RELAY && !c->literal_ok && !c->via) {
 			const char *why = srt_guard_check(c->px->o.guard, (struct sockaddr *)&c->literal);
 			if (why) {
 				px_refuse(c, "resolved-address guard", why);
@@ -168,7 +176,7 @@ static void reach(conn *c, bool reuse)
 		}
 	}
 	if (reuse && c->proto == P_HTTP && !c->is_connect && px_idle_take(c)) {
-		connected(c);
+		px_connected(c);
 		return;
 	}
 	if (c->literal.ss_family != AF_UNSPEC) {
@@ -177,11 +185,11 @@ static void reach(conn *c, bool reuse)
 		return;
 	}
 	char port[8];
-	snprintf(port, sizeof port, "%d", c->port);
+	snprintf(port, sizeof port, "%d", dport);
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_ADDRCONFIG};
 	c->gai.data = c;
-	if (uv_getaddrinfo(&c->px->loop, &c->gai, on_resolved, c->host, port, &hints) < 0) {
+	if (uv_getaddrinfo(&c->px->loop, &c->gai, on_resolved, dhost, port, &hints) < 0) {
 		px_upstream_failed(c, EHOSTUNREACH, false);
 		return;
 	}
@@ -251,8 +259,12 @@ static void start_connect(conn *c)
 }
 
 
-static void connected(conn *c)
+void px_connected(conn *c)
 {
+	if (c->via && (c->proto == P_SOCKS || c->is_connect) && c->state != ST_PARENT) {
+		px_parent_connect(c); /* the tunnel is the parent's, once it agrees */
+		return;
+	}
 	px_timer_set(c, 0);
 	if (c->proto == P_SOCKS) {
 		px_socks_reply(c, SRT_SOCKS_OK);
@@ -278,7 +290,7 @@ void px_check_connect(conn *c)
 	if (getsockopt(c->u.fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
 		err = errno;
 	if (err == 0) {
-		connected(c);
+		px_connected(c);
 		return;
 	}
 	c->dial_err = err;

@@ -2,13 +2,16 @@
  * read (bounded), parsed and checked; a CONNECT dials its authority, an
  * absolute-form request is rewritten for the origin (origin-form target,
  * hop-by-hop headers dropped, Host set to the checked target, framing kept
- * as it is relayed); the origin's response head is rewritten back (1xx
+ * as it is relayed; for a parent proxy the absolute form and its
+ * credentials); the origin's response head is rewritten back (1xx
  * forwarded, exactly the header that frames the body kept). */
 #include "proxy_int.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "upstream.h"
 
 static bool token_eq(const char *s, size_t n, const char *lit)
 {
@@ -47,9 +50,17 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 		bool ka10 = (conn_h && srt_http_has_token(conn_h->value, conn_h->value_len, "keep-alive")) ||
 			    (pc && srt_http_has_token(pc->value, pc->value_len, "keep-alive"));
 		c->client_keepalive = req->version_minor == 1 ? !close_req : ka10 && !close_req;
-		char line[64];
-		int n = snprintf(line, sizeof line, "%.*s ", (int)req->method_len, req->method);
+		char line[64], authority[300];
+		bool v6 = strchr(c->host, ':') != NULL;
+		int n = c->port == 80 ? snprintf(authority, sizeof authority, "%s%s%s", v6 ? "[" : "", c->host, v6 ? "]" : "")
+				      : snprintf(authority, sizeof authority, "%s%s%s:%d", v6 ? "[" : "", c->host,
+						 v6 ? "]" : "", c->port);
+		n = snprintf(line, sizeof line, "%.*s ", (int)req->method_len, req->method);
 		px_buf_append(&c->uout, line, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		if (c->via) { /* a parent proxy takes the absolute form, rebuilt from what was checked */
+			px_buf_append(&c->uout, "http://", 7, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, authority, strlen(authority), SRT_HTTP_MAX_HEAD * 2);
+		}
 		if (!path)
 			px_buf_append(&c->uout, "/", 1, SRT_HTTP_MAX_HEAD * 2);
 		else if (*path == '?')
@@ -86,13 +97,15 @@ static void handle_http_request(conn *c, const srt_http_request *req)
 			px_buf_append(&c->uout, h->value, h->value_len, SRT_HTTP_MAX_HEAD * 2);
 			px_buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
 		}
-		{
-			char hh[300];
-			bool v6 = strchr(c->host, ':') != NULL;
-			n = c->port == 80 ? snprintf(hh, sizeof hh, "Host: %s%s%s\r\n", v6 ? "[" : "", c->host, v6 ? "]" : "")
-					  : snprintf(hh, sizeof hh, "Host: %s%s%s:%d\r\n", v6 ? "[" : "", c->host,
-						     v6 ? "]" : "", c->port);
-			px_buf_append(&c->uout, hh, (size_t)n, SRT_HTTP_MAX_HEAD * 2);
+		px_buf_append(&c->uout, "Host: ", 6, SRT_HTTP_MAX_HEAD * 2);
+		px_buf_append(&c->uout, authority, strlen(authority), SRT_HTTP_MAX_HEAD * 2);
+		px_buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
+		if (c->via && c->via->auth) {
+			/* the client's Proxy-Authorization was dropped (hop by
+			 * hop): only the settings' credentials reach the parent */
+			px_buf_append(&c->uout, "Proxy-Authorization: ", 21, SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, c->via->auth, strlen(c->via->auth), SRT_HTTP_MAX_HEAD * 2);
+			px_buf_append(&c->uout, "\r\n", 2, SRT_HTTP_MAX_HEAD * 2);
 		}
 		/* HTTP/1.1 keeps the upstream connection open for reuse */
 		c->up_keepalive = req->version_minor == 1;

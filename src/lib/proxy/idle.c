@@ -65,6 +65,7 @@ void px_idle_put(conn *c)
 	y->proto = P_HTTP;
 	memcpy(y->host, c->host, sizeof y->host);
 	y->port = c->port;
+	y->via = c->via;
 	y->state = ST_IDLE_UP;
 	y->idle_next = px->idle_first;
 	if (px->idle_first)
@@ -102,7 +103,7 @@ bool px_idle_take(conn *c)
 	conn *y = px->idle_first;
 	while (y) {
 		conn *next = y->idle_next;
-		if (y->port == c->port && strcasecmp(y->host, c->host) == 0) {
+		if (y->port == c->port && y->via == c->via && strcasecmp(y->host, c->host) == 0) {
 			if (!idle_usable(y->u.fd)) {
 				px_conn_close(y);
 			} else if (!has_body(&c->req.body) &&

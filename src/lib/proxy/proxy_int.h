@@ -16,6 +16,7 @@
  *   heads.c    HTTP request and response heads: parse, check, rewrite
  *   forward.c  absolute-form forwarding: bodies relayed by their framing
  *   socks5.c   the SOCKS5 handshake
+ *   parent.c   parentProxy: the CONNECT to the parent proxy and its reply
  */
 #ifndef SRT_PROXY_INT_H
 #define SRT_PROXY_INT_H
@@ -63,6 +64,7 @@ enum px_state {
 	ST_SOCKS_REQUEST,
 	ST_RESOLVE,
 	ST_CONNECT,
+	ST_PARENT,  /* CONNECT sent to the parent proxy, its reply awaited */
 	ST_TUNNEL,
 	ST_FORWARD,
 	ST_CLOSING, /* flush what is queued for the client, then close */
@@ -156,6 +158,7 @@ struct conn {
 	char host[SRT_HTTP_MAX_HOST + 1];
 	int port;
 	bool literal_ok;      /* allowed by an explicit IP-literal entry */
+	const struct srt_parent *via; /* parentProxy: dial this instead (px_admit decides) */
 	int dial_err;         /* why the last connect attempt failed */
 	const char *guard_reason;
 	/* HTTP forwarding */
@@ -227,6 +230,16 @@ void px_http_reply(conn *c, int status, const char *phrase, const char *body, bo
 void px_socks_reply(conn *c, uint8_t code);
 void px_refuse(conn *c, const char *rule, const char *reason);
 void px_upstream_failed(conn *c, int err, bool timeout);
+
+/* parent.c: ST_PARENT; px_parent_connect sends the CONNECT once connected
+ * to the parent, px_parent_run reads and judges its reply and makes the
+ * tunnel (px_connected) on a 2xx */
+void px_parent_connect(conn *c);
+void px_parent_run(conn *c);
+
+/* dial.c: what a connection turns into once its upstream is connected
+ * (through a parent: after the parent's 2xx) */
+void px_connected(conn *c);
 
 /* socks5.c: ST_SOCKS_GREETING, ST_SOCKS_AUTH, ST_SOCKS_REQUEST */
 void px_socks_run(conn *c);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "socks.h"
+#include "upstream.h"
 
 static const char *proto_name(const conn *c)
 {
@@ -77,7 +78,8 @@ void px_refuse(conn *c, const char *rule, const char *reason)
 void px_upstream_failed(conn *c, int err, bool timeout)
 {
 	if (c->proto == P_SOCKS) {
-		uint8_t code = timeout ? SRT_SOCKS_HOST_UNREACHABLE
+		/* the parent's failures are all "host unreachable", as in the reference */
+		uint8_t code = timeout || c->via ? SRT_SOCKS_HOST_UNREACHABLE
 			     : err == ECONNREFUSED ? SRT_SOCKS_REFUSED
 			     : err == ENETUNREACH ? SRT_SOCKS_NET_UNREACHABLE
 			     : err == EHOSTUNREACH ? SRT_SOCKS_HOST_UNREACHABLE
@@ -89,9 +91,13 @@ void px_upstream_failed(conn *c, int err, bool timeout)
 		c->state = ST_CLOSING;
 		return;
 	}
-	char body[600];
-	snprintf(body, sizeof body, "srt: cannot reach %s:%d: %s", c->host, c->port,
-		 timeout ? "timed out" : strerror(err));
+	char body[900];
+	if (c->via)
+		snprintf(body, sizeof body, "srt: cannot reach %s:%d through the parent proxy %s: %s",
+			 c->host, c->port, c->via->shown, timeout ? "timed out" : strerror(err));
+	else
+		snprintf(body, sizeof body, "srt: cannot reach %s:%d: %s", c->host, c->port,
+			 timeout ? "timed out" : strerror(err));
 	if (timeout)
 		px_http_reply(c, 504, "Gateway Timeout", body, false);
 	else
