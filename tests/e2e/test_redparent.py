@@ -1,0 +1,201 @@
+"""Red-team attacks on network.parentProxy (h/redparent): keep-alive and
+pipelined client connections whose requests take different routes, and
+what a hostile origin behind an honest parent can do to srt's framing."""
+
+import pytest
+
+from e2e_util import PY
+from test_network import json_lines, net, origin, script, servers  # noqa: F401
+from test_parent_proxy import ORIGIN, parents, pp  # noqa: F401
+
+KEEPALIVE = r"""
+P = %(p)d
+s = socket.create_connection(HTTP, timeout=20)
+def req(host, extra=""):
+    return ("GET http://%%s:%%d/hello HTTP/1.1\r\nHost: %%s:%%d\r\n%%s\r\n"
+            %% (host, P, host, P, extra)).encode()
+hosts = %(hosts)r
+res = []
+if %(pipe)r:
+    s.sendall(b"".join(req(h, "Connection: close\r\n" if i == len(hosts) - 1 else "")
+                       for i, h in enumerate(hosts)))
+    data = recv_until_close(s, 20).decode("latin-1")
+    out({"data": data})
+else:
+    for i, h in enumerate(hosts):
+        try:
+            s.sendall(req(h))
+        except OSError as e:
+            res.append({"host": h, "error": str(e)})
+            break
+        line, hdrs, rest = read_head(s)
+        n = int(hdrs.get("content-length", "0"))
+        body = rest + recvn(s, n - len(rest))
+        res.append({"host": h, "line": line, "body": body.decode("latin-1")})
+    out({"res": res})
+"""
+
+
+@pytest.mark.parametrize("pipe", [False, True])
+def test_keepalive_requests_each_take_their_own_route(sb, origin, parents, pipe):
+    par = parents({ORIGIN: origin.port, "direct.srt-e2e.invalid": origin.port,
+                   "denied.srt-e2e.invalid": origin.port})
+    settings = {"network": {
+        "allowedDomains": ["*.srt-e2e.invalid", "127.0.0.1:%d" % origin.port],
+        "deniedDomains": ["denied.srt-e2e.invalid"],
+        "parentProxy": pp(par.url, noProxy="direct.srt-e2e.invalid")}}
+    hosts = [ORIGIN, "127.0.0.1", ORIGIN, "127.0.0.1", ORIGIN, "denied.srt-e2e.invalid"]
+    sc = script(sb, KEEPALIVE % {"p": origin.port, "hosts": hosts, "pipe": pipe})
+    r = sb.run([PY, sc], settings=settings, timeout=90)
+    assert r.returncode == 0, r
+    print(r.stdout)
+    print(par.targets())
+    print([q["path"] for q in origin.requests])
+    assert 0
+
+
+SMUGGLE = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nSMUGGLED!"
+HOSTILE = {
+    "cl-and-te": ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nTransfer-Encoding: chunked"
+                  b"\r\n\r\n0\r\n\r\n" + SMUGGLE),
+    "te-and-cl": ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 52"
+                  b"\r\n\r\n0\r\n\r\n" + SMUGGLE),
+    "interim": ("GET", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early\r\nLink: x\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" + SMUGGLE),
+    "head-with-body": ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(SMUGGLE)
+                       + SMUGGLE),
+    "extra-after-length": ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + SMUGGLE),
+    "204-with-body": ("GET", b"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n" + SMUGGLE),
+    "304-with-body": ("GET", b"HTTP/1.1 304 Not Modified\r\n\r\n" + SMUGGLE),
+    "double-length": ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 51\r\n"
+                      b"\r\nok" + SMUGGLE),
+    "te-not-chunked-last": ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n"
+                            b"\r\n0\r\n\r\n" + SMUGGLE),
+    "bare-lf": ("GET", b"HTTP/1.1 200 OK\nContent-Length: 0\n\n" + SMUGGLE),
+}
+
+SMUGGLE_CLIENT = r"""
+P, E = %(p)d, %(e)d
+s = socket.create_connection(HTTP, timeout=20)
+s.sendall(("%(m)s http://evil.srt-e2e.invalid:%%d/x HTTP/1.1\r\nHost: x\r\n\r\n" %% E).encode())
+time.sleep(1.0)
+try:
+    s.sendall(("GET http://%(o)s:%%d/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+               %% P).encode())
+except OSError:
+    pass
+out({"data": recv_until_close(s, 10).decode("latin-1")})
+"""
+
+
+def after_first_response(data, method):
+    """The bytes after the first final response in data, as a client
+    frames it (RFC 9112 §6.3)."""
+    while True:
+        head, sep, rest = data.partition("\r\n\r\n")
+        assert sep, data
+        lines = head.split("\r\n")
+        status = int(lines[0].split()[1])
+        hdrs = [l.split(":", 1) for l in lines[1:]]
+        hdrs = {k.strip().lower(): v.strip() for k, v in hdrs}
+        if 100 <= status < 200:
+            data = rest
+            continue
+        break
+    if method == "HEAD" or status in (204, 304):
+        return rest
+    te = hdrs.get("transfer-encoding", "")
+    if te:
+        assert te.lower() == "chunked", hdrs
+        while True:
+            size_line, _, rest = rest.partition("\r\n")
+            n = int(size_line.split(";")[0], 16)
+            if n == 0:
+                _, _, rest = rest.partition("\r\n")
+                return rest
+            rest = rest[n + 2:]
+    if "content-length" in hdrs:
+        return rest[int(hdrs["content-length"]):]
+    return ""  # read until close: all of it is the body
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_origin_behind_the_parent_cannot_answer_the_next_request(
+        sb, origin, parents, case):
+    """A response the origin frames two ways, or pads past its framing,
+    passes an honest parent verbatim (which then closes): srt must not
+    hand the client the extra bytes as the answer to its next request,
+    which went to another host."""
+    from test_network import ScriptedOrigin
+    method, answer = HOSTILE[case]
+    evil = ScriptedOrigin(lambda k, head: (answer, "close"))
+    try:
+        par = parents({ORIGIN: origin.port, "evil.srt-e2e.invalid": evil.port})
+        sc = script(sb, SMUGGLE_CLIENT % {"p": origin.port, "e": evil.port, "m": method,
+                                          "o": ORIGIN})
+        r = sb.run([PY, sc], timeout=60, settings={"network": {
+            "allowedDomains": ["*.srt-e2e.invalid"], "parentProxy": pp(par.url)}})
+        assert r.returncode == 0, r
+        data = json_lines(r.stdout)[0]["data"]
+        # what follows srt's first answer, framed as srt framed it, is the
+        # answer to the second request (or nothing: srt closed)
+        rest = after_first_response(data, method)
+        assert "SMUGGLED" not in rest, data
+        assert rest == "" or "hello from origin" in rest, data
+    finally:
+        evil.close()
+
+
+DIRECT = r"""
+import errno
+P = %(p)d
+res = {}
+for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "127.0.0.2"),
+                  (socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::ffff:127.0.0.1"),
+                  (socket.AF_INET6, "::1")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect((addr, P))
+        s.sendall(b"CONNECT %(o)s:%(op)d HTTP/1.1\r\nHost: x\r\n\r\n")
+        res[addr] = "connected: %%r" %% s.recv(100)
+    except OSError as e:
+        res[addr] = errno.errorcode.get(e.errno, str(e.errno))
+    s.close()
+out(res)
+"""
+
+
+def direct_to_parent(sb, origin, parents, env=None, extra=None):
+    par = parents({ORIGIN: origin.port})
+    sc = script(sb, DIRECT % {"p": par.port, "o": ORIGIN, "op": origin.port})
+    settings = {"network": {"allowedDomains": [ORIGIN], "parentProxy": pp(par.url)}}
+    settings.update(extra or {})
+    r = sb.run([PY, sc], env=env, timeout=60, settings=settings)
+    assert r.returncode == 0, r
+    (res,) = json_lines(r.stdout)
+    assert not [v for v in res.values() if v.startswith("connected")], res
+    assert par.log == [], par.log
+    return res
+
+
+def test_parent_unreachable_directly_from_inside(sb, origin, parents):
+    """srt's policy is the only way to the parent: the command's own
+    network namespace has no route to the host's loopback."""
+    direct_to_parent(sb, origin, parents)
+
+
+def test_parent_unreachable_directly_without_namespaces(sb, origin, parents, srt_bin):
+    """Without namespaces the command shares the host's network stack and
+    the parent listens on its loopback: Landlock's TCP rule and srt's
+    connect gate let it reach only srt's own proxies' ports."""
+    import os
+    import subprocess
+    hook = {"SRT_TEST_NO_USERNS": "1"}
+    chk = subprocess.run([srt_bin, "--check"], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, **hook))
+    if "mode: no-namespace" not in chk.stdout:
+        pytest.skip("not a test build (SRT_TEST_NO_USERNS has no effect)")
+    res = direct_to_parent(sb, origin, parents, env=hook,
+                           extra={"enableWeakerNestedSandbox": True})
+    print(res)
