@@ -199,3 +199,73 @@ def test_parent_unreachable_directly_without_namespaces(sb, origin, parents, srt
     res = direct_to_parent(sb, origin, parents, env=hook,
                            extra={"enableWeakerNestedSandbox": True})
     print(res)
+
+
+ENVIRON = r"""
+import os
+res = {"env": os.environ.get("HTTP_PROXY", ""), "read": []}
+pid = os.getpid()
+for _ in range(8):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            pid = int([l for l in f if l.startswith("PPid:")][0].split()[1])
+    except OSError:
+        break
+    if pid <= 1:
+        break
+    for what in ("environ", "cmdline", "mem"):
+        try:
+            with open("/proc/%d/%s" % (pid, what), "rb") as f:
+                d = f.read(1 << 20)
+            res["read"].append([pid, what, "SECRET-PW" in d.decode("latin-1")])
+        except OSError as e:
+            res["read"].append([pid, what, e.strerror])
+out(res)
+"""
+
+
+@pytest.mark.parametrize("nons", [False, True])
+def test_parent_credentials_in_srts_environment_stay_out_of_reach(sb, origin, parents,
+                                                                  srt_bin, nons):
+    """HTTP_PROXY with the corporate password is srt's, not the command's:
+    its own variable points at srt, and srt's environment (in the
+    no-namespace mode the command sees srt in /proc) stays closed."""
+    import os
+    import subprocess
+    env = {}
+    extra = {}
+    if nons:
+        env = {"SRT_TEST_NO_USERNS": "1"}
+        chk = subprocess.run([srt_bin, "--check"], capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, **env))
+        if "mode: no-namespace" not in chk.stdout:
+            pytest.skip("not a test build (SRT_TEST_NO_USERNS has no effect)")
+        extra = {"enableWeakerNestedSandbox": True}
+    par = parents({ORIGIN: origin.port})
+    env["HTTP_PROXY"] = "http://corp:SECRET-PW@127.0.0.1:%d" % par.port
+    sc = script(sb, ENVIRON)
+    settings = {"network": {"allowedDomains": [ORIGIN]}}
+    settings.update(extra)
+    r = sb.run([PY, sc], env=env, timeout=60, settings=settings)
+    assert r.returncode == 0, r
+    (res,) = json_lines(r.stdout)
+    print(res)
+    assert "SECRET-PW" not in res["env"], res
+    assert not [x for x in res["read"] if x[2] is True], res
+    assert "SECRET-PW" not in r.stderr
+
+
+def test_long_parent_credentials_work_for_tunnels_too(sb, origin, parents):
+    """A token as the proxy password (a JWT is easily 1 KiB): the CONNECT
+    that carries it must not be refused for its length (found: a
+    600-byte header buffer made every tunnel 502 while plain HTTP passed)."""
+    import base64
+    token = "t0k" * 400
+    want = "Basic " + base64.b64encode(("corp:" + token).encode()).decode()
+    par = parents({ORIGIN: origin.port}, auth=want)
+    url = "http://corp:%s@127.0.0.1:%d" % (token, par.port)
+    from test_parent_proxy import three, assert_through
+    r, res = three(sb, ORIGIN, origin.port,
+                   {"network": {"allowedDomains": [ORIGIN], "parentProxy": pp(url)}})
+    assert_through(res)
+    assert token not in r.stderr
