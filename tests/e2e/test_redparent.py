@@ -269,3 +269,117 @@ def test_long_parent_credentials_work_for_tunnels_too(sb, origin, parents):
                    {"network": {"allowedDomains": [ORIGIN], "parentProxy": pp(url)}})
     assert_through(res)
     assert token not in r.stderr
+
+
+class CrlfParent:
+    """A keep-alive parent proxy whose chunked-body reader ends lines only
+    at CRLF (a bare LF is part of a chunk extension, as many parsers take
+    it); it answers every request itself and logs its target."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.log = []
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.lsock.settimeout(0.2)
+        self.port = self.lsock.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while not self.stopping.is_set():
+            try:
+                c, _ = self.lsock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        c.settimeout(10)
+        buf = [b""]
+
+        def line():
+            while b"\r\n" not in buf[0]:
+                d = c.recv(65536)
+                if not d:
+                    raise EOFError
+                buf[0] += d
+            ln, buf[0] = buf[0].split(b"\r\n", 1)
+            return ln
+
+        def take(n):
+            while len(buf[0]) < n:
+                d = c.recv(65536)
+                if not d:
+                    raise EOFError
+                buf[0] += d
+            out, buf[0] = buf[0][:n], buf[0][n:]
+            return out
+        try:
+            for _ in range(8):
+                start = line().decode("latin-1")
+                hdrs = []
+                while True:
+                    h = line()
+                    if not h:
+                        break
+                    hdrs.append(h.decode("latin-1").lower())
+                self.log.append(start.split(" ")[1])
+                if "transfer-encoding: chunked" in hdrs:
+                    for _ in range(100):
+                        n = int(line().split(b";")[0], 16)
+                        if n == 0:
+                            while line():
+                                pass
+                            break
+                        take(n + 2)
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        except (EOFError, OSError, ValueError):
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join(10)
+        self.lsock.close()
+
+
+def lf_smuggling_body(smuggled):
+    """A chunked body srt (bare LF ends a line) and a CRLF-only reader
+    split differently: the reader sees `smuggled` as a request of its own."""
+    rest = b"\r\n0\r\n\r\n" + smuggled
+    l2 = b"%x\n" % len(rest)
+    f = b"Z" * len(l2)
+    return (b"%x;x\n" % (len(f) + 2) + f + b"\r\n" + b"\r\n" + l2 + rest
+            + b"\r\n0\r\n\r\n")
+
+
+def test_chunked_request_body_cannot_smuggle_a_request_to_the_parent(sb):
+    """The request body goes to the parent as the client framed it: a bare
+    LF srt took for a line end, where the parent reads on to the CRLF,
+    would hand the parent a second request srt never checked - to any
+    host (found: srt accepted bare LF in chunked request bodies)."""
+    par = CrlfParent()
+    try:
+        smuggled = (b"GET http://denied.srt-e2e.invalid/secret HTTP/1.1\r\n"
+                    b"Host: denied.srt-e2e.invalid\r\n\r\n")
+        body = lf_smuggling_body(smuggled)
+        sc = script(sb, r"""
+s = socket.create_connection(HTTP, timeout=20)
+s.sendall(b"POST http://%s/up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + %r)
+out({"data": recv_until_close(s, 5).decode("latin-1")})
+""" % (ORIGIN, body))
+        r = sb.run([PY, sc], timeout=60, settings={"network": {
+            "allowedDomains": [ORIGIN], "parentProxy": pp(par.url)}})
+        assert r.returncode == 0, r
+        assert not [t for t in par.log if "denied" in t], par.log
+    finally:
+        par.close()
