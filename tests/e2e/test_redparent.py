@@ -48,10 +48,19 @@ def test_keepalive_requests_each_take_their_own_route(sb, origin, parents, pipe)
     sc = script(sb, KEEPALIVE % {"p": origin.port, "hosts": hosts, "pipe": pipe})
     r = sb.run([PY, sc], settings=settings, timeout=90)
     assert r.returncode == 0, r
-    print(r.stdout)
-    print(par.targets())
-    print([q["path"] for q in origin.requests])
-    assert 0
+    (res,) = json_lines(r.stdout)
+    if pipe:
+        data = res["data"]
+        assert data.count("HTTP/1.1 200 OK") == 5, data
+        assert data.count("hello from origin") == 5, data
+        assert "denied by deniedDomains" in data.rsplit("HTTP/1.1 ", 1)[1], data
+    else:
+        lines = [x["line"] for x in res["res"]]
+        assert lines == ["HTTP/1.1 200 OK"] * 5 + ["HTTP/1.1 403 Forbidden"], res
+    # the parent saw exactly the three requests for ORIGIN; the loopback
+    # ones went directly, the denied one nowhere
+    assert par.targets() == [("GET", "http://%s:%d/hello" % (ORIGIN, origin.port))] * 3
+    assert len(origin.requests) == 5
 
 
 SMUGGLE = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nSMUGGLED!"
