@@ -392,3 +392,23 @@ out({"data": recv_until_close(s, 5).decode("latin-1")})
         assert not [t for t in par.log if "denied" in t], par.log
     finally:
         par.close()
+
+
+def test_chunked_request_body_cannot_smuggle_a_request_to_the_origin(sb):
+    """The same bytes on the direct route: the second request would reach
+    the allowed origin with a Host srt never checked (a denied virtual
+    host behind an allowed shared front)."""
+    org = CrlfParent()  # an origin that reads lines to CRLF alike
+    try:
+        smuggled = b"GET /secret HTTP/1.1\r\nHost: denied.srt-e2e.invalid\r\n\r\n"
+        sc = script(sb, r"""
+s = socket.create_connection(HTTP, timeout=20)
+s.sendall(b"POST http://127.0.0.1:%d/up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + %r)
+out({"data": recv_until_close(s, 5).decode("latin-1")})
+""" % (org.port, lf_smuggling_body(smuggled)))
+        r = sb.run([PY, sc], timeout=60, settings=net(["127.0.0.1:%d" % org.port]))
+        assert r.returncode == 0, r
+        assert "/secret" not in org.log, org.log
+    finally:
+        org.close()
