@@ -685,7 +685,7 @@ long srt_chunked_scan(srt_chunked *c, const char *buf, size_t len, bool *done)
 				c->state = CH_SIZE_LF;
 				i++;
 				break;
-			} else if (ch == '\n') {
+			} else if (ch == '\n' && !c->crlf_only) {
 				goto size_line_end;
 			} else {
 				goto bad;
@@ -710,7 +710,7 @@ long srt_chunked_scan(srt_chunked *c, const char *buf, size_t len, bool *done)
 				i++;
 				break;
 			}
-			if (ch == '\n')
+			if (ch == '\n' && !c->crlf_only)
 				goto size_line_end;
 			if (!is_field_byte(ch) || ++c->line_len > CHUNK_LINE_MAX)
 				goto bad;
@@ -737,7 +737,7 @@ long srt_chunked_scan(srt_chunked *c, const char *buf, size_t len, bool *done)
 		case CH_DATA_CR:
 			if (ch == '\r')
 				c->state = CH_DATA_LF;
-			else if (ch == '\n')
+			else if (ch == '\n' && !c->crlf_only)
 				c->state = CH_SIZE;
 			else
 				goto bad;
@@ -752,7 +752,7 @@ long srt_chunked_scan(srt_chunked *c, const char *buf, size_t len, bool *done)
 		case CH_TR_START:
 			if (ch == '\r') {
 				c->state = CH_END_LF;
-			} else if (ch == '\n') {
+			} else if (ch == '\n' && !c->crlf_only) {
 				i++;
 				goto finished;
 			} else if (is_tchar(ch)) {
@@ -778,7 +778,7 @@ long srt_chunked_scan(srt_chunked *c, const char *buf, size_t len, bool *done)
 		case CH_TR_VALUE:
 			if (ch == '\r') {
 				c->state = CH_TR_LF;
-			} else if (ch == '\n') {
+			} else if (ch == '\n' && !c->crlf_only) {
 				c->state = CH_TR_START;
 				c->line_len = 0;
 			} else if (!is_field_byte(ch)) {

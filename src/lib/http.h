@@ -94,6 +94,12 @@ typedef struct srt_chunked {
 	size_t line_len;      /* bytes in the current size/trailer line */
 	size_t trailer_total;
 	int digits;
+	/* CRLF only (a bare LF is an error): set for bodies srt forwards
+	 * as they are to a next hop that may end lines only at CRLF, where
+	 * a bare LF srt took for a line end would let the next hop see the
+	 * rest as a request of its own (red team: through a parent proxy,
+	 * to any host).  Zero: a bare LF also ends a line. */
+	bool crlf_only;
 } srt_chunked;
 
 /* Returns the number of bytes of buf consumed (<= len); sets *done when the

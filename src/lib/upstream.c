@@ -539,12 +539,12 @@ int srt_upstream_connect_head(const srt_parent *p, const char *host, int port, c
 	if (!valid_host(host) || port < 1 || port > 65535)
 		return -1;
 	bool v6 = strchr(host, ':') != NULL;
-	char auth[600] = "";
-	if (p->auth && snprintf(auth, sizeof auth, "Proxy-Authorization: %s\r\n", p->auth) >= (int)sizeof auth)
-		return -1;
-	int n = snprintf(out, cap, "CONNECT %s%s%s:%d HTTP/1.1\r\nHost: %s%s%s:%d\r\n%s\r\n",
+	/* the credentials are as long as the URL allows (a token as the
+	 * password is common): no buffer of their own (SRT_PARENT_MAX_HEAD) */
+	int n = snprintf(out, cap, "CONNECT %s%s%s:%d HTTP/1.1\r\nHost: %s%s%s:%d\r\n%s%s%s\r\n",
 			 v6 ? "[" : "", host, v6 ? "]" : "", port, v6 ? "[" : "", host, v6 ? "]" : "",
-			 port, auth);
+			 port, p->auth ? "Proxy-Authorization: " : "", p->auth ? p->auth : "",
+			 p->auth ? "\r\n" : "");
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 

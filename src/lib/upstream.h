@@ -28,6 +28,9 @@
  * bound); a longer one is refused, never read on. */
 #define SRT_PARENT_MAX_REPLY (16 * 1024)
 #define SRT_PARENT_HOST_MAX 253
+/* A CONNECT head srt sends: two authorities and the credentials of a URL
+ * of at most 2048 bytes (base64: 4/3 of them) fit */
+#define SRT_PARENT_MAX_HEAD 4096
 
 typedef struct srt_parent {
 	char host[SRT_PARENT_HOST_MAX + 1]; /* name or IP literal, IPv6 unbracketed */

@@ -823,6 +823,31 @@ static void test_chunked(void **state)
 	assert_true(c.remaining == UINT64_MAX - 10);
 }
 
+/* crlf_only (request bodies): every bare LF is an error, wherever it is */
+static void test_chunked_crlf_only(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"5\nhello\r\n0\r\n\r\n",     "5;x\nhello\r\n0\r\n\r\n",
+		"5\r\nhello\n0\r\n\r\n",     "5\r\nhello\r\n0\n\r\n",
+		"0\r\nX: 1\n\r\n",             "0\r\n\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		srt_chunked c = {.crlf_only = true};
+		bool d = false;
+		assert_int_equal(srt_chunked_scan(&c, bad[i], strlen(bad[i]), &d), -1);
+		assert_false(d);
+		srt_chunked lax = {0}; /* the same bytes without it: a body */
+		assert_int_equal(srt_chunked_scan(&lax, bad[i], strlen(bad[i]), &d), (long)strlen(bad[i]));
+		assert_true(d);
+	}
+	static const char ok[] = "5;a=b\r\nhel\nl\r\n0\r\nT: 1\r\n\r\n";
+	srt_chunked c = {.crlf_only = true};
+	bool d = false;
+	assert_int_equal(srt_chunked_scan(&c, ok, sizeof ok - 1, &d), (long)(sizeof ok - 1));
+	assert_true(d); /* data bytes stay opaque */
+}
+
 static void test_chunked_errors(void **state)
 {
 	(void)state;
@@ -1183,6 +1208,7 @@ int main(void)
 		cmocka_unit_test(test_request_framing),
 		cmocka_unit_test(test_response_framing),
 		cmocka_unit_test(test_chunked),
+		cmocka_unit_test(test_chunked_crlf_only),
 		cmocka_unit_test(test_chunked_errors),
 		cmocka_unit_test(test_authority),
 		cmocka_unit_test(test_absolute),

@@ -249,6 +249,21 @@ static void test_connect_head(void **state)
 	assert_int_equal(srt_upstream_connect_head(&p, "fe80::1%eth0", 1, out, sizeof out), -1);
 	assert_int_equal(srt_upstream_connect_head(&p, "example.com", 443, out, 20), -1);
 	srt_parent_clear(&p);
+	/* the longest URL's credentials and the longest name fit the head
+	 * srt sends (red team: a 600-byte buffer refused every tunnel once
+	 * a password passed ~440 bytes) */
+	char url[2049], host[SRT_PARENT_HOST_MAX + 1], big[SRT_PARENT_MAX_HEAD];
+	int k = snprintf(url, sizeof url, "http://u:");
+	memset(url + k, 'x', sizeof url - 1 - (size_t)k - 4);
+	memcpy(url + sizeof url - 5, "@p:1", 5);
+	assert_int_equal(strlen(url), 2048);
+	assert_int_equal(srt_parent_parse(url, &p, NULL, 0), 0);
+	memset(host, 'a', sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	n = srt_upstream_connect_head(&p, host, 65535, big, sizeof big);
+	assert_true(n > 2048 * 4 / 3);
+	assert_non_null(strstr(big, "\r\nProxy-Authorization: Basic dTp4eH"));
+	srt_parent_clear(&p);
 }
 
 static void test_reply(void **state)

@@ -21,6 +21,9 @@ void px_forward_start(conn *c)
 {
 	c->state = ST_FORWARD;
 	px_relay_init(&c->req, c->req.body);
+	/* the request body goes on as the client framed it: its lines must
+	 * end where any next hop ends them (http.h) */
+	c->req.chunk.crlf_only = true;
 	c->resp = (body_relay){0};
 	c->resp_head_done = false;
 	px_timer_set(c, RESPONSE_HEAD_MS);

@@ -32,7 +32,7 @@ static void parent_failed(conn *c, const char *what)
 
 void px_parent_connect(conn *c)
 {
-	char head[1024];
+	char head[SRT_PARENT_MAX_HEAD];
 	int n = srt_upstream_connect_head(c->via, c->host, c->port, head, sizeof head);
 	if (n < 0 || px_buf_append(&c->uout, head, (size_t)n, sizeof head) < 0) {
 		parent_failed(c, "the destination cannot be named in a CONNECT request");
