@@ -119,10 +119,11 @@ static const char *check_v4(const unsigned char *a)
  *    puts the IPv4 address at a different place for each (skipping the
  *    u-octet, bits 64-71).  The address alone does not say which one the
  *    network uses, so every layout is read and any denied reading refuses
- *    it: a wrong guess can only refuse, never admit.  Except that a /48,
- *    /56 or /64 reading in 0.0.0.0/8 is dropped: it is what the zero
- *    operator bits of a plain 64:ff9b:1::/96 prefix read as, and keeping
- *    it would refuse every translation there, while a translator has no
+ *    it: a wrong guess can only refuse, never admit.  Except that a
+ *    reading in 0.0.0.0/8 is dropped: it is what the zero bits around the
+ *    IPv4 address of any one layout read as in another (64:ff9b:1::/96
+ *    read as a /48 prefix, and the other way round), and keeping it would
+ *    refuse every translation of either, while a translator has no
  *    0.0.0.0/8 destination to send such an address to. */
 static size_t embedded_v4(const unsigned char *a, unsigned char out[MAX_EMBEDDED][4])
 {
@@ -145,11 +146,10 @@ static size_t embedded_v4(const unsigned char *a, unsigned char out[MAX_EMBEDDED
 	} else if (a[0] == 0x20 && a[1] == 0x02) {
 		memcpy(out[n++], a + 2, 4);
 	} else if (memcmp(a, local_nat64, sizeof local_nat64) == 0) {
-		size_t last = sizeof layouts / sizeof layouts[0] - 1;
-		for (size_t l = 0; l <= last; l++) {
+		for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
 			for (int i = 0; i < 4; i++)
 				out[n][i] = a[layouts[l][i]];
-			if (out[n][0] != 0 || l == last)
+			if (out[n][0] != 0)
 				n++;
 		}
 	}

@@ -128,6 +128,10 @@ static const guard_case cases[] = {
 	/* a plain 64:ff9b:1::/96 translation stays reachable */
 	{"64:ff9b:1::808:808", "[]", NULL},
 	{"64:ff9b:1:1::808:808", "[]", NULL},
+	/* and so do 8.8.8.8's in the other layouts */
+	{"64:ff9b:1:808:8:800::", "[]", NULL},   /* /48 */
+	{"64:ff9b:1:8:8:808::", "[]", NULL},     /* /56 */
+	{"64:ff9b:1:0:8:808:800:0", "[]", NULL}, /* /64 */
 	/* 6to4 2002::/16: the relay address in bits 16-47 */
 	{"2002:a9fe:a9fe::1", "[]", META},
 	{"2002:7f00:1::", "[]", LOOP},
