@@ -5,7 +5,9 @@
  * bit, prefix length, 16 address bytes), and a last record that is the
  * address to judge.  What must hold for every input:
  *  - an address inside a denied CIDR is refused, in every form: an IPv4
- *    address, its IPv4-mapped, IPv4-compatible and NAT64 IPv6 forms;
+ *    address, its IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64,
+ *    6to4 and local-use NAT64 (64:ff9b:1::/48, each RFC 6052 layout) IPv6
+ *    forms;
  *  - an IPv4 address is judged like its IPv4-mapped form, and whatever
  *    refuses it refuses its other IPv6 forms too;
  *  - loopback, unspecified, link-local and multicast addresses are refused
@@ -61,16 +63,35 @@ static bool in_prefix(const unsigned char *a, const unsigned char *net, unsigned
 	return true;
 }
 
-/* The IPv6 forms of an IPv4 address: mapped, NAT64, compatible. */
-static void v6_forms(const unsigned char *v4, unsigned char forms[3][16])
+#define N_FORMS 9
+
+/* The IPv6 forms of an IPv4 address: mapped, NAT64, compatible, then
+ * IPv4-translated, 6to4, and the local-use NAT64 prefix 64:ff9b:1::/48 in
+ * each RFC 6052 layout (/96, /64, /56, /48). */
+static void v6_forms(const unsigned char *v4, unsigned char forms[N_FORMS][16])
 {
-	memset(forms, 0, 3 * 16);
+	static const unsigned char at[4][4] = {
+		{12, 13, 14, 15}, {9, 10, 11, 12}, {7, 9, 10, 11}, {6, 7, 9, 10}};
+	memset(forms, 0, N_FORMS * 16);
 	forms[0][10] = forms[0][11] = 0xff;
 	forms[1][1] = 0x64;
 	forms[1][2] = 0xff;
 	forms[1][3] = 0x9b;
-	for (int f = 0; f < 3; f++)
+	forms[3][8] = forms[3][9] = 0xff;
+	for (int f = 0; f < 4; f++)
 		memcpy(forms[f] + 12, v4, 4);
+	forms[4][0] = 0x20;
+	forms[4][1] = 0x02;
+	memcpy(forms[4] + 2, v4, 4);
+	for (int l = 0; l < 4; l++) {
+		unsigned char *f = forms[5 + l];
+		f[1] = 0x64;
+		f[2] = 0xff;
+		f[3] = 0x9b;
+		f[5] = 1;
+		for (int i = 0; i < 4; i++)
+			f[at[l][i]] = v4[i];
+	}
 }
 
 static bool always_refused_v4(const unsigned char *a)
@@ -82,15 +103,14 @@ static bool always_refused_v4(const unsigned char *a)
 static void check_v4(const srt_guard *g, const srt_cidr *c, size_t n, const unsigned char *v4)
 {
 	const char *why = judge4(g, v4);
-	unsigned char forms[3][16];
+	unsigned char forms[N_FORMS][16];
 	v6_forms(v4, forms);
 	/* the mapped form is the same address */
 	CHECK(!why == !judge6(g, forms[0]));
-	if (why) {
-		CHECK(judge6(g, forms[1]));
-		/* ::0.0.0.1 is ::1, refused anyway */
-		CHECK(judge6(g, forms[2]));
-	}
+	/* ::0.0.0.1 is ::1, refused anyway; the local-use prefix drops
+	 * 0.0.0.0/8 readings (guard.c says why) */
+	for (int f = 1; why && f < N_FORMS; f++)
+		CHECK((f >= 5 && v4[0] == 0) || judge6(g, forms[f]));
 	if (always_refused_v4(v4))
 		CHECK(why);
 	for (size_t i = 0; i < n; i++)

@@ -1,7 +1,8 @@
 /* guard.h - the resolved-address guard of SPEC §5: addresses an allowed
  * hostname must never lead to (loopback, unspecified, link-local, multicast,
  * broadcast, cloud metadata endpoints, the host's own interface addresses,
- * their IPv4-mapped/compatible/NAT64 IPv6 forms, deniedResolvedAddresses). */
+ * deniedResolvedAddresses), and the IPv4 addresses an IPv6 answer carries
+ * (mapped, compatible, translated, NAT64 incl. 64:ff9b:1::/48, 6to4). */
 #ifndef SRT_GUARD_H
 #define SRT_GUARD_H
 
