@@ -47,6 +47,7 @@ typedef struct rig {
 	srt_netpolicy *np;
 	peer client, origin;
 	int origin_px_fd; /* the proxy's side of the origin socketpair */
+	int client_px_fd; /* the proxy's side of the client socketpair */
 } rig;
 
 static void pair(int sv[2])
@@ -55,8 +56,9 @@ static void pair(int sv[2])
 }
 
 /* A proxy on a private loop, allowing origin.test, with one client
- * connection and one idle upstream connection to origin.test:80. */
-static void rig_init(rig *r)
+ * connection (`proto`: P_HTTP or P_SOCKS) and one idle upstream
+ * connection to origin.test:80. */
+static void rig_init_proto(rig *r, enum px_proto proto)
 {
 	static const char json[] = "{\"network\":{\"allowedDomains\":[\"origin.test\"]}}";
 	srt_error err = {0};
@@ -79,6 +81,7 @@ static void rig_init(rig *r)
 	r->client.fd = cs[0];
 	r->origin.fd = os[0];
 	r->origin_px_fd = os[1];
+	r->client_px_fd = cs[1];
 
 	/* the origin's connection, kept idle as after an earlier exchange */
 	conn *x = px_conn_new(px, -1);
@@ -93,11 +96,13 @@ static void rig_init(rig *r)
 	/* the client's connection, as on_accept makes it */
 	conn *c = px_conn_new(px, cs[1]);
 	assert_non_null(c);
-	c->proto = P_HTTP;
-	c->state = ST_HTTP_HEAD;
+	c->proto = proto;
+	c->state = proto == P_HTTP ? ST_HTTP_HEAD : ST_SOCKS_GREETING;
 	px_timer_set(c, px->o.handshake_timeout_ms);
 	px_conn_run(c);
 }
+
+static void rig_init(rig *r) { rig_init_proto(r, P_HTTP); }
 
 static void rig_free(rig *r)
 {
@@ -232,6 +237,28 @@ ssize_t __wrap_send(int fd, const void *b, size_t n, int flags)
 	return w;
 }
 
+/* A trickling client: each time the proxy's recv(2) takes bytes from the
+ * client, the client sends its next byte (-Wl,--wrap=recv), so there is
+ * always one more byte to read - a bound on reads per wake-up is reached
+ * every time, and the last byte lands on it for one of 16 lengths. */
+static rig *trickle_rig;
+static const char *trickle_left, *trickle_end;
+ssize_t __real_recv(int fd, void *b, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *b, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *b, size_t n, int flags)
+{
+	ssize_t got = __real_recv(fd, b, n, flags);
+	if (got > 0 && trickle_rig && fd == trickle_rig->client_px_fd && trickle_left && trickle_left < trickle_end &&
+	    !(flags & MSG_PEEK)) {
+		int saved = errno;
+		in_proxy = true;
+		peer_send(&trickle_rig->px, &trickle_rig->client, trickle_left++, 1);
+		in_proxy = false;
+		errno = saved;
+	}
+	return got;
+}
+
 /* Run the proxy one step at a time until the client has `want` whole
  * responses (counted by what ends one), failing if it ever goes
  * STALL_STEPS steps with neither peer seeing a byte. */
@@ -302,6 +329,69 @@ static void pipelined(size_t n, const char *method, const char *extra, size_t bo
 	free(rp);
 }
 
+/* One request head, trickled a byte per proxy read, for 16 consecutive
+ * lengths: each is answered. */
+static void test_trickled_heads(void **s)
+{
+	(void)s;
+	for (int pad = 0; pad < 16; pad++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init(r);
+		char req[256];
+		snprintf(req, sizeof req, "GET http://origin.test/%.*s HTTP/1.1\r\nHost: origin.test\r\n\r\n", pad,
+			 "pppppppppppppppp");
+		origin_script o = {.response = OK2, .end = OK2_END};
+		trickle_rig = r;
+		trickle_left = req + 1;
+		trickle_end = req + strlen(req);
+		peer_send(&r->px, &r->client, req, 1);
+		drive(r, &o, 1);
+		assert_true(trickle_left == trickle_end);
+		trickle_rig = NULL;
+		trickle_left = trickle_end = NULL;
+		rig_free(r);
+		free(r);
+	}
+}
+
+/* A SOCKS5 greeting, trickled the same way, for 16 lengths (the number
+ * of methods offered): each gets its method answer. */
+static void test_trickled_socks_greetings(void **s)
+{
+	(void)s;
+	for (int pad = 0; pad < 16; pad++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init_proto(r, P_SOCKS);
+		char greet[64];
+		size_t n = (size_t)(20 + pad);
+		greet[0] = 5;
+		greet[1] = (char)n;
+		memset(greet + 2, 0x7f, n); /* private methods, then "no authentication" */
+		greet[2 + n - 1] = 0;
+		trickle_rig = r;
+		trickle_left = greet + 1;
+		trickle_end = greet + 2 + n;
+		peer_send(&r->px, &r->client, greet, 1);
+		int quiet = 0;
+		for (long step = 0; step < 100000 && r->client.in_len < 2; step++) {
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+			quiet = peer_take(&r->client) ? 0 : quiet + 1;
+			if (quiet > STALL_STEPS)
+				fail_msg("a SOCKS5 greeting of %zu methods stalled", n);
+		}
+		assert_true(trickle_left == trickle_end);
+		assert_int_equal(r->client.in_len, 2);
+		assert_int_equal(r->client.in[0], 5);
+		assert_int_equal(r->client.in[1], 0);
+		trickle_rig = NULL;
+		trickle_left = trickle_end = NULL;
+		rig_free(r);
+		free(r);
+	}
+}
+
 /* Each script against an origin that answers on its next turn and one
  * that answers inside the proxy's send (instant). */
 #define BOTH(...)                                \
@@ -351,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_pipeline_bytewise_origin),
 		cmocka_unit_test(test_pipeline_bodies),
 		cmocka_unit_test(test_pipeline_chunked_responses),
+		cmocka_unit_test(test_trickled_heads),
+		cmocka_unit_test(test_trickled_socks_greetings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
