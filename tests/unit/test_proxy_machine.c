@@ -73,7 +73,7 @@ static void rig_init_proto(rig *r, enum px_proto proto)
 	px->o.connect_timeout_ms = 15000;
 	assert_int_equal(uv_loop_init(&px->loop), 0);
 	px->loop.data = px;
-	assert_int_equal(px_resume_init(px), 0);
+	assert_int_equal(px_defer_init(px), 0);
 
 	int cs[2], os[2];
 	pair(cs);
@@ -110,7 +110,7 @@ static void rig_free(rig *r)
 	px->stopping = true;
 	while (px->conns)
 		px_conn_close(px->conns);
-	px_resume_close(px);
+	px_defer_close(px);
 	for (int i = 0; i < 100 && uv_run(&px->loop, UV_RUN_NOWAIT); i++)
 		;
 	for (size_t i = 0; i < px->n_pool; i++) {

@@ -274,17 +274,17 @@ void px_conn_run(conn *c)
 	px_conn_defer(c);
 }
 
-static void on_resume(uv_idle_t *h)
+static void on_deferred(uv_idle_t *h)
 {
 	srt_proxy *px = h->data;
-	conn *list = px->resume_first; /* those deferred while these run wait for the next turn */
-	px->resume_first = NULL;
+	conn *list = px->deferred; /* those deferred while these run wait for the next turn */
+	px->deferred = NULL;
 	uv_idle_stop(h);
 	while (list) {
 		conn *c = list;
-		list = c->resume_next;
-		c->resume_next = NULL;
-		c->resume_queued = false;
+		list = c->defer_next;
+		c->defer_next = NULL;
+		c->defer_queued = false;
 		c->handles--;
 		if (c->state == ST_DEAD)
 			px_conn_free_if_done(c);
@@ -296,34 +296,34 @@ static void on_resume(uv_idle_t *h)
 void px_conn_defer(conn *c)
 {
 	srt_proxy *px = c->px;
-	if (c->resume_queued || c->state == ST_DEAD || px->stopping)
+	if (c->defer_queued || c->state == ST_DEAD || px->stopping)
 		return;
-	c->resume_queued = true;
-	c->handles++; /* kept until on_resume, even if closed before */
-	c->resume_next = px->resume_first;
-	px->resume_first = c;
+	c->defer_queued = true;
+	c->handles++; /* kept until on_deferred, even if closed before */
+	c->defer_next = px->deferred;
+	px->deferred = c;
 	/* an active idle handle makes the loop poll without blocking */
-	uv_idle_start(&px->resume, on_resume);
+	uv_idle_start(&px->defer_idle, on_deferred);
 }
 
-int px_resume_init(srt_proxy *px)
+int px_defer_init(srt_proxy *px)
 {
-	px->resume.data = px;
-	return uv_idle_init(&px->loop, &px->resume);
+	px->defer_idle.data = px;
+	return uv_idle_init(&px->loop, &px->defer_idle);
 }
 
 /* On stop, after every connection is closed: release the deferred ones. */
-void px_resume_close(srt_proxy *px)
+void px_defer_close(srt_proxy *px)
 {
-	uv_idle_stop(&px->resume);
-	while (px->resume_first) {
-		conn *c = px->resume_first;
-		px->resume_first = c->resume_next;
-		c->resume_queued = false;
+	uv_idle_stop(&px->defer_idle);
+	while (px->deferred) {
+		conn *c = px->deferred;
+		px->deferred = c->defer_next;
+		c->defer_queued = false;
 		c->handles--;
 		px_conn_free_if_done(c);
 	}
-	uv_close((uv_handle_t *)&px->resume, NULL);
+	uv_close((uv_handle_t *)&px->defer_idle, NULL);
 }
 
 /* The no-namespace mode: 127.0.0.1 with a port the gate registered (taken). */
@@ -433,7 +433,7 @@ static void on_stop(uv_async_t *a)
 	uv_close((uv_handle_t *)&px->update, NULL);
 	while (px->conns)
 		px_conn_close(px->conns);
-	px_resume_close(px);
+	px_defer_close(px);
 	for (size_t i = 0; i < px->n_listen; i++)
 		uv_close((uv_handle_t *)&px->listen[i].h, NULL);
 	srt_gateloop_close(px->gate);
@@ -475,7 +475,7 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 		return NULL;
 	}
 	px->loop.data = px;
-	px_resume_init(px);
+	px_defer_init(px);
 	uv_async_init(&px->loop, &px->stop, on_stop);
 	px->stop.data = px;
 	uv_mutex_init(&px->lock);

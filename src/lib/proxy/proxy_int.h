@@ -140,8 +140,8 @@ struct srt_proxy {
 	conn *idle_first, *idle_last;
 	size_t n_idle;
 	/* connections whose step budget ran out mid-way (px_conn_defer) */
-	uv_idle_t resume;
-	conn *resume_first;
+	uv_idle_t defer_idle;
+	conn *deferred;
 };
 
 struct conn {
@@ -174,8 +174,8 @@ struct conn {
 	bool up_reused;        /* the upstream connection came from the idle list */
 	buf retry;             /* the request head, to send again on a fresh one */
 	conn *idle_prev, *idle_next;
-	conn *resume_next;     /* on px->resume_first's list (holds a handle count) */
-	bool resume_queued;
+	conn *defer_next;     /* on px->deferred's list (holds a handle count) */
+	bool defer_queued;
 	half c2u, u2c;
 };
 
@@ -201,15 +201,15 @@ void px_conn_free_if_done(conn *c);
 void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
 int px_endpoint_want(conn *c, endpoint *e, int want);
-void px_timer_set(conn *c, uint64_t ms);
-void px_conn_run(conn *c);
 /* The progress rule (ARCHITECTURE.md): a round of work that ends on its
  * budget rather than on a socket that would block calls px_conn_defer, and
  * the connection is run again on the next loop iteration, after the other
- * connections' I/O.  px_resume_init/close: the loop's handle for it. */
+ * connections' I/O.  px_defer_init/close: the loop's handle for it. */
 void px_conn_defer(conn *c);
-int px_resume_init(srt_proxy *px);
-void px_resume_close(srt_proxy *px);
+int px_defer_init(srt_proxy *px);
+void px_defer_close(srt_proxy *px);
+void px_timer_set(conn *c, uint64_t ms);
+void px_conn_run(conn *c);
 
 /* dial.c: px_admit answers a refusal and returns false when the policy
  * says no; px_begin_dial[_fresh] go from an admitted destination to
