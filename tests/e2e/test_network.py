@@ -855,6 +855,39 @@ out({"data": data.decode("latin-1")})
     assert 0 <= data.index("tag=first") < data.index("tag=second"), data
 
 
+@pytest.mark.parametrize("n", [40, 1000])
+def test_pipelined_burst_completes_quickly(sb, origin, n):
+    # issue #11: n absolute-form GETs written at once on one keep-alive
+    # connection; the proxy used to stop sending the next one upstream
+    # after 8 (its step bound ended just after a request took the idle
+    # upstream, and nothing was asked for) until the 120 s timeout; and
+    # with this origin (head and body written apart, Nagle on) each
+    # exchange waited 40 ms for the proxy's delayed ACK: 1,000 took 50 s
+    p = origin.port
+    sc = script(sb, r"""
+import threading, time
+P, N = %d, %d
+s = socket.create_connection(HTTP, timeout=30)
+req = lambda i, extra: ("GET http://127.0.0.1:%%d/hello?i=%%d HTTP/1.1\r\nHost: 127.0.0.1:%%d\r\n%%s\r\n"
+                        %% (P, i, P, extra)).encode()
+t0 = time.monotonic()
+burst = b"".join(req(i, "Connection: close\r\n" if i == N - 1 else "") for i in range(N))
+# written all at once, read meanwhile (a client that reads only after
+# writing everything deadlocks on full socket buffers by itself)
+w = threading.Thread(target=s.sendall, args=(burst,), daemon=True)
+w.start()
+data = recv_until_close(s, 30)
+w.join(5)
+out({"n": data.count(b"HTTP/1.1 200"), "took": time.monotonic() - t0, "tail": data[-300:].decode("latin-1"), "sent": not w.is_alive()})
+""" % (p, n))
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % p]), timeout=90)
+    assert r.returncode == 0, r
+    res = json_lines(r.stdout)[0]
+    assert res["n"] == n, (res, len(origin.paths()), r.stderr[-2000:])
+    # normally well under a second; the stall took 120 s
+    assert res["took"] < 15, res
+
+
 def test_chunked_request_and_response(sb, origin):
     p = origin.port
     payload = "".join("line %d of a chunked upload\n" % i for i in range(5000))

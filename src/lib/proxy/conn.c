@@ -258,7 +258,11 @@ static void conn_step(conn *c)
 }
 
 /* Step until the state stops changing (a step that moves to a new state
- * lets that state register what it waits for). */
+ * lets that state register what it waits for).  When the bound is reached
+ * with the state still changing, the state just entered has asked for
+ * nothing yet - a pipelined request that took an idle upstream would wait
+ * forever with its head unsent (issue #11) - so it runs again on the next
+ * loop iteration. */
 void px_conn_run(conn *c)
 {
 	for (int i = 0; i < 16; i++) {
@@ -267,6 +271,59 @@ void px_conn_run(conn *c)
 		if (c->state == before || c->state == ST_DEAD)
 			return;
 	}
+	px_conn_defer(c);
+}
+
+static void on_deferred(uv_idle_t *h)
+{
+	srt_proxy *px = h->data;
+	conn *list = px->deferred; /* those deferred while these run wait for the next turn */
+	px->deferred = NULL;
+	uv_idle_stop(h);
+	while (list) {
+		conn *c = list;
+		list = c->defer_next;
+		c->defer_next = NULL;
+		c->defer_queued = false;
+		c->handles--;
+		if (c->state == ST_DEAD)
+			px_conn_free_if_done(c);
+		else
+			px_conn_run(c);
+	}
+}
+
+void px_conn_defer(conn *c)
+{
+	srt_proxy *px = c->px;
+	if (c->defer_queued || c->state == ST_DEAD || px->stopping)
+		return;
+	c->defer_queued = true;
+	c->handles++; /* kept until on_deferred, even if closed before */
+	c->defer_next = px->deferred;
+	px->deferred = c;
+	/* an active idle handle makes the loop poll without blocking */
+	uv_idle_start(&px->defer_idle, on_deferred);
+}
+
+int px_defer_init(srt_proxy *px)
+{
+	px->defer_idle.data = px;
+	return uv_idle_init(&px->loop, &px->defer_idle);
+}
+
+/* On stop, after every connection is closed: release the deferred ones. */
+void px_defer_close(srt_proxy *px)
+{
+	uv_idle_stop(&px->defer_idle);
+	while (px->deferred) {
+		conn *c = px->deferred;
+		px->deferred = c->defer_next;
+		c->defer_queued = false;
+		c->handles--;
+		px_conn_free_if_done(c);
+	}
+	uv_close((uv_handle_t *)&px->defer_idle, NULL);
 }
 
 /* The no-namespace mode: 127.0.0.1 with a port the gate registered (taken). */
@@ -376,6 +433,7 @@ static void on_stop(uv_async_t *a)
 	uv_close((uv_handle_t *)&px->update, NULL);
 	while (px->conns)
 		px_conn_close(px->conns);
+	px_defer_close(px);
 	for (size_t i = 0; i < px->n_listen; i++)
 		uv_close((uv_handle_t *)&px->listen[i].h, NULL);
 	srt_gateloop_close(px->gate);
@@ -417,6 +475,7 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 		return NULL;
 	}
 	px->loop.data = px;
+	px_defer_init(px);
 	uv_async_init(&px->loop, &px->stop, on_stop);
 	px->stop.data = px;
 	uv_mutex_init(&px->lock);

@@ -8,6 +8,8 @@
 #include "proxy_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 /* A fresh relay for a body with this framing. */
@@ -130,10 +132,12 @@ static int forward_pass(conn *c)
 	}
 	/* response: from upstream to the client (a length-framed body, once
 	 * its head is relayed, by splice below) */
+	bool got = false;
 	if (!c->resp.done && !c->u.eof && !resp_length_framed(c) && buf_data(&c->cout) < RELAY_CAP) {
 		int r = px_read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
 		if (r == 0 || r == -2)
 			c->u.eof = true;
+		got = r == 1;
 		moved |= r != -1;
 	}
 	if (!c->resp_head_done) {
@@ -158,6 +162,16 @@ static int forward_pass(conn *c)
 				c->client_keepalive = false;
 			c->resp.done = true;
 		}
+	}
+	if (got && !c->resp.done) {
+		/* part of a response came and the rest is awaited: acknowledge
+		 * it now.  An origin that writes head and body apart under
+		 * Nagle holds the body until its head is acknowledged, and
+		 * the kernel delays that ACK up to 40 ms since the proxy sends
+		 * nothing back meanwhile: each exchange of a pipelined burst
+		 * took 40 ms (1,000 requests: 50 s, direct 0.13 s). */
+		int one = 1;
+		(void)setsockopt(c->u.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 	}
 	before = buf_data(&c->cout);
 	if (px_flush_to(c->c.fd, &c->cout) < 0) {

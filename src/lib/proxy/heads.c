@@ -223,5 +223,8 @@ void px_http_head_run(conn *c)
 		px_endpoint_want(c, &c->c, UV_READABLE);
 		return;
 	}
+	/* the bound, not the socket, ended this: what the last read brought
+	 * may complete the head, and no more bytes may come */
 	px_endpoint_want(c, &c->c, UV_READABLE);
+	px_conn_defer(c);
 }

@@ -139,6 +139,9 @@ struct srt_proxy {
 	/* idle upstream connections, most recently used first */
 	conn *idle_first, *idle_last;
 	size_t n_idle;
+	/* connections whose step budget ran out mid-way (px_conn_defer) */
+	uv_idle_t defer_idle;
+	conn *deferred;
 };
 
 struct conn {
@@ -171,6 +174,8 @@ struct conn {
 	bool up_reused;        /* the upstream connection came from the idle list */
 	buf retry;             /* the request head, to send again on a fresh one */
 	conn *idle_prev, *idle_next;
+	conn *defer_next;     /* on px->deferred's list (holds a handle count) */
+	bool defer_queued;
 	half c2u, u2c;
 };
 
@@ -196,6 +201,13 @@ void px_conn_free_if_done(conn *c);
 void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
 int px_endpoint_want(conn *c, endpoint *e, int want);
+/* The progress rule (ARCHITECTURE.md): a round of work that ends on its
+ * budget rather than on a socket that would block calls px_conn_defer, and
+ * the connection is run again on the next loop iteration, after the other
+ * connections' I/O.  px_defer_init/close: the loop's handle for it. */
+void px_conn_defer(conn *c);
+int px_defer_init(srt_proxy *px);
+void px_defer_close(srt_proxy *px);
 void px_timer_set(conn *c, uint64_t ms);
 void px_conn_run(conn *c);
 

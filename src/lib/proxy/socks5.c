@@ -10,7 +10,8 @@
 
 void px_socks_run(conn *c)
 {
-	for (int rounds = 0; rounds < 16; rounds++) {
+	int rounds;
+	for (rounds = 0; rounds < 16; rounds++) {
 		const uint8_t *p = (const uint8_t *)(c->cin.p ? c->cin.p + c->cin.off : "");
 		size_t n = buf_data(&c->cin), used = 0;
 		int r = 0;
@@ -89,4 +90,6 @@ void px_socks_run(conn *c)
 		return;
 	}
 	px_endpoint_want(c, &c->c, UV_READABLE | (buf_data(&c->cout) ? UV_WRITABLE : 0));
+	if (rounds == 16) /* the bound ended it: what was read may be a whole message */
+		px_conn_defer(c);
 }

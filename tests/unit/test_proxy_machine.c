@@ -1,0 +1,448 @@
+/* The proxy's state machine driven on a private libuv loop, one
+ * uv_run(UV_RUN_NOWAIT) step at a time, between two scripted peers over
+ * socketpairs: a client of the HTTP proxy and the origin behind it.
+ *
+ * The rule checked (ARCHITECTURE.md, "The progress rule"): every path
+ * that ends a round of work leaves the connection waiting on the event that
+ * lets it go on.  So once a peer has sent what it sends, the proxy makes
+ * progress within a bounded number of loop steps; a connection that waits
+ * on nothing, or on the wrong thing, stays silent forever and the test
+ * fails at once, without timers or timing luck.
+ *
+ * The seam: the origin's side of a socketpair is put in the proxy's idle
+ * upstream pool (idle.c) for the request's host and port, so an
+ * absolute-form request takes it exactly as it takes a kept connection;
+ * each clean exchange puts it back for the next request.  No dial, no
+ * lookup, no test hook in the library. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "netpolicy.h"
+#include "proxy/proxy_int.h"
+
+/* Loop steps the proxy may take to react to a peer before it is stalled:
+ * generous for a few hops of work per step, far below "forever". */
+#define STALL_STEPS 64
+
+typedef struct peer {
+	int fd;
+	char in[1 << 20];
+	size_t in_len;
+} peer;
+
+typedef struct rig {
+	srt_proxy px;
+	srt_config *cfg;
+	srt_netpolicy *np;
+	peer client, origin;
+	int origin_px_fd; /* the proxy's side of the origin socketpair */
+	int client_px_fd; /* the proxy's side of the client socketpair */
+} rig;
+
+static void pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+/* A proxy on a private loop, allowing origin.test, with one client
+ * connection (`proto`: P_HTTP or P_SOCKS) and one idle upstream
+ * connection to origin.test:80. */
+static void rig_init_proto(rig *r, enum px_proto proto)
+{
+	static const char json[] = "{\"network\":{\"allowedDomains\":[\"origin.test\"]}}";
+	srt_error err = {0};
+	r->cfg = srt_config_parse(json, strlen(json), "t.json", &err);
+	assert_non_null(r->cfg);
+	r->np = srt_netpolicy_new(r->cfg, &err);
+	assert_non_null(r->np);
+	srt_proxy *px = &r->px;
+	px->o.policy = r->np;
+	px->o.max_conns = 64;
+	px->o.handshake_timeout_ms = 30000;
+	px->o.connect_timeout_ms = 15000;
+	assert_int_equal(uv_loop_init(&px->loop), 0);
+	px->loop.data = px;
+	assert_int_equal(px_defer_init(px), 0);
+
+	int cs[2], os[2];
+	pair(cs);
+	pair(os);
+	r->client.fd = cs[0];
+	r->origin.fd = os[0];
+	r->origin_px_fd = os[1];
+	r->client_px_fd = cs[1];
+
+	/* the origin's connection, kept idle as after an earlier exchange */
+	conn *x = px_conn_new(px, -1);
+	assert_non_null(x);
+	x->u = (endpoint){.fd = os[1]};
+	snprintf(x->host, sizeof x->host, "origin.test");
+	x->port = 80;
+	px_idle_put(x);
+	px_conn_close(x);
+	assert_int_equal(px->n_idle, 1);
+
+	/* the client's connection, as on_accept makes it */
+	conn *c = px_conn_new(px, cs[1]);
+	assert_non_null(c);
+	c->proto = proto;
+	c->state = proto == P_HTTP ? ST_HTTP_HEAD : ST_SOCKS_GREETING;
+	px_timer_set(c, px->o.handshake_timeout_ms);
+	px_conn_run(c);
+}
+
+static void rig_init(rig *r) { rig_init_proto(r, P_HTTP); }
+
+static void rig_free(rig *r)
+{
+	srt_proxy *px = &r->px;
+	px->stopping = true;
+	while (px->conns)
+		px_conn_close(px->conns);
+	px_defer_close(px);
+	for (int i = 0; i < 100 && uv_run(&px->loop, UV_RUN_NOWAIT); i++)
+		;
+	for (size_t i = 0; i < px->n_pool; i++) {
+		close(px->pool[i][0]);
+		close(px->pool[i][1]);
+	}
+	assert_int_equal(uv_loop_close(&px->loop), 0);
+	close(r->client.fd);
+	close(r->origin.fd);
+	srt_netpolicy_free(r->np);
+	srt_config_free(r->cfg);
+}
+
+static bool in_proxy; /* the origin answers from inside the proxy's send */
+
+/* Send all of it, letting the proxy step while the socketpair is full. */
+static void peer_send(srt_proxy *px, peer *p, const char *s, size_t n)
+{
+	for (int i = 0; n > 0 && i < 1000000; i++) {
+		ssize_t w = send(p->fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EAGAIN && !in_proxy) {
+			uv_run(&px->loop, UV_RUN_NOWAIT);
+			continue;
+		}
+		assert_true(w > 0);
+		s += w;
+		n -= (size_t)w;
+	}
+	assert_int_equal(n, 0);
+}
+
+/* Take what the proxy sent; true if anything came. */
+static bool peer_take(peer *p)
+{
+	bool got = false;
+	for (;;) {
+		ssize_t n = recv(p->fd, p->in + p->in_len, sizeof p->in - p->in_len, MSG_DONTWAIT);
+		if (n <= 0)
+			return got;
+		p->in_len += (size_t)n;
+		got = true;
+		assert_true(p->in_len < sizeof p->in);
+	}
+}
+
+static size_t count(const peer *p, const char *needle)
+{
+	size_t k = 0, nl = strlen(needle);
+	for (const char *s = p->in; (s = memmem(s, (size_t)(p->in + p->in_len - s), needle, nl)); s += nl)
+		k++;
+	return k;
+}
+
+/* The origin's script: one response per complete request head seen, the
+ * response sent whole or a byte per loop step. */
+typedef struct origin_script {
+	size_t answered;
+	const char *response;
+	bool bytewise;
+	size_t sent; /* bytes of the current response already sent (bytewise) */
+	size_t body;  /* request body bytes expected after each head */
+	const char *end; /* what ends a response as the client sees it */
+} origin_script;
+
+/* Complete requests the origin has seen (a head's end plus its body). */
+static size_t origin_requests(const rig *r, const origin_script *o)
+{
+	size_t heads = count(&r->origin, "\r\n\r\n");
+	if (!o->body)
+		return heads;
+	size_t complete = 0;
+	const char *s = r->origin.in;
+	const char *end = r->origin.in + r->origin.in_len;
+	for (size_t i = 0; i < heads; i++) {
+		s = (const char *)memmem(s, (size_t)(end - s), "\r\n\r\n", 4) + 4;
+		if ((size_t)(end - s) < o->body)
+			break;
+		s += o->body;
+		complete++;
+	}
+	return complete;
+}
+
+/* The origin's turn: take what came, answer what is complete (whole, or
+ * one byte of it); true if a byte moved. */
+static bool origin_turn(rig *r, origin_script *o)
+{
+	bool moved = peer_take(&r->origin);
+	if (o->answered < origin_requests(r, o)) {
+		size_t rlen = strlen(o->response);
+		if (o->bytewise) {
+			peer_send(&r->px, &r->origin, o->response + o->sent, 1);
+			if (++o->sent == rlen) {
+				o->sent = 0;
+				o->answered++;
+			}
+		} else {
+			peer_send(&r->px, &r->origin, o->response, rlen);
+			o->answered++;
+		}
+		moved = true;
+	}
+	return moved;
+}
+
+/* An instant origin: the test links with -Wl,--wrap=send, so the proxy's
+ * send(2) to the origin returns only once the origin has answered - the
+ * response is there before the proxy looks again, as with a fast origin
+ * on another core, but every time. */
+static rig *instant_rig;
+static origin_script *instant_script;
+ssize_t __real_send(int fd, const void *b, size_t n, int flags);
+ssize_t __wrap_send(int fd, const void *b, size_t n, int flags);
+ssize_t __wrap_send(int fd, const void *b, size_t n, int flags)
+{
+	ssize_t w = __real_send(fd, b, n, flags);
+	if (w > 0 && instant_rig && fd == instant_rig->origin_px_fd && !in_proxy) {
+		int saved = errno;
+		in_proxy = true;
+		origin_turn(instant_rig, instant_script);
+		in_proxy = false;
+		errno = saved;
+	}
+	return w;
+}
+
+/* A trickling client: each time the proxy's recv(2) takes bytes from the
+ * client, the client sends its next byte (-Wl,--wrap=recv), so there is
+ * always one more byte to read - a bound on reads per wake-up is reached
+ * every time, and the last byte lands on it for one of 16 lengths. */
+static rig *trickle_rig;
+static const char *trickle_left, *trickle_end;
+ssize_t __real_recv(int fd, void *b, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *b, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *b, size_t n, int flags)
+{
+	ssize_t got = __real_recv(fd, b, n, flags);
+	if (got > 0 && trickle_rig && fd == trickle_rig->client_px_fd && trickle_left && trickle_left < trickle_end &&
+	    !(flags & MSG_PEEK)) {
+		int saved = errno;
+		in_proxy = true;
+		peer_send(&trickle_rig->px, &trickle_rig->client, trickle_left++, 1);
+		in_proxy = false;
+		errno = saved;
+	}
+	return got;
+}
+
+/* Run the proxy one step at a time until the client has `want` whole
+ * responses (counted by what ends one), failing if it ever goes
+ * STALL_STEPS steps with neither peer seeing a byte. */
+static void drive(rig *r, origin_script *o, size_t want)
+{
+	int quiet = 0;
+	for (long step = 0; step < 1000000; step++) {
+		uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		bool moved = origin_turn(r, o);
+		moved |= peer_take(&r->client);
+		if (count(&r->client, o->end) >= want)
+			return;
+		quiet = moved ? 0 : quiet + 1;
+		if (quiet > STALL_STEPS)
+			fail_msg("stalled: %zu of %zu responses, origin saw %zu requests, after %ld steps",
+				 count(&r->client, o->end), want, origin_requests(r, o), step);
+	}
+	fail_msg("no end");
+}
+
+static char *requests(size_t n, const char *method, const char *extra)
+{
+	size_t one = 256 + strlen(extra);
+	char *all = malloc(n * one + 1);
+	assert_non_null(all);
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(all + len, one, "%s http://origin.test/r%zu HTTP/1.1\r\nHost: origin.test\r\n%s",
+					method, i, extra);
+	return all;
+}
+
+static const char OK2[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+static const char OK2_END[] = "\r\n\r\nok";
+static const char CHUNKED_END[] = "\r\n0\r\n\r\n";
+
+/* issue #11: a burst of pipelined requests on one keep-alive connection
+ * to a fast origin; every one is answered. */
+static void pipelined(size_t n, const char *method, const char *extra, size_t body, const char *resp,
+		      const char *end, bool client_bytewise, bool origin_bytewise, bool instant)
+{
+	rig *rp = calloc(1, sizeof *rp);
+	assert_non_null(rp);
+	rig_init(rp);
+	rig *r = rp;
+	char *all = requests(n, method, extra);
+	origin_script o = {.response = resp, .bytewise = origin_bytewise, .body = body, .end = end};
+	if (instant) {
+		instant_rig = r;
+		instant_script = &o;
+	}
+	if (client_bytewise) {
+		/* a byte per loop step: every partial-head path runs */
+		for (size_t i = 0; all[i]; i++) {
+			peer_send(&r->px, &r->client, all + i, 1);
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		}
+	} else {
+		peer_send(&r->px, &r->client, all, strlen(all));
+	}
+	drive(r, &o, n);
+	assert_int_equal(count(&r->client, "HTTP/1.1 200 OK"), n);
+	assert_int_equal(o.answered, n);
+	free(all);
+	instant_rig = NULL;
+	instant_script = NULL;
+	rig_free(r);
+	free(rp);
+}
+
+/* One request head, trickled a byte per proxy read, for 16 consecutive
+ * lengths: each is answered. */
+static void test_trickled_heads(void **s)
+{
+	(void)s;
+	for (int pad = 0; pad < 16; pad++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init(r);
+		char req[256];
+		snprintf(req, sizeof req, "GET http://origin.test/%.*s HTTP/1.1\r\nHost: origin.test\r\n\r\n", pad,
+			 "pppppppppppppppp");
+		origin_script o = {.response = OK2, .end = OK2_END};
+		trickle_rig = r;
+		trickle_left = req + 1;
+		trickle_end = req + strlen(req);
+		peer_send(&r->px, &r->client, req, 1);
+		drive(r, &o, 1);
+		assert_true(trickle_left == trickle_end);
+		trickle_rig = NULL;
+		trickle_left = trickle_end = NULL;
+		rig_free(r);
+		free(r);
+	}
+}
+
+/* A SOCKS5 greeting, trickled the same way, for 16 lengths (the number
+ * of methods offered): each gets its method answer. */
+static void test_trickled_socks_greetings(void **s)
+{
+	(void)s;
+	for (int pad = 0; pad < 16; pad++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init_proto(r, P_SOCKS);
+		char greet[64];
+		size_t n = (size_t)(20 + pad);
+		greet[0] = 5;
+		greet[1] = (char)n;
+		memset(greet + 2, 0x7f, n); /* private methods, then "no authentication" */
+		greet[2 + n - 1] = 0;
+		trickle_rig = r;
+		trickle_left = greet + 1;
+		trickle_end = greet + 2 + n;
+		peer_send(&r->px, &r->client, greet, 1);
+		int quiet = 0;
+		for (long step = 0; step < 100000 && r->client.in_len < 2; step++) {
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+			quiet = peer_take(&r->client) ? 0 : quiet + 1;
+			if (quiet > STALL_STEPS)
+				fail_msg("a SOCKS5 greeting of %zu methods stalled", n);
+		}
+		assert_true(trickle_left == trickle_end);
+		assert_int_equal(r->client.in_len, 2);
+		assert_int_equal(r->client.in[0], 5);
+		assert_int_equal(r->client.in[1], 0);
+		trickle_rig = NULL;
+		trickle_left = trickle_end = NULL;
+		rig_free(r);
+		free(r);
+	}
+}
+
+/* Each script against an origin that answers on its next turn and one
+ * that answers inside the proxy's send (instant). */
+#define BOTH(...)                                \
+	do {                                     \
+		pipelined(__VA_ARGS__, false);   \
+		pipelined(__VA_ARGS__, true);    \
+	} while (0)
+
+static void test_pipeline_1(void **s) { (void)s; BOTH(1, "GET", "\r\n", 0, OK2, OK2_END, false, false); }
+static void test_pipeline_2(void **s) { (void)s; BOTH(2, "GET", "\r\n", 0, OK2, OK2_END, false, false); }
+static void test_pipeline_40(void **s) { (void)s; BOTH(40, "GET", "\r\n", 0, OK2, OK2_END, false, false); }
+static void test_pipeline_1000(void **s) { (void)s; BOTH(1000, "GET", "\r\n", 0, OK2, OK2_END, false, false); }
+static void test_pipeline_bytewise_client(void **s)
+{
+	(void)s;
+	BOTH(5, "GET", "\r\n", 0, OK2, OK2_END, true, false);
+}
+static void test_pipeline_bytewise_origin(void **s)
+{
+	(void)s;
+	BOTH(5, "GET", "\r\n", 0, OK2, OK2_END, false, true);
+}
+static void test_pipeline_bodies(void **s)
+{
+	(void)s;
+	BOTH(40, "POST", "Content-Length: 5\r\n\r\nhello", 5, OK2, OK2_END, false, false);
+	BOTH(4, "POST", "Content-Length: 5\r\n\r\nhello", 5, OK2, OK2_END, true, true);
+}
+static void test_pipeline_chunked_responses(void **s)
+{
+	(void)s;
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				      "2\r\nok\r\n0\r\n\r\n";
+	BOTH(40, "GET", "\r\n", 0, chunked, CHUNKED_END, false, false);
+	BOTH(3, "GET", "\r\n", 0, chunked, CHUNKED_END, true, true);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipeline_1),
+		cmocka_unit_test(test_pipeline_2),
+		cmocka_unit_test(test_pipeline_40),
+		cmocka_unit_test(test_pipeline_1000),
+		cmocka_unit_test(test_pipeline_bytewise_client),
+		cmocka_unit_test(test_pipeline_bytewise_origin),
+		cmocka_unit_test(test_pipeline_bodies),
+		cmocka_unit_test(test_pipeline_chunked_responses),
+		cmocka_unit_test(test_trickled_heads),
+		cmocka_unit_test(test_trickled_socks_greetings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
