@@ -29,8 +29,10 @@ CPU_BOUND = 0.20  # of one core, while exhausted
 FLOOD = r"""
 raise_nofile(4096)
 TARGET = "127.0.0.1:%d"
+SINK = "127.0.0.1:%d"   # reads what it gets, never answers
 N = %d
-SLOW = %r   # send a partial head and hold it (slowloris) instead of CONNECT
+MODE = %r   # connect: CONNECT tunnels; head: a partial request head held;
+            # body: a POST whose body never comes (slowloris on bodies)
 
 def tunnel_works(timeout=10):
     s, line, hdrs, rest = http_connect(TARGET, timeout=timeout)
@@ -51,15 +53,18 @@ for i in range(N):
     except OSError as e:
         break
     opened += 1
-    if SLOW:
+    if MODE == "head":
         s.sendall(b"GET http://" + TARGET.encode() + b"/ HTTP/1.1\r\nHost: x")
+    elif MODE == "body":
+        s.sendall(b"POST http://" + SINK.encode() + b"/up HTTP/1.1\r\nHost: " + SINK.encode()
+                  + b"\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 100)
     else:
         s.sendall(b"CONNECT " + TARGET.encode() + b" HTTP/1.1\r\nHost: "
                   + TARGET.encode() + b"\r\n\r\n")
     socks.append(s)
 counts = {"200": 0, "503": 0, "stalled": 0, "closed": 0, "other": 0}
-if not SLOW:
-    end = time.monotonic() + 10
+if True:
+    end = time.monotonic() + (10 if MODE == "connect" else 3)
     pending = list(socks)
     heads = {s: b"" for s in socks}
     while pending and time.monotonic() < end:
@@ -116,12 +121,13 @@ def low_nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (LOW, LOW))
 
 
-def flood(sb, servers, n, slow=False, at_start=False):
+def flood(sb, servers, n, mode="connect", at_start=False):
     """Run FLOOD; return (process, srt pid, first report)."""
-    echo = servers.raw(echo=True)
-    sc = script(sb, FLOOD % (echo.port, n, slow))
+    echo, sink = servers.raw(echo=True), servers.raw()
+    sc = script(sb, FLOOD % (echo.port, sink.port, n, mode))
     kw = {"preexec_fn": low_nofile} if at_start else {}
-    p = sb.popen([PY, sc], settings=net(["127.0.0.1:%d" % echo.port]),
+    p = sb.popen([PY, sc], settings=net(["127.0.0.1:%d" % echo.port,
+                                          "127.0.0.1:%d" % sink.port]),
                  stdin=subprocess.PIPE, text=True, **kw)
     pid = srt_pid(sb, p)
     line = read_line(p, timeout=60)
@@ -188,6 +194,20 @@ def test_slowloris_heads_under_exhaustion(sb, servers):
     """400 clients each holding a partial request head, more than srt's
     descriptors: srt does not spin, a new client hears at once, and
     service resumes when they go."""
-    p, pid, first = flood(sb, servers, 400, slow=True)
+    p, pid, first = flood(sb, servers, 400, mode="head")
     cpu = cpu_share(pid)
     finish(p, pid, first, cpu, "slowloris heads")
+    c = first["counts"]
+    assert c["other"] == 0 and c["closed"] + c["503"] + c["stalled"] == first["flooded"], c
+
+
+def test_slowloris_bodies_under_exhaustion(sb, servers):
+    """400 POSTs whose bodies never come, each holding a client and an
+    upstream socket, more than srt's descriptors: those srt cannot hold are
+    told 503 (srt's shortage, not the origin's 502), srt does not spin, and
+    service resumes when they go."""
+    p, pid, first = flood(sb, servers, 400, mode="body")
+    cpu = cpu_share(pid)
+    finish(p, pid, first, cpu, "slowloris bodies")
+    c = first["counts"]
+    assert c["other"] == 0 and c["stalled"] > 0, c
