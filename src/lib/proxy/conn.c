@@ -37,6 +37,7 @@ conn *px_conn_new(srt_proxy *px, int fd)
 	if (!c)
 		return NULL;
 	c->px = px;
+	c->born = uv_now(&px->loop);
 	c->c = (endpoint){.fd = fd};
 	c->u = (endpoint){.fd = -1};
 	c->c2u = (half){.pipe = {-1, -1}};
@@ -341,6 +342,34 @@ static bool peer_authorized(srt_peer_registry *r, const struct sockaddr_storage 
 	return srt_peers_take(r, ntohs(sin->sin_port));
 }
 
+/* Out of room: close the oldest connection still in its handshake after
+ * EVICT_AFTER_MS (a slowloris holding a partial head, or an idle
+ * keep-alive connection), so that a flood of them cannot lock new clients
+ * out until the handshake timeout.  Whether one was closed. */
+static bool evict_stale_handshake(srt_proxy *px)
+{
+	uint64_t now = uv_now(&px->loop);
+	conn *oldest = NULL;
+	for (conn *c = px->conns; c; c = c->next) { /* newest first */
+		bool handshake = c->state == ST_HTTP_HEAD || c->state == ST_SOCKS_GREETING ||
+				 c->state == ST_SOCKS_AUTH || c->state == ST_SOCKS_REQUEST;
+		if (handshake && now - c->born >= EVICT_AFTER_MS)
+			oldest = c;
+	}
+	if (!oldest)
+		return false;
+	if (oldest->state == ST_HTTP_HEAD && (buf_data(&oldest->cin) > 0 || oldest->cout.len > 0)) {
+		px_http_reply(oldest, 408, "Request Timeout",
+			      "srt: request head not received in time", false);
+		px_conn_run(oldest); /* a short answer, then closed (or in ST_CLOSING) */
+		if (oldest->state != ST_DEAD)
+			px_conn_close(oldest);
+	} else {
+		px_conn_close(oldest);
+	}
+	return true;
+}
+
 /* A client that cannot be served now: told so where the protocol allows
  * (the HTTP proxy answers 503; SOCKS and raw relays see a close). */
 static void refuse_busy(const listen_handle *lh, int fd, const char *why)
@@ -394,8 +423,13 @@ static void on_accept(uv_poll_t *h, int status, int events)
 		int fd = accept4(lh->l.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
-			if (px_exhausted(e))
-				refuse_exhausted(px, lh);
+			/* a stale handshake closed gives its descriptors back
+			 * once libuv has let go of them: the close re-arms */
+			if (px_exhausted(e)) {
+				px_pause_accept(px);
+				if (!evict_stale_handshake(px))
+					refuse_exhausted(px, lh);
+			}
 			else if (e == ECONNABORTED || e == EPROTO)
 				continue; /* that client is gone; others may wait */
 			return;
@@ -406,6 +440,8 @@ static void on_accept(uv_poll_t *h, int status, int events)
 		}
 		if (px->n_conns >= px->o.max_conns && px->auto_cap)
 			px->o.max_conns = px_conn_cap(); /* the soft limit may have been raised */
+		if (px->n_conns >= px->o.max_conns)
+			(void)evict_stale_handshake(px);
 		if (px->n_conns >= px->o.max_conns) {
 			refuse_busy(lh, fd, "too-many-connections");
 			continue;

@@ -41,6 +41,9 @@
 /* Out of descriptors or memory: the listeners stop being polled for this
  * long, or until a connection closes. */
 #define ACCEPT_PAUSE_MS 100
+/* Out of room, a connection still in its handshake for this long (a real
+ * client's takes milliseconds; a slowloris' lasts) gives way to a new one. */
+#define EVICT_AFTER_MS 1000
 #define DEFAULT_HANDSHAKE_MS 30000
 #define DEFAULT_CONNECT_MS 15000
 #define RESPONSE_HEAD_MS 120000
@@ -162,6 +165,7 @@ struct conn {
 	conn *prev, *next;
 	enum px_proto proto;
 	enum px_state state;
+	uint64_t born;        /* uv_now when accepted */
 	endpoint c, u;
 	buf cin, cout, uin, uout;
 	uv_timer_t timer;
