@@ -12,13 +12,15 @@ the flood is gone.
 import json
 import os
 import resource
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
 from e2e_util import PY, read_line, wait_until
-from test_network import net, script, servers, srt_pid  # noqa: F401 (fixture)
+from test_network import net, script, servers, srt_pid, vmrss_kib  # noqa: F401 (fixture)
 
 LOW = 256
 CPU_BOUND = 0.20  # of one core, while exhausted
@@ -223,3 +225,105 @@ def test_slowloris_bodies_under_exhaustion(sb, servers):
     finish(p, pid, first, cpu, "slowloris bodies")
     c = first["counts"]
     assert c["other"] == 0 and c["stalled"] > 0, c
+
+
+class Firehose:
+    """Sends to each client as fast as it takes bytes, until it goes."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(512)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.conns.append(c)
+            threading.Thread(target=self._pour, args=(c,), daemon=True).start()
+
+    def _pour(self, c):
+        chunk = b"z" * 65536
+        c.settimeout(0.5)
+        while not self.stop:
+            try:
+                c.send(chunk)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def close(self):
+        self.stop = True
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+NEVER_READ = r"""
+raise_nofile(4096)
+ECHO, HOSE = "127.0.0.1:%d", "127.0.0.1:%d"
+def connect(target):
+    s, line, hdrs, rest = http_connect(target, timeout=10)
+    return s, (line or "no answer").split(" ")[1] if line else "none"
+echoes = [connect(ECHO) for i in range(10)]
+assert all(code == "200" for s, code in echoes), [c for s, c in echoes]
+hoses = [connect(HOSE) for i in range(60)]   # never read
+time.sleep(2)                                # their pipes fill
+out({"hoses": [c for s, c in hoses].count("200"),
+     "refused": [c for s, c in hoses].count("503")})
+worst, ok = 0.0, 0
+for rnd in range(5):
+    for s, code in echoes:
+        t0 = time.monotonic()
+        try:
+            s.sendall(b"ping")
+            got = recvn(s, 4, 10)
+        except OSError:
+            got = b""
+        worst = max(worst, time.monotonic() - t0)
+        ok += got == b"ping"
+out({"echo_ok": ok, "worst": worst})
+sys.stdin.readline()
+"""
+
+
+def test_tunnels_whose_client_never_reads(sb, servers):
+    """srt under a 256-descriptor limit: 10 tunnels in use, then 60 whose
+    client never reads from an origin that never stops sending (each holds
+    a full pipe).  The cap keeps srt within its descriptors, so the 10 go on
+    (bounded delay), srt's memory stays bounded and it does not spin; the
+    tunnels beyond the cap are refused 503."""
+    echo, hose = servers.raw(echo=True), Firehose()
+    try:
+        sc = script(sb, NEVER_READ % (echo.port, hose.port))
+        p = sb.popen([PY, sc], settings=net(["127.0.0.1:%d" % echo.port,
+                                              "127.0.0.1:%d" % hose.port]),
+                     stdin=subprocess.PIPE, text=True, preexec_fn=low_nofile)
+        pid = srt_pid(sb, p)
+        line = read_line(p, timeout=60)
+        assert line, (p.poll(), p.stderr.read() if p.poll() is not None else "")
+        first = json.loads(line)
+        cpu = cpu_share(pid)
+        line = read_line(p, timeout=90)
+        assert line, (p.poll(), p.stderr.read() if p.poll() is not None else "")
+        second = json.loads(line)
+        rss = vmrss_kib(pid)
+        p.stdin.write("\n")
+        p.stdin.flush()
+        p.wait(30)
+        print("never-reading clients: %s %s; srt CPU %.1f %% of a core; VmRSS %d KiB"
+              % (first, second, cpu * 100, rss))
+        assert cpu < CPU_BOUND, cpu
+        assert second["echo_ok"] == 50 and second["worst"] < 2, second
+        assert first["hoses"] > 0 and first["hoses"] + first["refused"] == 60, first
+        assert rss < 64 * 1024, rss
+    finally:
+        hose.close()
