@@ -323,7 +323,9 @@ def test_tunnels_whose_client_never_reads(sb, servers):
               % (first, second, cpu * 100, rss))
         assert cpu < CPU_BOUND, cpu
         assert second["echo_ok"] == 50 and second["worst"] < 2, second
-        assert first["hoses"] > 0 and first["hoses"] + first["refused"] == 60, first
+        # 60 full tunnels (4 descriptors each) cannot fit in 256: the cap says so
+        assert first["hoses"] > 0 and first["refused"] > 0, first
+        assert first["hoses"] + first["refused"] == 60, first
         assert rss < 64 * 1024, rss
     finally:
         hose.close()
