@@ -342,31 +342,30 @@ static bool peer_authorized(srt_peer_registry *r, const struct sockaddr_storage 
 	return srt_peers_take(r, ntohs(sin->sin_port));
 }
 
-/* Out of room: close the oldest connection still in its handshake after
- * EVICT_AFTER_MS (a slowloris holding a partial head, or an idle
- * keep-alive connection), so that a flood of them cannot lock new clients
- * out until the handshake timeout.  Whether one was closed. */
+/* Out of room: close the oldest connection that began a handshake and has
+ * not finished it after EVICT_AFTER_MS (a slowloris holding a partial
+ * head), answering 408, so that a flood of them cannot lock new clients
+ * out until the handshake timeout.  A client that has sent nothing yet is
+ * left alone (the cap's contract: the next one is refused 503).  Whether
+ * one was closed. */
 static bool evict_stale_handshake(srt_proxy *px)
 {
 	uint64_t now = uv_now(&px->loop);
 	conn *oldest = NULL;
 	for (conn *c = px->conns; c; c = c->next) { /* newest first */
-		bool handshake = c->state == ST_HTTP_HEAD || c->state == ST_SOCKS_GREETING ||
-				 c->state == ST_SOCKS_AUTH || c->state == ST_SOCKS_REQUEST;
-		if (handshake && now - c->born >= EVICT_AFTER_MS)
+		bool partial = (c->state == ST_HTTP_HEAD && buf_data(&c->cin) > 0) ||
+			       c->state == ST_SOCKS_AUTH || c->state == ST_SOCKS_REQUEST;
+		if (partial && now - c->born >= EVICT_AFTER_MS)
 			oldest = c;
 	}
 	if (!oldest)
 		return false;
-	if (oldest->state == ST_HTTP_HEAD && (buf_data(&oldest->cin) > 0 || oldest->cout.len > 0)) {
+	if (oldest->state == ST_HTTP_HEAD) {
 		px_http_reply(oldest, 408, "Request Timeout",
 			      "srt: request head not received in time", false);
 		px_conn_run(oldest); /* a short answer, then closed (or in ST_CLOSING) */
-		if (oldest->state != ST_DEAD)
-			px_conn_close(oldest);
-	} else {
-		px_conn_close(oldest);
 	}
+	px_conn_close(oldest); /* no-op when already closed */
 	return true;
 }
 
