@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ conn *px_conn_new(srt_proxy *px, int fd)
 	if (!c)
 		return NULL;
 	c->px = px;
+	c->born = uv_now(&px->loop);
 	c->c = (endpoint){.fd = fd};
 	c->u = (endpoint){.fd = -1};
 	c->c2u = (half){.pipe = {-1, -1}};
@@ -95,6 +98,8 @@ void px_endpoint_close(conn *c, endpoint *e)
 }
 
 
+static void on_resume(uv_timer_t *t);
+
 void px_conn_close(conn *c)
 {
 	if (c->state == ST_DEAD)
@@ -110,6 +115,10 @@ void px_conn_close(conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	px->n_conns--;
+	/* descriptors come free: a paused listener may take clients again
+	 * (next loop turn, once libuv has closed them) */
+	if (px->paused && !px->stopping)
+		uv_timer_start(&px->resume, on_resume, 0, 0);
 	px_pipe_put(px, c->c2u.pipe, c->c2u.pending);
 	px_pipe_put(px, c->u2c.pipe, c->u2c.pending);
 	px_endpoint_close(c, &c->c);
@@ -326,6 +335,61 @@ void px_defer_close(srt_proxy *px)
 	uv_close((uv_handle_t *)&px->defer_idle, NULL);
 }
 
+/* ---- accept, and what it does out of descriptors --------------------- */
+
+/* How many connections srt's descriptor limit (its soft limit, read now)
+ * lets the proxy hold: FDS_PER_CONN each, after the pipe pool and srt's
+ * own.  Raising the soft limit is the caller's business (the CLI raises it
+ * to the hard limit once the command has started with the caller's): a
+ * library does not change process-wide state behind its caller's back, so
+ * the cap is read again when reached. */
+static size_t px_conn_cap(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return DEFAULT_MAX_CONNS;
+	rlim_t fixed = FD_RESERVE + 2 * PIPE_POOL;
+	if (rl.rlim_cur < fixed + FDS_PER_CONN)
+		return 1;
+	rlim_t n = (rl.rlim_cur - fixed) / FDS_PER_CONN;
+	return n < DEFAULT_MAX_CONNS ? (size_t)n : DEFAULT_MAX_CONNS;
+}
+
+bool px_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
+}
+
+static void on_accept(uv_poll_t *h, int status, int events);
+
+static void on_resume(uv_timer_t *t)
+{
+	srt_proxy *px = t->data;
+	if (px->stopping || !px->paused)
+		return;
+	px->paused = false;
+	if (px->spare_fd < 0)
+		px->spare_fd = eventfd(0, EFD_CLOEXEC);
+	for (size_t i = 0; i < px->n_listen; i++)
+		uv_poll_start(&px->listen[i].h, UV_READABLE, on_accept);
+}
+
+/* A level-triggered listener with clients waiting stays readable however
+ * often accept4 fails: stop polling it instead of spinning, for
+ * ACCEPT_PAUSE_MS or until a connection closes (px_conn_close). */
+void px_pause_accept(srt_proxy *px)
+{
+	if (px->stopping)
+		return;
+	if (!px->paused) {
+		px->paused = true;
+		for (size_t i = 0; i < px->n_listen; i++)
+			uv_poll_stop(&px->listen[i].h);
+	}
+	if (!uv_is_active((uv_handle_t *)&px->resume))
+		uv_timer_start(&px->resume, on_resume, ACCEPT_PAUSE_MS, 0);
+}
+
 /* The no-namespace mode: 127.0.0.1 with a port the gate registered (taken). */
 static bool peer_authorized(srt_peer_registry *r, const struct sockaddr_storage *peer, socklen_t len)
 {
@@ -333,6 +397,71 @@ static bool peer_authorized(srt_peer_registry *r, const struct sockaddr_storage 
 	if (len < sizeof *sin || sin->sin_family != AF_INET || ntohl(sin->sin_addr.s_addr) != INADDR_LOOPBACK)
 		return false;
 	return srt_peers_take(r, ntohs(sin->sin_port));
+}
+
+/* Out of room: close the oldest connection that began a handshake and has
+ * not finished it after EVICT_AFTER_MS (a slowloris holding a partial
+ * head), answering 408, so that a flood of them cannot lock new clients
+ * out until the handshake timeout.  A client that has sent nothing yet is
+ * left alone (the cap's contract: the next one is refused 503).  Whether
+ * one was closed. */
+static bool evict_stale_handshake(srt_proxy *px)
+{
+	uint64_t now = uv_now(&px->loop);
+	conn *oldest = NULL;
+	for (conn *c = px->conns; c; c = c->next) { /* newest first */
+		bool partial = (c->state == ST_HTTP_HEAD && buf_data(&c->cin) > 0) ||
+			       c->state == ST_SOCKS_AUTH || c->state == ST_SOCKS_REQUEST;
+		if (partial && now - c->born >= EVICT_AFTER_MS)
+			oldest = c;
+	}
+	if (!oldest)
+		return false;
+	if (oldest->state == ST_HTTP_HEAD) {
+		px_http_reply(oldest, 408, "Request Timeout",
+			      "srt: request head not received in time", false);
+		px_conn_run(oldest); /* a short answer, then closed (or in ST_CLOSING) */
+	}
+	px_conn_close(oldest); /* no-op when already closed */
+	return true;
+}
+
+/* A client that cannot be served now: told so where the protocol allows
+ * (the HTTP proxy answers 503; SOCKS and raw relays see a close). */
+static void refuse_busy(const listen_handle *lh, int fd, const char *why)
+{
+	if (lh->l.kind == SRT_LISTEN_HTTP && !lh->l.relay_port) {
+		char busy[256];
+		int n = snprintf(busy, sizeof busy,
+				 "HTTP/1.1 503 Service Unavailable\r\nX-Proxy-Error: %s\r\n"
+				 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+				 why);
+		(void)!send(fd, busy, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	close(fd);
+}
+
+/* accept4 failed for want of descriptors: give up the spare one to take
+ * the waiting clients one by one and tell each 503 (bounded), then pause. */
+static void refuse_exhausted(srt_proxy *px, const listen_handle *lh)
+{
+	for (int i = 0; i < 64 && px->spare_fd >= 0; i++) {
+		close(px->spare_fd);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof peer;
+		int fd = accept4(lh->l.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			if (px->o.authorized && !peer_authorized(px->o.authorized, &peer, peer_len))
+				close(fd);
+			else
+				refuse_busy(lh, fd, "out-of-descriptors");
+		}
+		/* -1 when another thread took it meanwhile: got back on resume */
+		px->spare_fd = eventfd(0, EFD_CLOEXEC);
+		if (fd < 0)
+			break;
+	}
+	px_pause_accept(px);
 }
 
 static void on_accept(uv_poll_t *h, int status, int events)
@@ -344,31 +473,40 @@ static void on_accept(uv_poll_t *h, int status, int events)
 		return;
 	enum px_proto proto_kind = lh->l.kind == SRT_LISTEN_HTTP ? P_HTTP : P_SOCKS;
 	int relay_port = lh->l.relay_port;
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 64 && !px->paused; i++) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof peer;
 		int fd = accept4(lh->l.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			int e = errno;
+			/* a stale handshake closed gives its descriptors back
+			 * once libuv has let go of them: the close re-arms */
+			if (px_exhausted(e)) {
+				px_pause_accept(px);
+				if (!evict_stale_handshake(px))
+					refuse_exhausted(px, lh);
+			}
+			else if (e == ECONNABORTED || e == EPROTO)
+				continue; /* that client is gone; others may wait */
 			return;
+		}
 		if (px->o.authorized && !peer_authorized(px->o.authorized, &peer, peer_len)) {
 			close(fd); /* another local user's, not the command's */
 			continue;
 		}
+		if (px->n_conns >= px->o.max_conns && px->auto_cap)
+			px->o.max_conns = px_conn_cap(); /* the soft limit may have been raised */
+		if (px->n_conns >= px->o.max_conns)
+			(void)evict_stale_handshake(px);
 		if (px->n_conns >= px->o.max_conns) {
-			/* clean refusal: say so where the protocol allows, close */
-			if (proto_kind == P_HTTP && !relay_port) {
-				static const char busy[] =
-					"HTTP/1.1 503 Service Unavailable\r\nX-Proxy-Error: too-many-connections\r\n"
-					"Content-Length: 0\r\nConnection: close\r\n\r\n";
-				(void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			}
-			close(fd);
+			refuse_busy(lh, fd, "too-many-connections");
 			continue;
 		}
 		conn *c = px_conn_new(px, fd);
 		if (!c) {
-			close(fd);
-			continue;
+			refuse_busy(lh, fd, "out-of-memory");
+			px_pause_accept(px);
+			return;
 		}
 		if (relay_port) {
 			c->proto = P_RELAY;
@@ -431,6 +569,7 @@ static void on_stop(uv_async_t *a)
 	srt_proxy *px = a->data;
 	px->stopping = true;
 	uv_close((uv_handle_t *)&px->update, NULL);
+	uv_close((uv_handle_t *)&px->resume, NULL);
 	while (px->conns)
 		px_conn_close(px->conns);
 	px_defer_close(px);
@@ -462,8 +601,10 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 		return NULL;
 	}
 	px->o = *o;
-	if (!px->o.max_conns)
-		px->o.max_conns = DEFAULT_MAX_CONNS;
+	px->spare_fd = -1;
+	px->auto_cap = !px->o.max_conns;
+	if (px->auto_cap)
+		px->o.max_conns = px_conn_cap();
 	if (!px->o.handshake_timeout_ms)
 		px->o.handshake_timeout_ms = DEFAULT_HANDSHAKE_MS;
 	if (!px->o.connect_timeout_ms)
@@ -482,6 +623,9 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 	uv_cond_init(&px->taken);
 	uv_async_init(&px->loop, &px->update, on_update);
 	px->update.data = px;
+	uv_timer_init(&px->loop, &px->resume);
+	px->resume.data = px;
+	px->spare_fd = eventfd(0, EFD_CLOEXEC);
 	px->listen = calloc(o->n_listeners + 1, sizeof *px->listen);
 	for (size_t i = 0; px->listen && i < o->n_listeners; i++) {
 		listen_handle *lh = &px->listen[px->n_listen];
@@ -528,6 +672,8 @@ void srt_proxy_stop(srt_proxy *px)
 		close(px->pool[i][1]);
 	}
 	uv_loop_close(&px->loop);
+	if (px->spare_fd >= 0)
+		close(px->spare_fd);
 	for (size_t i = 0; i < px->n_listen; i++)
 		close(px->listen[i].l.fd);
 	free(px->listen);

@@ -243,6 +243,10 @@ static void start_connect(conn *c)
 		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			last_err = errno;
+			if (px_exhausted(last_err)) {
+				px_pause_accept(c->px); /* no new clients until some close */
+				break;
+			}
 			continue;
 		}
 		int one = 1;

@@ -32,6 +32,18 @@
 #include "proxy.h"
 
 #define DEFAULT_MAX_CONNS 8192
+/* The connection cap follows srt's descriptor limit (conn.c, px_conn_cap):
+ * a connection holds its two sockets and, while bytes are in flight, a
+ * pipe of the splice pump; the pipe pool and srt's own descriptors (the
+ * sandbox's, the loop's, the resolver's sockets) come off the top. */
+#define FDS_PER_CONN 4
+#define FD_RESERVE 64
+/* Out of descriptors or memory: the listeners stop being polled for this
+ * long, or until a connection closes. */
+#define ACCEPT_PAUSE_MS 100
+/* Out of room, a connection still in its handshake for this long (a real
+ * client's takes milliseconds; a slowloris' lasts) gives way to a new one. */
+#define EVICT_AFTER_MS 1000
 #define DEFAULT_HANDSHAKE_MS 30000
 #define DEFAULT_CONNECT_MS 15000
 #define RESPONSE_HEAD_MS 120000
@@ -129,6 +141,13 @@ struct srt_proxy {
 	int pool[PIPE_POOL][2];
 	size_t n_pool;
 	bool stopping;
+	/* exhaustion (conn.c): max_conns derived from RLIMIT_NOFILE, the
+	 * listeners paused, and a spare descriptor given up to accept a client
+	 * only to tell it 503 when accept4 itself fails with EMFILE */
+	bool auto_cap;
+	bool paused;
+	uv_timer_t resume;
+	int spare_fd;
 	/* live policy updates: handed over under the lock, swapped on the loop */
 	uv_mutex_t lock;
 	uv_cond_t taken;
@@ -149,6 +168,7 @@ struct conn {
 	conn *prev, *next;
 	enum px_proto proto;
 	enum px_state state;
+	uint64_t born;        /* uv_now when accepted */
 	endpoint c, u;
 	buf cin, cout, uin, uout;
 	uv_timer_t timer;
@@ -210,6 +230,10 @@ int px_defer_init(srt_proxy *px);
 void px_defer_close(srt_proxy *px);
 void px_timer_set(conn *c, uint64_t ms);
 void px_conn_run(conn *c);
+/* out of descriptors or memory (errno): stop polling the listeners for a
+ * while instead of spinning on them (resumed by a timer or a close) */
+bool px_exhausted(int err);
+void px_pause_accept(srt_proxy *px);
 
 /* dial.c: px_admit answers a refusal and returns false when the policy
  * says no; px_begin_dial[_fresh] go from an admitted destination to

@@ -100,6 +100,8 @@ void px_upstream_failed(conn *c, int err, bool timeout)
 			 timeout ? "timed out" : strerror(err));
 	if (timeout)
 		px_http_reply(c, 504, "Gateway Timeout", body, false);
+	else if (px_exhausted(err)) /* srt's own shortage, not the origin's */
+		px_http_reply(c, 503, "Service Unavailable", body, false);
 	else
 		px_http_reply(c, 502, "Bad Gateway", body, false);
 }

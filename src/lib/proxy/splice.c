@@ -20,8 +20,11 @@ static int pipe_get(srt_proxy *px, int p[2])
 		p[1] = px->pool[px->n_pool][1];
 		return 0;
 	}
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+		if (px_exhausted(errno))
+			px_pause_accept(px); /* no new clients until some close */
 		return -1;
+	}
 	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE); /* best effort */
 	return 0;
 }
