@@ -73,6 +73,7 @@ static void rig_init_proto(rig *r, enum px_proto proto)
 	px->o.connect_timeout_ms = 15000;
 	assert_int_equal(uv_loop_init(&px->loop), 0);
 	px->loop.data = px;
+	assert_int_equal(px_events_init(px), 0);
 	assert_int_equal(px_defer_init(px), 0);
 	/* as srt_proxy_start: the accept pause's timer, no spare descriptor */
 	uv_timer_init(&px->loop, &px->resume);
@@ -115,9 +116,12 @@ static void rig_free(rig *r)
 	while (px->conns)
 		px_conn_close(px->conns);
 	px_defer_close(px);
+	px_events_close(px);
 	uv_close((uv_handle_t *)&px->resume, NULL);
 	for (int i = 0; i < 100 && uv_run(&px->loop, UV_RUN_NOWAIT); i++)
 		;
+	close(px->ep_fd);
+	free(px->slots);
 	for (size_t i = 0; i < px->n_pool; i++) {
 		close(px->pool[i][0]);
 		close(px->pool[i][1]);

@@ -62,13 +62,13 @@ void px_buf_free(buf *b)
 
 /* Read what is available into b (bounded by max).  1: got bytes, 0: EOF,
  * -1: would block or buffer full, -2: error. */
-int px_read_into(int fd, buf *b, size_t max)
+int px_read_into(endpoint *e, buf *b, size_t max)
 {
 	if (buf_room(b, 1, max) < 0)
 		return -1;
 	ssize_t n;
 	do
-		n = recv(fd, b->p + b->len, b->cap - b->len, 0);
+		n = recv(e->fd, b->p + b->len, b->cap - b->len, 0);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		b->len += (size_t)n;
@@ -76,19 +76,26 @@ int px_read_into(int fd, buf *b, size_t max)
 	}
 	if (n == 0)
 		return 0;
-	return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return -2;
+	e->ready &= ~UV_READABLE; /* until the next edge */
+	return -1;
 }
 
 /* Write as much of b as the socket takes.  0: all written or would block,
  * -2: error. */
-int px_flush_to(int fd, buf *b)
+int px_flush_to(endpoint *e, buf *b)
 {
 	while (buf_data(b) > 0) {
-		ssize_t n = send(fd, b->p + b->off, buf_data(b), MSG_NOSIGNAL);
+		ssize_t n = send(e->fd, b->p + b->off, buf_data(b), MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			e->ready &= ~UV_WRITABLE; /* until the next edge */
+			return 0;
+		}
 		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -2;
+			return -2;
 		px_buf_consume(b, (size_t)n);
 	}
 	return 0;

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -252,7 +251,7 @@ static void start_connect(conn *c)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
-			c->u = (endpoint){.fd = fd, .want = 0};
+			c->u = (endpoint){.fd = fd};
 			c->state = ST_CONNECT;
 			return;
 		}
@@ -286,9 +285,10 @@ void px_connected(conn *c)
 
 void px_check_connect(conn *c)
 {
-	struct pollfd p = {.fd = c->u.fd, .events = POLLOUT};
-	if (poll(&p, 1, 0) <= 0)
-		return; /* still in progress */
+	/* a connecting socket reports writable (or an error) once the
+	 * handshake is over: until that edge there is nothing to ask */
+	if (!(c->u.ready & UV_WRITABLE))
+		return;
 	int err = 0;
 	socklen_t l = sizeof err;
 	if (getsockopt(c->u.fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
@@ -300,6 +300,4 @@ void px_check_connect(conn *c)
 	c->dial_err = err;
 	px_endpoint_close(c, &c->u);
 	start_connect(c);
-	if (c->state == ST_CLOSING)
-		return;
 }

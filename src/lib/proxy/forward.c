@@ -100,7 +100,7 @@ static int forward_pass(conn *c)
 		return -1;
 	}
 	before = buf_data(&c->uout);
-	if (px_flush_to(c->u.fd, &c->uout) < 0 && !c->resp_head_done) {
+	if (px_flush_to(&c->u, &c->uout) < 0 && !c->resp_head_done) {
 		if (px_retry_fresh(c))
 			return -1;
 		px_endpoint_close(c, &c->u);
@@ -110,7 +110,7 @@ static int forward_pass(conn *c)
 	moved |= buf_data(&c->uout) != before;
 	if (req_by_splice(c)) {
 		bool eof = false;
-		int r = px_splice_body(c->px, &c->req, &c->c2u, c->c.fd, c->u.fd, &eof);
+		int r = px_splice_body(c->px, &c->req, &c->c2u, &c->c, &c->u, &eof);
 		if (r == SPLICE_SRC_ERR || eof || (r == SPLICE_DST_ERR && c->resp_head_done)) {
 			px_conn_close(c); /* client gone mid-request, or both done with */
 			return -1;
@@ -123,7 +123,7 @@ static int forward_pass(conn *c)
 		moved |= r;
 	} else if (!c->req.done && c->req.body.kind != SRT_BODY_LENGTH &&
 		   buf_data(&c->cin) < RELAY_CAP) {
-		int r = px_read_into(c->c.fd, &c->cin, RELAY_CAP);
+		int r = px_read_into(&c->c, &c->cin, RELAY_CAP);
 		if (r == 0 || r == -2) { /* client gone mid-request */
 			px_conn_close(c);
 			return -1;
@@ -134,7 +134,7 @@ static int forward_pass(conn *c)
 	 * its head is relayed, by splice below) */
 	bool got = false;
 	if (!c->resp.done && !c->u.eof && !resp_length_framed(c) && buf_data(&c->cout) < RELAY_CAP) {
-		int r = px_read_into(c->u.fd, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
+		int r = px_read_into(&c->u, &c->uin, c->resp_head_done ? RELAY_CAP : SRT_HTTP_MAX_HEAD);
 		if (r == 0 || r == -2)
 			c->u.eof = true;
 		got = r == 1;
@@ -174,14 +174,14 @@ static int forward_pass(conn *c)
 		(void)setsockopt(c->u.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 	}
 	before = buf_data(&c->cout);
-	if (px_flush_to(c->c.fd, &c->cout) < 0) {
+	if (px_flush_to(&c->c, &c->cout) < 0) {
 		px_conn_close(c);
 		return -1;
 	}
 	moved |= buf_data(&c->cout) != before;
 	if (resp_by_splice(c)) {
 		bool eof = false;
-		int r = px_splice_body(c->px, &c->resp, &c->u2c, c->u.fd, c->c.fd, &eof);
+		int r = px_splice_body(c->px, &c->resp, &c->u2c, &c->u, &c->c, &eof);
 		if (r == SPLICE_DST_ERR) {
 			px_conn_close(c);
 			return -1;

@@ -209,7 +209,7 @@ void px_http_head_run(conn *c)
 			px_http_reply(c, status, phrase, "srt: malformed request", false);
 			return;
 		}
-		int rr = px_read_into(c->c.fd, &c->cin, SRT_HTTP_MAX_HEAD);
+		int rr = px_read_into(&c->c, &c->cin, SRT_HTTP_MAX_HEAD);
 		if (rr == 1)
 			continue;
 		if (rr == 0 || rr == -2) {

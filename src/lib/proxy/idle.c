@@ -18,16 +18,12 @@
  * the policy changes.  An idle connection that becomes readable (the
  * origin closed it, or sent bytes nobody asked for) is dropped. */
 
-/* Move the upstream endpoint (and its poll handle) from one connection to
- * another; the handle's close callback then counts against `to`. */
+/* Move the upstream endpoint (and its epoll slot) from one connection to
+ * another. */
 static void upstream_move(conn *from, conn *to)
 {
 	to->u = from->u;
-	if (to->u.pb) {
-		to->u.pb->c = to;
-		from->handles--;
-		to->handles++;
-	}
+	px_endpoint_moved(to, &to->u);
 	from->u = (endpoint){.fd = -1};
 }
 
@@ -87,11 +83,22 @@ static bool has_body(const srt_body *b)
 }
 
 /* Is this idle connection still open with nothing unread? */
-static bool idle_usable(int fd)
+static bool idle_usable(endpoint *e)
 {
 	char b;
-	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	ssize_t n = recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		e->ready &= ~UV_READABLE;
+		return true;
+	}
+	return false;
+}
+
+/* Woken while idle: the readiness may be older than the idle time (the
+ * last read of the response stopped at its end, before any EAGAIN). */
+bool px_idle_still_usable(conn *c)
+{
+	return idle_usable(&c->u);
 }
 
 /* Give c an idle upstream connection to its host and port, if there is a
@@ -104,7 +111,7 @@ bool px_idle_take(conn *c)
 	while (y) {
 		conn *next = y->idle_next;
 		if (y->port == c->port && y->via == c->via && strcasecmp(y->host, c->host) == 0) {
-			if (!idle_usable(y->u.fd)) {
+			if (!idle_usable(&y->u)) {
 				px_conn_close(y);
 			} else if (!has_body(&c->req.body) &&
 				   px_buf_append(&c->retry, c->uout.p + c->uout.off, buf_data(&c->uout),

@@ -43,12 +43,12 @@ void px_parent_connect(conn *c)
 
 void px_parent_run(conn *c)
 {
-	if (px_flush_to(c->u.fd, &c->uout) < 0) {
+	if (px_flush_to(&c->u, &c->uout) < 0) {
 		px_endpoint_close(c, &c->u);
 		px_upstream_failed(c, EPIPE, false);
 		return;
 	}
-	int r = px_read_into(c->u.fd, &c->uin, SRT_PARENT_MAX_REPLY);
+	int r = px_read_into(&c->u, &c->uin, SRT_PARENT_MAX_REPLY);
 	srt_parent_reply pr;
 	int v = srt_upstream_reply(c->uin.p ? c->uin.p + c->uin.off : "", buf_data(&c->uin), &pr);
 	if (v == SRT_PARENT_MORE && (r == 0 || r == -2)) {

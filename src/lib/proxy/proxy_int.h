@@ -3,9 +3,13 @@
  *
  * Every connection is a small state machine (struct conn) driven by
  * px_conn_run() (conn.c), which is called whenever one of its sockets is
- * ready and simply tries to make progress on everything non-blockingly
- * (level-triggered; all sockets are O_NONBLOCK).  The files, one concern
- * each:
+ * ready for what the connection waits on and simply tries to make progress
+ * on everything non-blockingly (all sockets are O_NONBLOCK).  Sockets are
+ * registered once, edge-triggered, in the proxy's own epoll set (conn.c,
+ * "events"); what each endpoint has been told is ready is remembered until
+ * an I/O call on it says EAGAIN, so the states see level-triggered
+ * semantics without an epoll_ctl each time what they wait on changes.
+ * The files, one concern each:
  *   conn.c     connection life cycle, timeouts, the state driver, accept,
  *              the libuv loop (start, stop, live policy updates)
  *   buf.c      bounded byte buffers and their socket reads and writes
@@ -102,20 +106,27 @@ typedef struct body_relay {
 	bool done;
 } body_relay;
 
-/* A poll handle owns its descriptor and its memory: it lives on after its
- * endpoint is reused until libuv has closed it. */
-typedef struct pollbox {
-	uv_poll_t h;
-	int fd;
-	conn *c;
-} pollbox;
-
+/* One socket of a connection.  `ready` is what the kernel last reported
+ * (edge-triggered) and no I/O call has since found wanting: UV_READABLE is
+ * cleared by a read that would block, UV_WRITABLE by a write that would
+ * block.  The connection runs when ready & want is not empty. */
 typedef struct endpoint {
 	int fd;
-	pollbox *pb;    /* NULL until first polled */
-	int want;       /* UV_READABLE | UV_WRITABLE currently requested */
+	int want;       /* UV_READABLE | UV_WRITABLE currently waited on */
+	int ready;      /* UV_READABLE | UV_WRITABLE possibly ready */
+	uint32_t slot;  /* its entry in px->slots, 0: not registered */
 	bool eof;       /* read side saw EOF */
 } endpoint;
+
+/* What an epoll event names: a slot, checked by its generation, so that an
+ * event still queued for a socket closed since (its registration lives on
+ * while another process holds a copy of the descriptor) finds nothing. */
+typedef struct ep_slot {
+	conn *c;        /* NULL: free */
+	uint32_t gen;
+	bool upstream;  /* c->u, else c->c */
+	uint32_t next_free;
+} ep_slot;
 
 typedef struct half { /* one direction of a spliced tunnel */
 	int pipe[2];
@@ -141,6 +152,13 @@ struct srt_proxy {
 	int pool[PIPE_POOL][2];
 	size_t n_pool;
 	bool stopping;
+	/* the connections' sockets (conn.c, "events"): one epoll set, itself
+	 * polled by the loop; slots[0] is never used */
+	int ep_fd;
+	uv_poll_t ep_watch;
+	ep_slot *slots;
+	uint32_t n_slots, free_slot;
+	uint64_t batch;
 	/* exhaustion (conn.c): max_conns derived from RLIMIT_NOFILE, the
 	 * listeners paused, and a spare descriptor given up to accept a client
 	 * only to tell it 503 when accept4 itself fails with EMFILE */
@@ -169,6 +187,7 @@ struct conn {
 	enum px_proto proto;
 	enum px_state state;
 	uint64_t born;        /* uv_now when accepted */
+	uint64_t batch;       /* px->batch when last queued to run on an event */
 	endpoint c, u;
 	buf cin, cout, uin, uout;
 	uv_timer_t timer;
@@ -207,12 +226,13 @@ enum { SPLICE_SRC_ERR = -1, SPLICE_DST_ERR = -2 };
 #pragma GCC visibility push(hidden)
 
 /* buf.c: px_read_into 1 got bytes, 0 EOF, -1 would block or full, -2
- * error; px_flush_to 0 all written or would block, -2 error */
+ * error; px_flush_to 0 all written or would block, -2 error.  Both clear
+ * the endpoint's ready bit when the socket would block. */
 void px_buf_consume(buf *b, size_t n);
 int px_buf_append(buf *b, const void *d, size_t n, size_t max);
 void px_buf_free(buf *b);
-int px_read_into(int fd, buf *b, size_t max);
-int px_flush_to(int fd, buf *b);
+int px_read_into(endpoint *e, buf *b, size_t max);
+int px_flush_to(endpoint *e, buf *b);
 
 /* conn.c: life cycle; px_conn_run steps a connection until its state
  * stops changing, each state asking for the events it waits on */
@@ -221,6 +241,11 @@ void px_conn_free_if_done(conn *c);
 void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
 int px_endpoint_want(conn *c, endpoint *e, int want);
+/* An endpoint moved to another connection (idle.c): its slot follows. */
+void px_endpoint_moved(conn *to, endpoint *e);
+/* The epoll set and its watcher on the loop; closed on stop. */
+int px_events_init(srt_proxy *px);
+void px_events_close(srt_proxy *px);
 /* The progress rule (ARCHITECTURE.md): a round of work that ends on its
  * budget rather than on a socket that would block calls px_conn_defer, and
  * the connection is run again on the next loop iteration, after the other
@@ -259,6 +284,7 @@ void px_idle_unlink(conn *c);
 void px_idle_close_all(srt_proxy *px);
 void px_idle_put(conn *c);
 bool px_idle_take(conn *c);
+bool px_idle_still_usable(conn *c);
 bool px_retry_fresh(conn *c);
 
 /* reply.c: each answer but SOCKS success turns the connection to ST_CLOSING */
@@ -285,7 +311,7 @@ void px_socks_run(conn *c);
 void px_pipe_put(srt_proxy *px, int p[2], size_t pending);
 void px_tunnel_start(conn *c);
 void px_tunnel_run(conn *c);
-int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof);
+int px_splice_body(srt_proxy *px, body_relay *r, half *h, endpoint *from, endpoint *to, bool *eof);
 
 #pragma GCC visibility pop
 

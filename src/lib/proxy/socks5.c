@@ -76,7 +76,7 @@ void px_socks_run(conn *c)
 			c->state = ST_CLOSING;
 			return;
 		}
-		int rr = px_read_into(c->c.fd, &c->cin, 1024);
+		int rr = px_read_into(&c->c, &c->cin, 1024);
 		if (rr == 1)
 			continue;
 		if (rr == 0 || rr == -2) {
@@ -85,7 +85,7 @@ void px_socks_run(conn *c)
 		}
 		break;
 	}
-	if (px_flush_to(c->c.fd, &c->cout) < 0) {
+	if (px_flush_to(&c->c, &c->cout) < 0) {
 		px_conn_close(c);
 		return;
 	}

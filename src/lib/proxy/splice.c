@@ -54,7 +54,8 @@ void px_pipe_put(srt_proxy *px, int p[2], size_t pending)
  * records the source's end.  Returns 1 when bytes moved, 0 when none could,
  * SPLICE_SRC_ERR or SPLICE_DST_ERR; *want_from / *want_to get the events
  * that let this direction go on. */
-static int splice_pump(srt_proxy *px, half *h, int from, int to, uint64_t *left, int *want_from, int *want_to)
+static int splice_pump(srt_proxy *px, half *h, endpoint *from, endpoint *to, uint64_t *left, int *want_from,
+		       int *want_to)
 {
 	int moved = 0;
 	for (int rounds = 0; rounds < SRT_LOOP_BUDGET; rounds++) {
@@ -63,7 +64,8 @@ static int splice_pump(srt_proxy *px, half *h, int from, int to, uint64_t *left,
 			if (h->pipe[0] < 0 && pipe_get(px, h->pipe) < 0)
 				return SPLICE_SRC_ERR;
 			size_t want = left && *left < PIPE_SIZE ? (size_t)*left : PIPE_SIZE;
-			ssize_t n = splice(from, NULL, h->pipe[1], NULL, want,
+			bool pipe_empty = h->pending == 0;
+			ssize_t n = splice(from->fd, NULL, h->pipe[1], NULL, want,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				if (left)
@@ -75,19 +77,23 @@ static int splice_pump(srt_proxy *px, half *h, int from, int to, uint64_t *left,
 				progress = true;
 			} else if (errno != EAGAIN && errno != EINTR) {
 				return SPLICE_SRC_ERR;
-			} else if (h->pending == 0) {
+			} else if (pipe_empty && errno == EAGAIN) {
+				/* an empty pipe has room: it is the socket that
+				 * has nothing (a full pipe says EAGAIN too) */
+				from->ready &= ~UV_READABLE;
 				*want_from |= UV_READABLE;
 			}
 		}
 		if (h->pending > 0) {
-			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->pending,
+			ssize_t n = splice(h->pipe[0], NULL, to->fd, NULL, h->pending,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				h->pending -= (size_t)n;
 				progress = true;
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				return SPLICE_DST_ERR;
-			} else if (n < 0) {
+			} else if (n < 0 && errno == EAGAIN) {
+				to->ready &= ~UV_WRITABLE; /* the pipe has bytes: the socket is full */
 				*want_to |= UV_WRITABLE;
 			}
 		}
@@ -127,13 +133,13 @@ void px_tunnel_start(conn *c)
 /* One direction of a tunnel: spliced until its source ends, then the
  * destination's write side is shut down.  -1 on error, else whether
  * anything moved; *want_from / *want_to get the events needed. */
-static int tunnel_half(srt_proxy *px, half *h, int from, int to, int *want_from, int *want_to)
+static int tunnel_half(srt_proxy *px, half *h, endpoint *from, endpoint *to, int *want_from, int *want_to)
 {
 	int moved = splice_pump(px, h, from, to, NULL, want_from, want_to);
 	if (moved < 0)
 		return -1;
 	if (h->src_eof && h->pending == 0 && !h->done) {
-		shutdown(to, SHUT_WR);
+		shutdown(to->fd, SHUT_WR);
 		h->done = true;
 	}
 	return moved;
@@ -143,7 +149,7 @@ void px_tunnel_run(conn *c)
 {
 	int cw = 0, uw = 0;
 	/* queued bytes (replies, early client data) go before spliced ones */
-	if (px_flush_to(c->c.fd, &c->cout) < 0 || px_flush_to(c->u.fd, &c->uout) < 0) {
+	if (px_flush_to(&c->c, &c->cout) < 0 || px_flush_to(&c->u, &c->uout) < 0) {
 		px_conn_close(c);
 		return;
 	}
@@ -156,12 +162,12 @@ void px_tunnel_run(conn *c)
 	else if (c->uout.p)
 		px_buf_free(&c->uout);
 	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
-	    tunnel_half(c->px, &c->c2u, c->c.fd, c->u.fd, &cw, &uw) < 0) {
+	    tunnel_half(c->px, &c->c2u, &c->c, &c->u, &cw, &uw) < 0) {
 		px_conn_close(c);
 		return;
 	}
 	if (buf_data(&c->cout) == 0 && !c->u2c.done &&
-	    tunnel_half(c->px, &c->u2c, c->u.fd, c->c.fd, &uw, &cw) < 0) {
+	    tunnel_half(c->px, &c->u2c, &c->u, &c->c, &uw, &cw) < 0) {
 		px_conn_close(c);
 		return;
 	}
@@ -183,7 +189,7 @@ void px_tunnel_run(conn *c)
 /* Returns 1 when bytes moved, 0 when none could, SPLICE_SRC_ERR or
  * SPLICE_DST_ERR; *eof when the source ended before the body did (the
  * body is then done, truncated). */
-int px_splice_body(srt_proxy *px, body_relay *r, half *h, int from, int to, bool *eof)
+int px_splice_body(srt_proxy *px, body_relay *r, half *h, endpoint *from, endpoint *to, bool *eof)
 {
 	/* the events to wait for are asked by px_forward_run, after all its
 	 * passes, by the same rule */
