@@ -156,6 +156,15 @@ PAYLOADS = {
         "printf 'URL: %%s\\nPush: refs/heads/main:refs/heads/main\\n' \"$PWD/store.git\" "
         "> .git/remotes/origin",
         [["push", "-q"], ["push", "-q", "origin"]]),
+    # red team: branch.main.remote names a remote whose path url the
+    # import drops: for git the bare name is then a path, ./origin, a bare
+    # repository planted there, and plain `git push` runs its hook
+    "branch_remote_as_path": (
+        "git init -q --bare origin && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > origin/hooks/pre-receive && "
+        "chmod +x origin/hooks/pre-receive && git remote add origin \"$PWD/origin\" && "
+        "git config branch.main.remote origin && git config branch.main.merge refs/heads/main",
+        [["push", "-q"]]),
     "legacy_branches_file": (
         "git init -q --bare store.git && "
         "printf '#!/bin/sh\\ntouch %(m)s\\n' > store.git/hooks/pre-receive && "
