@@ -269,6 +269,18 @@ static size_t own_hooks(int dfd, char *first, size_t cap)
 	return n;
 }
 
+/* No entry `name` in dfd, or an empty directory (never a symlink followed). */
+static bool dir_absent_or_empty(int dfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return false;
+	SRT_AUTOCLOSE int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd >= 0 && dir_empty(fd);
+}
+
 static void note(srt_strv *notes, char *msg)
 {
 	if (msg)
@@ -281,12 +293,24 @@ static int sanitize(int dfd, const char *shown, bool keep_config, srt_strv *note
 	char hook[64] = "";
 	size_t n_hooks = own_hooks(dfd, hook, sizeof hook);
 	static const char *const dropped[] = {"hooks", "commondir", "config.worktree", "modules",
-					      "worktrees", "rebase-merge"};
+					      "worktrees", "rebase-merge", "sequencer", "remotes",
+					      "branches"};
 	/* an interactive rebase the command left stopped: its todo list's
 	 * "exec" lines run on the host at `git rebase --continue`, which git
 	 * status asks for (red team) */
 	struct stat rst;
 	bool rebase = fstatat(dfd, "rebase-merge", &rst, AT_SYMLINK_NOFOLLOW) == 0;
+	/* a cherry-pick or revert left stopped: sequencer/opts names the merge
+	 * strategy, and `git cherry-pick --continue` (git status asks for it)
+	 * runs "git-merge-<strategy>", a path into the workspace when it holds
+	 * a '/' (red team) */
+	bool sequencer = fstatat(dfd, "sequencer", &rst, AT_SYMLINK_NOFOLLOW) == 0;
+	/* remotes defined in the legacy files remotes/NAME ("URL: ...") and
+	 * branches/NAME ("URL#branch"), which the config's remote.*.url check
+	 * never sees: a path to a bare repository planted in the workspace
+	 * runs its hooks at `git push` (red team).  git init's template makes
+	 * an empty branches/: only entries are worth a note. */
+	bool legacy = !dir_absent_or_empty(dfd, "remotes") || !dir_absent_or_empty(dfd, "branches");
 	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
 		if (remove_all(dfd, dropped[i]) < 0)
 			return -1;
@@ -304,6 +328,12 @@ static int sanitize(int dfd, const char *shown, bool keep_config, srt_strv *note
 	if (rc == 0 && rebase)
 		note(notes, srt_asprintf("%s: the interactive rebase the command left in progress was "
 					 "dropped (its todo list can run commands on the host)", shown));
+	if (rc == 0 && sequencer)
+		note(notes, srt_asprintf("%s: the cherry-pick or revert the command left in progress was "
+					 "dropped (its options can run a program on the host)", shown));
+	if (rc == 0 && legacy)
+		note(notes, srt_asprintf("%s: the remotes defined in the legacy remotes/ and branches/ "
+					 "files were dropped (define remotes in the config)", shown));
 	if (rc == 0 && n_hooks)
 		note(notes, srt_asprintf("%s: the new repository's hooks were dropped (%s%s)", shown, hook,
 					 n_hooks > 1 ? " and more" : ""));

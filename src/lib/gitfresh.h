@@ -8,7 +8,8 @@
  * <root>/.git over an empty stand-in directory, which host git does not
  * take for a repository.  At exit, once every process of the sandbox is
  * gone, a valid repository is sanitized (no hooks, an allowlisted config,
- * no commondir, config.worktree, modules/, worktrees/, symlinks or special
+ * no commondir, config.worktree, modules/, worktrees/, rebase-merge/, sequencer/,
+ * remotes/, branches/, symlinks or special
  * files) and put in place of the stand-in; anything else is discarded. */
 #ifndef SRT_GITFRESH_H
 #define SRT_GITFRESH_H

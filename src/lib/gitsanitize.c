@@ -144,9 +144,38 @@ static bool url_ok(const char *v)
 	return colon && colon > v && (!slash || colon < slash) && colon[1] != ':';
 }
 
+/* The remotes whose url is kept (url_ok), named as they are written back. */
+typedef struct remote_names {
+	char (*v)[256];
+	size_t n, cap;
+	bool failed;
+} remote_names;
+
+static bool remote_kept(const remote_names *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		if (strcmp(r->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* branch.<b>.remote names where git push and pull go: a remote (kept only
+ * when that remote's url is), "." (this repository), or, a name git finds
+ * no url for, a URL or path itself: "origin" with its path url dropped, or
+ * "store.git", is the path ./origin or ./store.git, a bare repository the
+ * command can plant in its workspace, whose pre-receive hook plain `git
+ * push` then runs here (red team). */
+static bool branch_remote_ok(const char *v, const remote_names *remotes)
+{
+	if (!v || !v[0] || v[0] == '-')
+		return false;
+	return strcmp(v, ".") == 0 || remote_kept(remotes, v) || url_ok(v);
+}
+
 /* Settings that neither run a program nor name another file git reads
  * (include.path), a hooks directory or a transport command. */
-static bool allowed(const char *sec, const char *sub, const char *name, const char *v)
+static bool allowed(const char *sec, const char *sub, const char *name, const char *v,
+		    const remote_names *remotes)
 {
 	if (strcmp(sec, "core") == 0 && !sub) {
 		static const char *const core_ok[] = {"repositoryformatversion", "filemode",
@@ -164,8 +193,11 @@ static bool allowed(const char *sec, const char *sub, const char *name, const ch
 			return url_ok(v);
 		return strcmp(name, "fetch") == 0 && v && v[0] != '-';
 	}
-	if (strcmp(sec, "branch") == 0 && sub)
-		return (strcmp(name, "remote") == 0 || strcmp(name, "merge") == 0) && v && v[0] != '-';
+	if (strcmp(sec, "branch") == 0 && sub) {
+		if (strcmp(name, "remote") == 0)
+			return branch_remote_ok(v, remotes);
+		return strcmp(name, "merge") == 0 && v && v[0] != '-';
+	}
 	if (strcmp(sec, "user") == 0 && !sub)
 		return strcmp(name, "name") == 0 || strcmp(name, "email") == 0;
 	return false;
@@ -175,6 +207,7 @@ static bool allowed(const char *sec, const char *sub, const char *name, const ch
 
 typedef struct writer {
 	srt_gitcfg_clean *out;
+	const remote_names *remotes;
 	size_t cap;
 	bool keep_all, failed;
 	char sec[256], sub[256];
@@ -237,36 +270,75 @@ static void note_dropped(srt_gitcfg_clean *o, const char *sec, const char *sub, 
 	o->n_dropped++;
 }
 
+/* A value as it is written back: no control bytes but \n \t \b
+ * (put_quoted escapes those), so a value of control bytes alone is empty. */
+static const char *clean_value(const char *value, char vw[SRT_GITCFG_MAX_VALUE + 1])
+{
+	if (!value)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; value[i] && n < SRT_GITCFG_MAX_VALUE; i++)
+		if ((unsigned char)value[i] >= 0x20 || value[i] == '\n' || value[i] == '\t' ||
+		    value[i] == '\b')
+			vw[n++] = value[i];
+	vw[n] = '\0';
+	return vw;
+}
+
+/* A subsection as it is written back: no control bytes (a subsection
+ * knows no escapes but \" and \\). */
+static const char *clean_sub(const char *sub, char subw[256])
+{
+	if (!sub)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; sub[i] && n + 1 < 256; i++)
+		if ((unsigned char)sub[i] >= 0x20)
+			subw[n++] = sub[i];
+	subw[n] = '\0';
+	return subw;
+}
+
+/* First pass: the remotes whose url is kept. */
+static void collect_remote(const char *sec, const char *sub, const char *name,
+			   const char *value, void *data)
+{
+	remote_names *r = data;
+	char vw[SRT_GITCFG_MAX_VALUE + 1], subw[256];
+	if (r->failed || strcmp(sec, "remote") != 0 || !sub || strcmp(name, "url") != 0 ||
+	    !url_ok(clean_value(value, vw)))
+		return;
+	sub = clean_sub(sub, subw);
+	if (remote_kept(r, sub))
+		return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		char(*v)[256] = realloc(r->v, cap * sizeof *v);
+		if (!v) {
+			r->failed = true;
+			return;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	snprintf(r->v[r->n++], 256, "%s", sub);
+}
+
 static void entry(const char *sec, const char *sub, const char *name, const char *value,
 		  void *data)
 {
 	writer *w = data;
-	/* judged as it is written: no control bytes but \n \t \b (put_quoted
-	 * escapes those), so a value of control bytes alone is empty here */
+	/* judged as it is written */
 	char vw[SRT_GITCFG_MAX_VALUE + 1];
-	if (value) {
-		size_t n = 0;
-		for (size_t i = 0; value[i] && n + 1 < sizeof vw; i++)
-			if ((unsigned char)value[i] >= 0x20 || value[i] == '\n' || value[i] == '\t' ||
-			    value[i] == '\b')
-				vw[n++] = value[i];
-		vw[n] = '\0';
-		value = vw;
-	}
-	if (!w->keep_all && !allowed(sec, sub, name, value)) {
+	value = clean_value(value, vw);
+	if (!w->keep_all && !allowed(sec, sub, name, value, w->remotes)) {
 		note_dropped(w->out, sec, sub, name);
 		return;
 	}
 	if (w->keep_all && srt_git_key_classify(sec, sub, name, value) != SRT_GIT_KEY_OTHER)
 		note_dropped(w->out, sec, sub, name); /* kept, and named */
-	/* the subsection as it is written: no control bytes (a subsection
-	 * knows no escapes but \" and \\) */
-	char subw[256] = "";
-	for (size_t i = 0, n = 0; sub && sub[i] && n + 1 < sizeof subw; i++)
-		if ((unsigned char)sub[i] >= 0x20)
-			subw[n++] = sub[i];
-	if (sub)
-		sub = subw;
+	char subw[256];
+	sub = clean_sub(sub, subw);
 	/* a section header when it changes */
 	if (!w->has_sec || strcmp(w->sec, sec) != 0 || w->has_sub != (sub != NULL) ||
 	    (sub && strcmp(w->sub, sub) != 0)) {
@@ -294,10 +366,15 @@ static void entry(const char *sec, const char *sub, const char *name, const char
 int srt_gitcfg_sanitize(const char *text, size_t len, bool keep_all, srt_gitcfg_clean *out)
 {
 	*out = (srt_gitcfg_clean){0};
-	writer w = {.out = out, .keep_all = keep_all};
+	remote_names remotes = {0};
+	if (!keep_all)
+		srt_gitcfg_parse(text, len, collect_remote, &remotes);
+	writer w = {.out = out, .keep_all = keep_all, .remotes = &remotes};
 	put(&w, "", 0); /* an empty config is "" rather than NULL */
-	srt_gitcfg_parse(text, len, entry, &w);
-	if (w.failed) {
+	if (!remotes.failed)
+		srt_gitcfg_parse(text, len, entry, &w);
+	free(remotes.v);
+	if (w.failed || remotes.failed) {
 		srt_gitcfg_clean_free(out);
 		return -1;
 	}

@@ -60,6 +60,39 @@ static int expand_list(srt_policy *pol, const srt_path_list *in,
 	return 0;
 }
 
+/* A proxy URL whose authority carries credentials ("http://u:p@host"). */
+static bool has_userinfo(const char *url)
+{
+	const char *a = url ? strstr(url, "://") : NULL;
+	if (!a)
+		return false;
+	a += 3;
+	size_t n = strcspn(a, "/?#");
+	return memchr(a, '@', n) != NULL;
+}
+
+/* The settings file in force is hidden (as by denyRead) when its
+ * parentProxy carries credentials: srt alone speaks to the parent, and the
+ * command, which may read everything else, would read the password there
+ * and could send it anywhere it is allowed to reach (red team).  Written
+ * elsewhere (the environment's HTTPS_PROXY, which the command's
+ * environment does not keep), there is nothing to hide. */
+static int hide_parent_credentials(srt_policy *pol, const srt_config *cfg, srt_error *err)
+{
+	if (!cfg->settings_path || (!has_userinfo(cfg->parent_http) && !has_userinfo(cfg->parent_https)))
+		return 0;
+	SRT_AUTOFREE char *abs = cfg->settings_path[0] == '/' ? strdup(cfg->settings_path)
+							       : srt_path_join(pol->cwd, cfg->settings_path);
+	if (!abs)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (in_private_tree(abs)) /* /dev/fd/N: the descriptor is not passed on */
+		return 0;
+	struct stat st;
+	if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return srt_path_expand(abs, true, pol->cwd, pol->home, &pol->deny_read, &pol->warnings, err);
+}
+
 /* allowUnixSockets: "~" and relative entries expanded, symlinks resolved
  * now (a link the command makes later is never followed: unixgate.c). */
 static int resolve_unix_sockets(srt_policy *pol, const srt_config *cfg, srt_error *err)
@@ -400,6 +433,8 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	       expand_list(pol, &cfg->allow_read, "allowRead", &pol->allow_read, err) < 0 ||
 	       expand_list(pol, &cfg->allow_write, "allowWrite", &pol->allow_write, err) < 0 ||
 	       expand_list(pol, &cfg->deny_write, "denyWrite", &pol->deny_write, err) < 0))
+		goto fail;
+	if (!pol->fs_disabled && hide_parent_credentials(pol, cfg, err) < 0)
 		goto fail;
 	if (resolve_unix_sockets(pol, cfg, err) < 0 || add_private_paths(pol, err) < 0 ||
 	    resolve_safe_dirs(pol, cfg, err) < 0)

@@ -136,6 +136,41 @@ PAYLOADS = {
         "{ GIT_SEQUENCE_EDITOR=true git rebase -q -i HEAD~1 --exec false >/dev/null 2>&1; "
         "[ -d .git/rebase-merge ]; } && echo 'exec touch %(m)s' > .git/rebase-merge/git-rebase-todo",
         [["rebase", "--continue"]]),
+    # red team: a cherry-pick left stopped, whose sequencer/opts names a
+    # merge strategy with a '/': git status asks for `git cherry-pick
+    # --continue`, which runs git-merge-<strategy>, a file in the workspace
+    "sequencer_strategy": (
+        "git checkout -qb o && echo b > f && git commit -qam b && echo 2 > g && git add g && "
+        "git commit -qm c && git checkout -q main && echo z > f && git commit -qam z && "
+        "{ git cherry-pick o~1 o >/dev/null 2>&1; [ -d .git/sequencer ]; } && "
+        "echo b > f && git add f && mkdir git-merge-x && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\nexit 1\\n' > git-merge-x/evil && chmod +x git-merge-x/evil && "
+        "printf '[options]\\n\\tstrategy = x/evil\\n' > .git/sequencer/opts",
+        [["cherry-pick", "--continue"]]),
+    # red team: the legacy remote files, which the config's remote.*.url
+    # check never sees, naming a bare repository planted in the workspace
+    "legacy_remotes_file": (
+        "git init -q --bare store.git && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > store.git/hooks/pre-receive && "
+        "chmod +x store.git/hooks/pre-receive && mkdir -p .git/remotes && "
+        "printf 'URL: %%s\\nPush: refs/heads/main:refs/heads/main\\n' \"$PWD/store.git\" "
+        "> .git/remotes/origin",
+        [["push", "-q"], ["push", "-q", "origin"]]),
+    # red team: branch.main.remote names a remote whose path url the
+    # import drops: for git the bare name is then a path, ./origin, a bare
+    # repository planted there, and plain `git push` runs its hook
+    "branch_remote_as_path": (
+        "git init -q --bare origin && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > origin/hooks/pre-receive && "
+        "chmod +x origin/hooks/pre-receive && git remote add origin \"$PWD/origin\" && "
+        "git config branch.main.remote origin && git config branch.main.merge refs/heads/main",
+        [["push", "-q"]]),
+    "legacy_branches_file": (
+        "git init -q --bare store.git && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > store.git/hooks/pre-receive && "
+        "chmod +x store.git/hooks/pre-receive && mkdir -p .git/branches && "
+        "echo \"$PWD/store.git#main\" > .git/branches/origin",
+        [["push", "-q", "origin"]]),
 }
 
 
@@ -155,7 +190,8 @@ def test_payload_does_not_reach_host(sb, name):
     # and the repository is still the one the command made
     assert "inside" in host_git(sb, ["log", "--oneline"]).stdout
     git = sb.ws / ".git"
-    for rel in ("commondir", "config.worktree", "modules", "worktrees", "rebase-merge"):
+    for rel in ("commondir", "config.worktree", "modules", "worktrees", "rebase-merge",
+                "sequencer", "remotes", "branches"):
         assert not os.path.lexists(git / rel), rel
     for dirpath, dirnames, filenames in os.walk(git):
         for f in filenames + dirnames:

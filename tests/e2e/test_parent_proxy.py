@@ -415,6 +415,28 @@ out({"status": r["status"]})
     assert len(origin.requests) == 4, origin.requests
 
 
+def test_credentials_in_the_settings_file_are_not_readable_inside(sb, origin, parents):
+    """red team: the command may read everything not denied, the settings
+    file among them, where parentProxy's password stands in clear (and an
+    allowed origin could be sent it).  srt alone needs it: with
+    credentials in parentProxy the settings file in force is hidden."""
+    want = "Basic " + base64.b64encode(b"u:s3cret-pw").decode()
+    par = parents({ORIGIN: origin.port}, auth=want)
+    settings = {"network": {"allowedDomains": [ORIGIN],
+                            "parentProxy": pp("http://u:s3cret-pw@127.0.0.1:%d" % par.port)}}
+    path = sb.write_settings(settings)
+    r = sb.run(["cat", path], opts=["--settings", path])
+    assert "s3cret-pw" not in r.stdout, r
+    # the parent route still works, with the credentials srt holds
+    r, res = three(sb, ORIGIN, origin.port, settings)
+    assert_through(res)
+    # without credentials nothing is hidden
+    settings["network"]["parentProxy"] = pp(par.url)
+    path = sb.write_settings(settings)
+    r = sb.run(["cat", path], opts=["--settings", path])
+    assert r.returncode == 0 and '"parentProxy"' in r.stdout, r
+
+
 def test_parent_refusing_or_unreachable(sb, origin, parents):
     par = parents({ORIGIN: origin.port}, mode="refuse")
     r, res = three(sb, ORIGIN, origin.port,

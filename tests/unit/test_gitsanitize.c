@@ -163,6 +163,51 @@ static void test_keep_all(void **state)
 	srt_gitcfg_clean_free(&c);
 }
 
+/* branch.<b>.remote is kept only where git push would go to another
+ * host: a remote whose url is kept, ".", or a URL itself.  A name whose
+ * remote has no url kept ("origin" below, its path url dropped) or none at
+ * all ("store.git") is a path for git: ./origin, a bare repository the
+ * command planted, whose pre-receive hook `git push` runs (red team). */
+static void test_branch_remotes(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"[remote \"origin\"]\n\turl = /ws/planted.git\n"
+		"\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
+		"[remote \"up\"]\n\turl = https://example.com/r.git\n"
+		"[remote \"push-only\"]\n\tpushurl = https://example.com/r.git\n"
+		"[branch \"a\"]\n\tremote = origin\n\tmerge = refs/heads/a\n"
+		"[branch \"b\"]\n\tremote = store.git\n"
+		"[branch \"c\"]\n\tremote = up\n"
+		"[branch \"d\"]\n\tremote = .\n"
+		"[branch \"e\"]\n\tremote = ssh://example.com/r.git\n"
+		"[branch \"f\"]\n\tremote = /ws/planted.git\n"
+		"[branch \"g\"]\n\tremote = push-only\n"
+		"[branch \"h\"]\n\tremote = UP\n" /* remote names are case-sensitive */
+		"[remote \"late\"]\n\turl = git://example.com/r.git\n"
+		"[branch \"i\"]\n\tremote = late\n"; /* defined before or after */
+	srt_gitcfg_clean c;
+	assert_int_equal(srt_gitcfg_sanitize(text, strlen(text), false, &c), 0);
+	collected r = reread(&c);
+	assert_true(has(&r, "branch.c.remote=up"));
+	assert_true(has(&r, "branch.d.remote=."));
+	assert_true(has(&r, "branch.e.remote=ssh://example.com/r.git"));
+	assert_true(has(&r, "branch.i.remote=late"));
+	assert_true(has(&r, "branch.a.merge=refs/heads/a"));
+	static const char *const dropped[] = {"branch.a.remote=origin", "branch.b.remote=store.git",
+					      "branch.f.remote=/ws/planted.git",
+					      "branch.g.remote=push-only", "branch.h.remote=UP"};
+	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
+		if (has(&r, dropped[i]))
+			fail_msg("%s was kept:\n%s", dropped[i], c.text);
+	srt_gitcfg_clean_free(&c);
+	/* with allowGitConfig, everything as written */
+	assert_int_equal(srt_gitcfg_sanitize(text, strlen(text), true, &c), 0);
+	r = reread(&c);
+	assert_true(has(&r, "branch.a.remote=origin"));
+	srt_gitcfg_clean_free(&c);
+}
+
 /* The output is what the parser reads back, whatever the input's syntax:
  * values with quotes, backslashes, newlines, comment characters. */
 static void test_round_trip(void **state)
@@ -259,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_keep_all),
+		cmocka_unit_test(test_branch_remotes),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_index_gitlinks),
 	};

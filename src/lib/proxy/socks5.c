@@ -4,9 +4,31 @@
  * parsed by the pure parser in socks.c. */
 #include "proxy_int.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "socks.h"
+
+/* A domain written as a bracketed IPv6 literal ("[::1]") is that address,
+ * as the policy reads it (domain.c): kept without its brackets, the form
+ * the HTTP proxy's parser gives and the dial takes for a literal.  With the
+ * brackets the dial looked the text up as a name (/etc/hosts, DNS search
+ * domains: "[::1].corp.example") and dialed what came back, not the
+ * literal the policy allowed (red team). */
+static void unbracket(char *host)
+{
+	size_t n = strlen(host);
+	struct in6_addr a;
+	char tmp[INET6_ADDRSTRLEN];
+	if (n < 3 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof tmp)
+		return;
+	memcpy(tmp, host + 1, n - 2);
+	tmp[n - 2] = '\0';
+	if (inet_pton(AF_INET6, tmp, &a) == 1)
+		memcpy(host, tmp, n - 1); /* with the NUL */
+}
 
 void px_socks_run(conn *c)
 {
@@ -45,6 +67,8 @@ void px_socks_run(conn *c)
 			if (r == 1) {
 				px_buf_consume(&c->cin, used);
 				snprintf(c->host, sizeof c->host, "%s", req.host);
+				if (req.atyp == 3)
+					unbracket(c->host);
 				c->port = req.port;
 				if (req.cmd != SRT_SOCKS_CMD_CONNECT) {
 					px_socks_reply(c, SRT_SOCKS_CMD_UNSUPPORTED);
