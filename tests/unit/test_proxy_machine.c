@@ -438,6 +438,113 @@ static void test_pipeline_chunked_responses(void **s)
 	BOTH(3, "GET", "\r\n", 0, chunked, CHUNKED_END, true, true);
 }
 
+/* A long request body through a slow origin: spliced through a pipe that
+ * fills (splice says EAGAIN for a full pipe as for an empty socket), then
+ * drains while the client's bytes wait in its socket with no new edge to
+ * come.  The origin takes nothing for 40 steps at a time; every byte must
+ * arrive, with no stretch of STALL_STEPS steps in which none moves. */
+static void test_long_body_through_full_pipe(void **s)
+{
+	(void)s;
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	const size_t body = 6u << 20;
+	char head[256];
+	int hl = snprintf(head, sizeof head,
+			  "POST http://origin.test/up HTTP/1.1\r\nHost: origin.test\r\nContent-Length: %zu\r\n\r\n",
+			  body);
+	peer_send(&r->px, &r->client, head, (size_t)hl);
+	static char chunk[64 * 1024], sink[256 * 1024];
+	memset(chunk, 'b', sizeof chunk);
+	/* the origin sees the head rewritten to origin-form, then the body */
+	size_t sent = 0, got = 0, head_seen = 0;
+	char first[512];
+	size_t first_len = 0;
+	int quiet = 0;
+	for (long step = 0; step < 2000000 && (!head_seen || got < head_seen + body); step++) {
+		bool moved = false;
+		/* the client fills its socket in bursts, then is silent: the
+		 * bytes it left there come with no further edge */
+		while (sent < body && step % 100 == 0) {
+			size_t n = body - sent < sizeof chunk ? body - sent : sizeof chunk;
+			ssize_t w = send(r->client.fd, chunk, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w <= 0)
+				break;
+			sent += (size_t)w;
+			moved = true;
+		}
+		uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		if (step % 80 >= 40) { /* the origin reads half of the time */
+			ssize_t n;
+			while ((n = recv(r->origin.fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) {
+				size_t k = (size_t)n < sizeof first - first_len ? (size_t)n : sizeof first - first_len;
+				memcpy(first + first_len, sink, k);
+				first_len += k;
+				got += (size_t)n;
+				moved = true;
+			}
+			const char *e = head_seen ? NULL : memmem(first, first_len, "\r\n\r\n", 4);
+			if (e)
+				head_seen = (size_t)(e + 4 - first);
+		}
+		quiet = moved ? 0 : quiet + 1;
+		if (quiet > STALL_STEPS + 80)
+			fail_msg("stalled: origin has %zu bytes (head %zu), client sent %zu of %zu, after %ld steps",
+				 got, head_seen, sent, body, step);
+	}
+	assert_true(head_seen > 0);
+	assert_int_equal(got, head_seen + body);
+	rig_free(r);
+	free(r);
+}
+
+/* An event still queued for a socket after its connection closed (another
+ * process holds a copy of the descriptor, so close(2) did not take it out
+ * of the epoll set) names a slot that has been given to another socket
+ * since: it must not count for that one. */
+static void test_late_event_for_closed_socket(void **s)
+{
+	(void)s;
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	srt_proxy *px = &r->px;
+	conn *a = px->conns; /* the rig's client connection, waiting for its head */
+	assert_int_equal(a->state, ST_HTTP_HEAD);
+	assert_true(a->c.slot != 0);
+	uint32_t old_slot = a->c.slot;
+	int copy = dup(r->client_px_fd); /* as a forked child would hold it */
+	assert_true(copy >= 0);
+	px_conn_close(a);
+	for (int i = 0; i < 10; i++)
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+	/* a new connection takes the freed slot */
+	int sv[2];
+	pair(sv);
+	conn *b = px_conn_new(px, sv[1]);
+	assert_non_null(b);
+	b->proto = P_HTTP;
+	b->state = ST_HTTP_HEAD;
+	assert_int_equal(px_endpoint_want(b, &b->c, UV_READABLE), 0);
+	assert_int_equal(b->c.slot, old_slot);
+	for (int i = 0; i < 10; i++)
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+	/* registered, waiting on nothing: an event only sets its bits */
+	b->c.want = 0;
+	b->c.ready = 0;
+	/* the old socket becomes readable: its registration fires */
+	assert_int_equal(send(r->client.fd, "G", 1, MSG_NOSIGNAL), 1);
+	for (int i = 0; i < 10; i++)
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+	assert_int_equal(b->c.ready & UV_READABLE, 0);
+	assert_int_equal(b->state, ST_HTTP_HEAD);
+	close(copy);
+	close(sv[0]);
+	rig_free(r);
+	free(r);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -452,6 +559,8 @@ int main(void)
 		cmocka_unit_test(test_pipeline_chunked_responses),
 		cmocka_unit_test(test_trickled_heads),
 		cmocka_unit_test(test_trickled_socks_greetings),
+		cmocka_unit_test(test_long_body_through_full_pipe),
+		cmocka_unit_test(test_late_event_for_closed_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
