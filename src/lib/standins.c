@@ -657,8 +657,10 @@ static void release_held(srt_run *run)
 }
 
 /* Create `name` under `pfd` as srt's stand-in (content, mark).  1: created,
- * 0: something exists there already, -1: cannot (errno). */
-static int create_entry(int pfd, const char *name, const char *path, bool is_dir)
+ * *fd_out open on it (the descriptor that made it, or for a directory the
+ * one that marked it: no second lookup); 0: something exists there
+ * already, -1: cannot (errno). */
+static int create_entry(int pfd, const char *name, const char *path, bool is_dir, int *fd_out)
 {
 	int fd;
 	if (is_dir) {
@@ -689,7 +691,7 @@ static int create_entry(int pfd, const char *name, const char *path, bool is_dir
 		errno = e;
 		return -1;
 	}
-	close(fd);
+	*fd_out = fd;
 	return 1;
 }
 
@@ -721,11 +723,24 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 	}
 	bool recorded = false;
 	for (long waited = 0; waited <= STANDIN_WAIT_MS; waited += POLL_MS) {
-		ident id;
-		int created = 0;
+		ident id, held, again;
+		int created = 0, fd = -1;
 		if (ident_of(pfd, name, &id) < 0) {
-			if (errno != ENOENT || (created = create_entry(pfd, name, s->path, s->is_dir)) < 0 ||
-			    ident_of(pfd, name, &id) < 0) {
+			if (errno != ENOENT ||
+			    (created = create_entry(pfd, name, s->path, s->is_dir, &fd)) < 0) {
+				*skip_errno = errno;
+				return PLACE_SKIP;
+			}
+			/* What we made is described by the descriptor that made
+			 * it (the inode whatever happens to the name). */
+			if (created && ident_of(fd, "", &id) < 0) {
+				int e = errno;
+				close(fd);
+				unlinkat(pfd, name, s->is_dir ? AT_REMOVEDIR : 0);
+				return srt_fail_errno(err, SRT_E_SETUP, e, "cannot examine stand-in %s",
+						      s->path);
+			}
+			if (!created && ident_of(pfd, name, &id) < 0) {
 				*skip_errno = errno;
 				return PLACE_SKIP;
 			}
@@ -733,17 +748,20 @@ static place_result place_standin(srt_run *run, const srt_standin *s, const reco
 		if (id.type == '?')
 			return PLACE_OK; /* a symlink (dotfile managers): pinned itself */
 		const ident *adopt = created ? NULL : record_find(live, &id);
-		int fd = open_entry(pfd, name, id.type);
-		if (fd < 0) {
-			if (created || adopt || errno == EMFILE)
-				return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot open stand-in %s",
-						      s->path);
-			return PLACE_OK; /* not ours and unreadable: nobody's stand-in */
-		}
-		ident held, again;
-		if (ident_of(fd, "", &held) < 0 || !same_inode(&held, &id)) {
-			close(fd);
-			continue; /* replaced meanwhile */
+		if (created)
+			held = id;
+		else {
+			fd = open_entry(pfd, name, id.type);
+			if (fd < 0) {
+				if (adopt || errno == EMFILE)
+					return srt_fail_errno(err, SRT_E_SETUP, errno,
+							      "cannot open stand-in %s", s->path);
+				return PLACE_OK; /* not ours and unreadable: nobody's stand-in */
+			}
+			if (ident_of(fd, "", &held) < 0 || !same_inode(&held, &id)) {
+				close(fd);
+				continue; /* replaced meanwhile */
+			}
 		}
 		/* record before anything can fail: what we made is removed later */
 		if (created && !recorded) {
