@@ -199,8 +199,13 @@ static int write_file(int dfd, const char *name, const char *text, size_t len)
 	return 0;
 }
 
-/* Symlinks and special files anywhere are removed, set-id bits dropped;
+/* Symlinks and special files anywhere are removed, set-id bits and write
+ * permission for group and others dropped (a world-writable refs/ or HEAD
+ * would let any local user rewrite the repository on the host; red team);
  * -1 when the tree is beyond the bounds. */
+#define IMPORT_DROP 07022
+#define IMPORT_KEEP 0755
+
 static int prune(int dfd, int depth, size_t *budget)
 {
 	if (depth > SRT_GITFRESH_MAX_DEPTH)
@@ -229,12 +234,12 @@ static int prune(int dfd, int depth, size_t *budget)
 		if (S_ISDIR(st.st_mode)) {
 			SRT_AUTOCLOSE int cfd = open_dir_at(dirfd(d), e->d_name);
 			rc = cfd < 0 ? -1 : prune(cfd, depth + 1, budget);
-			if (rc == 0 && (st.st_mode & 07000))
-				rc = fchmod(cfd, st.st_mode & 0777);
+			if (rc == 0 && (st.st_mode & IMPORT_DROP))
+				rc = fchmod(cfd, st.st_mode & IMPORT_KEEP);
 		} else if (!S_ISREG(st.st_mode)) {
 			rc = unlinkat(dirfd(d), e->d_name, 0);
-		} else if (st.st_mode & 07000) {
-			rc = fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, 0);
+		} else if (st.st_mode & IMPORT_DROP) {
+			rc = fchmodat(dirfd(d), e->d_name, st.st_mode & IMPORT_KEEP, 0);
 		}
 	}
 	closedir(d);
@@ -365,7 +370,7 @@ static int copy_file(int sfd, const char *name, int dfd, mode_t mode)
 	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0; /* vanished or not a file: not copied */
 	SRT_AUTOCLOSE int out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				       mode & 0777);
+				       mode & IMPORT_KEEP);
 	if (out < 0)
 		return -1;
 	for (off_t left = st.st_size; left > 0;) {
@@ -382,7 +387,7 @@ static int copy_file(int sfd, const char *name, int dfd, mode_t mode)
 			break;
 		left -= n;
 	}
-	return fchmod(out, mode & 0777);
+	return fchmod(out, mode & IMPORT_KEEP);
 }
 
 /* Copy the entries of directory sfd into directory dfd; at the top, HEAD
@@ -424,7 +429,7 @@ static int copy_tree(int sfd, int dfd, int depth, size_t *budget)
 								     O_CLOEXEC);
 			rc = cs < 0 || cd < 0 ? -1 : copy_tree(cs, cd, depth + 1, budget);
 			if (rc == 0)
-				rc = fchmod(cd, (st.st_mode & 0777) | 0700);
+				rc = fchmod(cd, (st.st_mode & IMPORT_KEEP) | 0700);
 		}
 	}
 	closedir(d);

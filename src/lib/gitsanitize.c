@@ -208,6 +208,7 @@ static bool allowed(const char *sec, const char *sub, const char *name, const ch
 typedef struct writer {
 	srt_gitcfg_clean *out;
 	const remote_names *remotes;
+	remote_names stubbed;   /* remotes given DROPPED_URL */
 	size_t cap;
 	bool keep_all, failed;
 	char sec[256], sub[256];
@@ -324,6 +325,37 @@ static void collect_remote(const char *sec, const char *sub, const char *name,
 	snprintf(r->v[r->n++], 256, "%s", sub);
 }
 
+/* What a remote whose every url was dropped points to instead: a path
+ * that can never exist (nothing is under a character device).  With no url
+ * at all, git reads the remote's name as a path: `git push origin` went to
+ * ./origin, a bare repository the command planted, and ran its
+ * pre-receive hook here (red team). */
+#define DROPPED_URL "/dev/null/srt-dropped-url"
+
+static void write_header(writer *w, const char *sec, const char *sub);
+
+static void stub_remote(writer *w, const char *sub)
+{
+	char subw[256];
+	sub = clean_sub(sub, subw);
+	if (remote_kept(w->remotes, sub) || remote_kept(&w->stubbed, sub))
+		return;
+	remote_names *r = &w->stubbed;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		char(*v)[256] = realloc(r->v, cap * sizeof *v);
+		if (!v) {
+			w->failed = true;
+			return;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	snprintf(r->v[r->n++], 256, "%s", sub);
+	write_header(w, "remote", sub);
+	puts_w(w, "\turl = \"" DROPPED_URL "\"\n");
+}
+
 static void entry(const char *sec, const char *sub, const char *name, const char *value,
 		  void *data)
 {
@@ -333,13 +365,28 @@ static void entry(const char *sec, const char *sub, const char *name, const char
 	value = clean_value(value, vw);
 	if (!w->keep_all && !allowed(sec, sub, name, value, w->remotes)) {
 		note_dropped(w->out, sec, sub, name);
+		if (strcmp(sec, "remote") == 0 && sub &&
+		    (strcmp(name, "url") == 0 || strcmp(name, "pushurl") == 0))
+			stub_remote(w, sub);
 		return;
 	}
 	if (w->keep_all && srt_git_key_classify(sec, sub, name, value) != SRT_GIT_KEY_OTHER)
 		note_dropped(w->out, sec, sub, name); /* kept, and named */
 	char subw[256];
 	sub = clean_sub(sub, subw);
-	/* a section header when it changes */
+	write_header(w, sec, sub);
+	put(w, "\t", 1);
+	puts_w(w, name);
+	if (value) {
+		puts_w(w, " = ");
+		put_quoted(w, value);
+	}
+	put(w, "\n", 1);
+}
+
+/* A section header when it changes (sub: cleaned). */
+static void write_header(writer *w, const char *sec, const char *sub)
+{
 	if (!w->has_sec || strcmp(w->sec, sec) != 0 || w->has_sub != (sub != NULL) ||
 	    (sub && strcmp(w->sub, sub) != 0)) {
 		snprintf(w->sec, sizeof w->sec, "%s", sec);
@@ -354,13 +401,6 @@ static void entry(const char *sec, const char *sub, const char *name, const char
 		}
 		puts_w(w, "]\n");
 	}
-	put(w, "\t", 1);
-	puts_w(w, name);
-	if (value) {
-		puts_w(w, " = ");
-		put_quoted(w, value);
-	}
-	put(w, "\n", 1);
 }
 
 int srt_gitcfg_sanitize(const char *text, size_t len, bool keep_all, srt_gitcfg_clean *out)
@@ -374,6 +414,7 @@ int srt_gitcfg_sanitize(const char *text, size_t len, bool keep_all, srt_gitcfg_
 	if (!remotes.failed)
 		srt_gitcfg_parse(text, len, entry, &w);
 	free(remotes.v);
+	free(w.stubbed.v);
 	if (w.failed || remotes.failed) {
 		srt_gitcfg_clean_free(out);
 		return -1;

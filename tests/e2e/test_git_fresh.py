@@ -165,6 +165,13 @@ PAYLOADS = {
         "chmod +x origin/hooks/pre-receive && git remote add origin \"$PWD/origin\" && "
         "git config branch.main.remote origin && git config branch.main.merge refs/heads/main",
         [["push", "-q"]]),
+    # the remote's path url is dropped, but `git push origin` names it:
+    # with no url git reads the name as the path ./origin
+    "explicit_push_to_dropped_remote": (
+        "git init -q --bare origin && "
+        "printf '#!/bin/sh\\ntouch %(m)s\\n' > origin/hooks/pre-receive && "
+        "chmod +x origin/hooks/pre-receive && git remote add origin \"$PWD/origin\"",
+        [["push", "-q", "origin", "main"], ["push", "-q", "origin", "HEAD"]]),
     "legacy_branches_file": (
         "git init -q --bare store.git && "
         "printf '#!/bin/sh\\ntouch %(m)s\\n' > store.git/hooks/pre-receive && "
@@ -197,6 +204,22 @@ def test_payload_does_not_reach_host(sb, name):
         for f in filenames + dirnames:
             m = os.lstat(os.path.join(dirpath, f)).st_mode
             assert stat.S_ISREG(m) or stat.S_ISDIR(m), os.path.join(dirpath, f)
+
+
+def test_import_drops_group_and_other_write(sb):
+    """A repository the command made world-writable (refs, objects, HEAD)
+    would let any local user rewrite it on the host after the import: the
+    import keeps no write permission for group or others (red team)."""
+    r = sb.run(INIT + " && chmod 777 .git/refs .git/objects .git/refs/heads && "
+               "chmod 666 .git/HEAD .git/config && chmod g+w,o+w .git && echo planted",
+               settings=WRITE_WS, env=GENV)
+    assert r.returncode == 0 and "planted" in r.stdout, r
+    git = sb.ws / ".git"
+    for dirpath, dirnames, filenames in os.walk(git):
+        for f in filenames + dirnames:
+            p = os.path.join(dirpath, f)
+            assert os.lstat(p).st_mode & 0o022 == 0, (p, oct(os.lstat(p).st_mode))
+    assert "inside" in host_git(sb, ["log", "--oneline"]).stdout
 
 
 def test_gitlink_to_planted_repository_is_not_imported(sb):

@@ -134,6 +134,10 @@ static void test_allowlist(void **state)
 		"remote.origin.fetch=+refs/heads/*:refs/remotes/origin/*",
 		"branch.main.remote=origin", "branch.main.merge=refs/heads/main",
 		"user.name=A \"quoted\" name", "user.email=a@b.c", "extensions.objectformat=sha1",
+		/* each remote whose url was dropped points nowhere instead */
+		"remote.bad.url=/dev/null/srt-dropped-url", "remote.bad2.url=/dev/null/srt-dropped-url",
+		"remote.bad3.url=/dev/null/srt-dropped-url", "remote.bad4.url=/dev/null/srt-dropped-url",
+		"remote.bad5.url=/dev/null/srt-dropped-url", "remote.bad6.url=/dev/null/srt-dropped-url",
 	};
 	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
 		if (!has(&r, kept[i]))
@@ -194,6 +198,10 @@ static void test_branch_remotes(void **state)
 	assert_true(has(&r, "branch.e.remote=ssh://example.com/r.git"));
 	assert_true(has(&r, "branch.i.remote=late"));
 	assert_true(has(&r, "branch.a.merge=refs/heads/a"));
+	/* a remote whose url was dropped points nowhere, never to ./origin */
+	assert_true(has(&r, "remote.origin.url=/dev/null/srt-dropped-url"));
+	assert_false(has(&r, "remote.up.url=/dev/null/srt-dropped-url"));
+	assert_true(has(&r, "remote.origin.fetch=+refs/heads/*:refs/remotes/origin/*"));
 	static const char *const dropped[] = {"branch.a.remote=origin", "branch.b.remote=store.git",
 					      "branch.f.remote=/ws/planted.git",
 					      "branch.g.remote=push-only", "branch.h.remote=UP"};
