@@ -14,8 +14,12 @@ The table gives syscalls per request in all and per syscall name, the
 counts of a warm-up request excluded by subtracting a run of 0 requests
 (start-up and shutdown of the sandbox are in both).
 
-Counts, not timings: they do not depend on the machine's load, so a change
-to the proxy's event handling shows here exactly.  Results:
+Counts, not timings: they hardly depend on the machine's load, so a change
+to the proxy's event handling shows here.  One caveat: strace -c counts an
+epoll_wait that blocked far less often than it happens (a loop that slept in
+it once per wake-up shows ~0.1 per request), while a non-blocking one is
+always counted; compare the "without epoll_wait" row across builds that
+wait differently.  Results:
 bench/results/syscalls.json.
 """
 
@@ -200,6 +204,7 @@ def main():
     ap.add_argument("--srt", default=os.path.join(REPO_ROOT, "build", "srt"))
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--json", default=os.path.join(BENCH_DIR, "results", "syscalls.json"))
+    ap.add_argument("--keep", metavar="DIR", help="keep strace's tables in DIR")
     ap.add_argument("--inner", nargs=4, metavar=("MODE", "PORT", "N", "READY"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.inner:
@@ -211,6 +216,9 @@ def main():
     origin.start()
     results = {}
     with tempfile.TemporaryDirectory(prefix="srt-syscalls-") as scratch:
+        if a.keep:
+            scratch = a.keep
+            os.makedirs(scratch, exist_ok=True)
         os.chmod(scratch, 0o755)
         for mode in MODES:
             base = measure(a.srt, mode, origin.port, 0, scratch)
@@ -225,6 +233,8 @@ def main():
     print("| syscall | " + " | ".join(MODES) + " |")
     print("|---|" + "---:|" * len(MODES))
     print("| **total** | " + " | ".join("**%.1f**" % results[m]["total"] for m in MODES) + " |")
+    print("| total without epoll_wait | " + " | ".join(
+        "%.1f" % (results[m]["total"] - results[m]["by_syscall"].get("epoll_wait", 0)) for m in MODES) + " |")
     for k in names:
         print("| %s | " % k + " | ".join("%.1f" % results[m]["by_syscall"].get(k, 0) for m in MODES) + " |")
     write_json(a.json, {"requests": a.requests, "srt": a.srt, "results": results})

@@ -131,15 +131,20 @@ void px_tunnel_start(conn *c)
 }
 
 /* One direction of a tunnel: spliced until its source ends, then the
- * destination's write side is shut down.  -1 on error, else whether
- * anything moved; *want_from / *want_to get the events needed. */
-static int tunnel_half(srt_proxy *px, half *h, endpoint *from, endpoint *to, int *want_from, int *want_to)
+ * destination's write side is shut down - unless the other direction has
+ * ended too: the tunnel is then closed at once, and close(2) sends the
+ * same FIN (both sockets were read to their end, so nothing unread turns
+ * it into a reset).  -1 on error, else whether anything moved;
+ * *want_from / *want_to get the events needed. */
+static int tunnel_half(srt_proxy *px, half *h, const half *other, endpoint *from, endpoint *to, int *want_from,
+		       int *want_to)
 {
 	int moved = splice_pump(px, h, from, to, NULL, want_from, want_to);
 	if (moved < 0)
 		return -1;
 	if (h->src_eof && h->pending == 0 && !h->done) {
-		shutdown(to->fd, SHUT_WR);
+		if (!other->done)
+			shutdown(to->fd, SHUT_WR);
 		h->done = true;
 	}
 	return moved;
@@ -162,12 +167,12 @@ void px_tunnel_run(conn *c)
 	else if (c->uout.p)
 		px_buf_free(&c->uout);
 	if (buf_data(&c->uout) == 0 && !c->c2u.done &&
-	    tunnel_half(c->px, &c->c2u, &c->c, &c->u, &cw, &uw) < 0) {
+	    tunnel_half(c->px, &c->c2u, &c->u2c, &c->c, &c->u, &cw, &uw) < 0) {
 		px_conn_close(c);
 		return;
 	}
 	if (buf_data(&c->cout) == 0 && !c->u2c.done &&
-	    tunnel_half(c->px, &c->u2c, &c->u, &c->c, &uw, &cw) < 0) {
+	    tunnel_half(c->px, &c->u2c, &c->c2u, &c->u, &c->c, &uw, &cw) < 0) {
 		px_conn_close(c);
 		return;
 	}
