@@ -144,6 +144,9 @@ int px_response_head(conn *c)
 				c->up_keepalive = false;
 			px_relay_init(&c->resp, body);
 		}
+		/* a parent proxy's 407 is meant for this client: its
+		 * challenge goes with it */
+		bool parent_auth = c->via && r.status == 407;
 		char line[600];
 		int n = snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", r.status,
 				 (int)(r.reason_len < 512 ? r.reason_len : 512), r.reason);
@@ -155,7 +158,11 @@ int px_response_head(conn *c)
 			/* the body is relayed as framed: keep exactly the header
 			 * that frames it (chunked beats a length; a body read
 			 * until close has neither) */
-			if (!interim && (te || cl)) {
+			if (!interim && (te || cl) && c->resp.body.kind == SRT_BODY_NONE) {
+				/* HEAD, 204, 304: no body follows whatever these say,
+				 * and they say what a GET would get (curl -I, wget
+				 * --spider, cache checks): kept as sent */
+			} else if (!interim && (te || cl)) {
 				bool keep = (te && c->resp.body.kind == SRT_BODY_CHUNKED) ||
 					    (cl && c->resp.body.kind != SRT_BODY_CHUNKED &&
 					     c->resp.body.kind != SRT_BODY_UNTIL_CLOSE);
@@ -168,7 +175,8 @@ int px_response_head(conn *c)
 					px_buf_append(&c->cout, v, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
 					continue;
 				}
-			} else if (!te && srt_http_is_hop_by_hop(r.headers, r.n_headers, h)) {
+			} else if (!te && srt_http_is_hop_by_hop(r.headers, r.n_headers, h) &&
+				   !(parent_auth && token_eq(h->name, h->name_len, "Proxy-Authenticate"))) {
 				continue;
 			}
 			px_buf_append(&c->cout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
@@ -184,7 +192,6 @@ int px_response_head(conn *c)
 		px_buf_consume(&c->uin, r.head_len);
 		if (!interim) {
 			c->resp_head_done = true;
-			px_timer_set(c, 0);
 			return 0;
 		}
 	}
