@@ -225,9 +225,10 @@ void px_forward_run(conn *c)
 			break;
 		c->last_move = uv_now(&c->px->loop);
 	}
-	if (c->resp.done && c->req.done && buf_data(&c->cout) == 0) {
+	if (c->resp.done && (c->req.done || !c->client_keepalive) && buf_data(&c->cout) == 0) {
 		/* reusable only after a clean exchange with nothing left over */
-		if (c->up_keepalive && !c->u.eof && buf_data(&c->uin) == 0 && buf_data(&c->uout) == 0)
+		if (c->up_keepalive && c->req.done && !c->u.eof && buf_data(&c->uin) == 0 &&
+		    buf_data(&c->uout) == 0 && c->c2u.pending == 0)
 			px_idle_put(c);
 		else
 			px_endpoint_close(c, &c->u);

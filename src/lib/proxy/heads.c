@@ -136,7 +136,11 @@ int px_response_head(conn *c)
 			srt_body body;
 			if (srt_http_response_body(&r, c->method, strlen(c->method), &body) < 0)
 				return -1;
-			if (body.kind == SRT_BODY_UNTIL_CLOSE)
+			/* a final answer before the request body is all
+			 * through (a refused Expect: 100-continue, an early
+			 * error): the client may never send the rest, so the
+			 * connection ends with this response */
+			if (body.kind == SRT_BODY_UNTIL_CLOSE || !c->req.done)
 				c->client_keepalive = false;
 			const srt_http_header *ch = srt_http_find(r.headers, r.n_headers, "Connection");
 			if (r.version_minor != 1 || body.kind == SRT_BODY_UNTIL_CLOSE ||
