@@ -828,6 +828,8 @@ def test_curl_get_and_head(sb, sem):
 
 
 def test_wget_get_and_spider(sb, sem):
+    if not shutil.which("wget"):
+        pytest.skip("wget is not installed (scripts/install-deps.sh test)")
     u = "http://127.0.0.1:%d" % sem.port
     px = "-e use_proxy=on -e http_proxy=http://127.0.0.1:3128 "
     r = sb.run(NOENV + "wget -q -O - " + px + "%s/hello && " % u + NOENV
