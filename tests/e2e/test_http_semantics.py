@@ -64,8 +64,9 @@ class SemOrigin:
     /headchunked       HEAD answered with Transfer-Encoding: chunked
     /204, /304         no body; 304 with ETag and Content-Length: 1234
     /slow?ms=N         waits N ms, then head and body written apart
-    /body              reads the request body (length or chunked, its
+    /body[?ms=N]       reads the request body (length or chunked, its
                        trailers noted), answers {"len", "sha", "trailers"}
+                       (ms: N ms late, head and body written apart)
     /expect-ok         100 Continue (when asked), then as /body
     /expect-no         417 and Connection: close, the body never read
     /chunked           a chunked body ending in trailers
@@ -230,7 +231,15 @@ class SemOrigin:
         elif path in ("/body", "/expect-ok"):
             if path == "/expect-ok" and hdrs.get("expect", "").lower() == "100-continue":
                 c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self._ok(c, json.dumps(self._read_body(r, hdrs)).encode(), ctype=b"application/json")
+            got = json.dumps(self._read_body(r, hdrs)).encode()
+            if q.get("ms"):  # a slow origin: late, head and body written apart
+                time.sleep(int(q["ms"]) / 1000)
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(got))
+                time.sleep(0.001)
+                c.sendall(got)
+            else:
+                self._ok(c, got, ctype=b"application/json")
         elif path == "/expect-no":
             c.sendall(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             return False
@@ -450,7 +459,8 @@ def pipeline(n, bodies, slow):
     for i in range(n):
         extra = "Connection: close\r\n" if i == n - 1 else ""
         if bodies:
-            reqs.append(req("POST", "/body?i=%d" % i, extra, body=b"b%d-" % i * (1 + i % 50)))
+            reqs.append(req("POST", ("/body?ms=1&i=%d" if slow else "/body?i=%d") % i, extra,
+                            body=b"b%d-" % i * (1 + i % 50)))
         else:
             reqs.append(req("GET", ("/slow?ms=1&i=%d" if slow else "/hello?i=%d") % i, extra))
     w = threading.Thread(target=c.send, args=(b"".join(reqs),), daemon=True)
@@ -740,8 +750,6 @@ CASES = {
 for _n in (1, 2, 40, 1000):
     for _b in (False, True):
         for _s in (False, True):
-            if _b and _s:
-                continue  # /body is the fast origin for bodies; slow bodies: upload_moving_past_timeout
             CASES["pipeline_%d_%s_%s" % (_n, "bodies" if _b else "get", "slow" if _s else "fast")] = \
                 (lambda n=_n, b=_b, s=_s: pipeline(n, b, s))
 
@@ -785,6 +793,8 @@ for _n in (1, 2, 40, 1000):
     TABLE["pipeline_%d_get_fast" % _n] = "%d pipelined GETs, fast origin: all answered in order, then closed" % _n
     TABLE["pipeline_%d_get_slow" % _n] = ("%d pipelined GETs, slow origin (1 ms, head and body apart): all in order" % _n)
     TABLE["pipeline_%d_bodies_fast" % _n] = "%d pipelined POSTs with bodies: each body reaches the origin whole, in order" % _n
+    TABLE["pipeline_%d_bodies_slow" % _n] = ("%d pipelined POSTs with bodies, slow origin: each body whole, "
+                                             "answers in order" % _n)
 
 TIMEOUT_CASES = {"upload_moving_past_timeout", "response_moving_past_timeout",
                  "silent_origin_504", "silent_body_closed"}
