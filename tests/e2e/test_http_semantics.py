@@ -825,6 +825,7 @@ def test_http_semantics(sb, sem, hooks_build, case):
     lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
     assert lines, (case, TABLE[case], r)
     assert lines[0]["ok"], "%s: expected: %s; got: %r" % (case, TABLE[case], lines[0]["why"])
+    assert r.returncode == 0, r.stderr[-3000:]  # srt itself clean (ASan/LSan builds too)
 
 
 # ===================== real clients =======================================
