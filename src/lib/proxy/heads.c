@@ -13,6 +13,9 @@
 
 #include "upstream.h"
 
+#define SRT_STR_(x) #x
+#define SRT_STR(x) SRT_STR_(x)
+
 static bool token_eq(const char *s, size_t n, const char *lit)
 {
 	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
@@ -217,7 +220,13 @@ void px_http_head_run(conn *c)
 					     : status == 414 ? "URI Too Long"
 					     : status == 505 ? "HTTP Version Not Supported"
 							     : "Bad Request";
-			px_http_reply(c, status, phrase, "srt: malformed request", false);
+			/* a clear refusal: which limit, not just "malformed" */
+			const char *why = status == 431 ? "srt: request head too large: at most "
+							  SRT_STR(SRT_HTTP_MAX_HEADERS) " header fields and 64 KiB"
+					  : status == 414 ? "srt: request target too long (at most 8 KiB)"
+					  : status == 505 ? "srt: only HTTP/1.0 and HTTP/1.1 are spoken here"
+							  : "srt: malformed request";
+			px_http_reply(c, status, phrase, why, false);
 			return;
 		}
 		int rr = px_read_into(c->c.fd, &c->cin, SRT_HTTP_MAX_HEAD);
