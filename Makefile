@@ -61,6 +61,8 @@ nons:
 	ninja -C $(HOOKS_BUILD)
 	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_nons.py
 	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_parent_proxy.py -k no_namespace
+	# the proxy's inactivity timeout at 1 s (SRT_TEST_PROXY_TIMEOUT_MS, a test-hooks knob)
+	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_http_semantics.py -k "timeout or silent"
 
 # srt inside rootful podman (runc), three profiles (tests/containers/README.md)
 containers: build

@@ -69,6 +69,8 @@ static void check_chunked(const char *s, size_t len)
 	CHECK(whole >= -1 && whole <= (long)len);
 	CHECK(whole != -1 || !done);
 	CHECK(done || whole == -1 || whole == (long)len);
+	/* a size line in progress never holds more than 16 hex digits */
+	CHECK(whole == -1 || c.digits <= 16);
 	if (done) {
 		bool d2 = false;
 		CHECK(srt_chunked_scan(&c, s, len, &d2) == 0 && d2);
@@ -85,7 +87,7 @@ static void check_chunked(const char *s, size_t len)
 				total = -1;
 				break;
 			}
-			CHECK(r == 1);
+			CHECK(r == 1 && b.digits <= 16);
 			total++;
 			if (bd)
 				break;

@@ -5,7 +5,7 @@ set -eu
 what=${1:-test}
 pkgs="gcc pkg-config meson ninja-build libseccomp-dev libjansson-dev libuv1-dev procps"
 case "$what" in
-	test) pkgs="$pkgs libcmocka-dev python3 python3-pytest clang libclang-rt-dev git procps util-linux curl openssl openssh-client podman runc nodejs" ;;
+	test) pkgs="$pkgs libcmocka-dev python3 python3-pytest clang libclang-rt-dev git procps util-linux curl wget python3-requests openssl openssh-client podman runc nodejs" ;;
 	bench) pkgs="$pkgs hyperfine bubblewrap socat ripgrep nodejs npm git python3" ;;
 	build) ;;
 	*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;

@@ -35,6 +35,7 @@
 
 #define MAX_TARGET (8 * 1024)
 #define CHUNK_LINE_MAX 4096
+#define CHUNK_SIZE_DIGITS 16
 #define CHUNK_TRAILERS_MAX (64 * 1024)
 
 /* ------------------------------------------------------------------ */
@@ -670,7 +671,10 @@ long srt_chunked_scan(srt_chunked *c, const char *buf, size_t len, bool *done)
 		case CH_SIZE: {
 			int h = hexval(ch);
 			if (h >= 0) {
-				if (c->remaining > (UINT64_MAX >> 4))
+				/* at most 16 hex digits (leading zeros count):
+				 * no size line can hide a size past uint64 */
+				if (c->digits >= CHUNK_SIZE_DIGITS ||
+				    c->remaining > (UINT64_MAX >> 4))
 					goto bad; /* overflow */
 				c->remaining = (c->remaining << 4) | (uint64_t)h;
 				if (c->digits < INT_MAX)

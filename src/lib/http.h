@@ -87,7 +87,9 @@ int srt_http_response_body(const srt_http_response *resp, const char *method,
 /* Incremental chunked-body scanner: feed the raw bytes as they arrive; it
  * reports how many of them belong to the body (framing included) so a proxy
  * can forward them untouched and know where the message ends.  Chunk-size
- * lines and trailers are bounded (4 KiB each, 64 KiB of trailers). */
+ * lines and trailers are bounded (4 KiB each, 64 KiB of trailers); a chunk
+ * size has at most 16 hex digits (leading zeros included), so it always
+ * fits a uint64_t.  Trailers are part of the body: passed on as they are. */
 typedef struct srt_chunked {
 	int state;
 	uint64_t remaining;   /* data bytes left in the current chunk */

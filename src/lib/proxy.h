@@ -34,6 +34,10 @@ typedef struct srt_proxy_options {
 	size_t max_conns;              /* 0: default */
 	unsigned handshake_timeout_ms; /* 0: default (30 s) */
 	unsigned connect_timeout_ms;   /* 0: default (15 s) */
+	/* An absolute-form exchange with no byte moved either way for this
+	 * long: 504 before the response head, else the connection closed.
+	 * An inactivity timeout, never a total duration.  0: default (120 s) */
+	unsigned response_timeout_ms;
 	/* allowUnixSockets (unixgate.h): the command's seccomp listener
 	 * arrives over gate_chan_fd (taken over); NULL / -1: none */
 	const struct srt_unixgate *gate;

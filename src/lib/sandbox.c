@@ -799,6 +799,12 @@ static int start_proxy(srt_sandbox *sb, srt_error *err)
 		.authorized = sb->peers,
 		.upstream = sb->pol->upstream,
 	};
+#ifdef SRT_TEST_HOOKS
+	/* e2e tests of the inactivity timeout take seconds, not minutes */
+	const char *rt = getenv("SRT_TEST_PROXY_TIMEOUT_MS");
+	if (rt)
+		po.response_timeout_ms = (unsigned)strtoul(rt, NULL, 10);
+#endif
 	if (sb->gate)
 		sb->net_fd = -1; /* the proxy's now, whatever happens */
 	sb->proxy = srt_proxy_start(&po, err);

@@ -212,9 +212,11 @@ THREE = r"""
 host, port = %(host)r, %(port)d
 r = http_get("http://%%s:%%d/hello" %% (host, port))
 out({"proto": "http", "status": r["status"], "body": r["body"],
-     "blocked": r["headers"].get("x-proxy-error")})
+     "blocked": r["headers"].get("x-proxy-error"),
+     "challenge": r["headers"].get("proxy-authenticate")})
 s, line, hdrs, rest = http_connect("%%s:%%d" %% (host, port))
-res = {"proto": "connect", "line": line, "rest": rest.decode("latin-1")}
+res = {"proto": "connect", "line": line, "rest": rest.decode("latin-1"),
+       "challenge": hdrs.get("proxy-authenticate")}
 if line and " 200 " in line:
     res["get"] = get_over(s, "%%s:%%d" %% (host, port))["body"]
 else:
@@ -407,11 +409,15 @@ out({"status": r["status"]})
     r = sb.run(["true"], settings=settings, opts=["--print-policy"])
     assert "http://***@127.0.0.1:%d" % par.port in r.stdout, r.stdout
     assert "p%40ss" not in r.stdout and "corp" not in r.stdout
-    # without them the parent says 407: relayed for plain HTTP, no tunnel
+    # without them the parent says 407: relayed for plain HTTP, no tunnel;
+    # both times with the parent's challenge (issue #11: the CONNECT's
+    # 407 became a 502 without it, the plain one lost it as hop-by-hop)
     settings["network"]["parentProxy"] = pp(par.url)
     r, res = three(sb, ORIGIN, origin.port, settings)
     assert res["http"]["status"] == 407, res
-    assert_no_tunnel(res)
+    assert res["http"]["challenge"] == 'Basic realm="t"', res
+    assert_no_tunnel(res, status=407)
+    assert res["connect"]["challenge"] == 'Basic realm="t"', res
     assert len(origin.requests) == 4, origin.requests
 
 

@@ -901,9 +901,9 @@ static void test_chunked_errors(void **state)
 	memset(b, '0', 4097); /* leading zeros count too */
 	memcpy(b + 4097, "\r\n\r\n", 4);
 	assert_int_equal(scan_whole(b, 4097 + 4, &d), -1);
-	memcpy(b + 4096, "\r\n\r\n", 4);
-	assert_int_equal(scan_whole(b, 4096 + 4, &d), 4096 + 4);
-	assert_true(d);
+	memcpy(b + 4096, "\r\n\r\n", 4); /* and more than 16 digits too */
+	assert_int_equal(scan_whole(b, 4096 + 4, &d), -1);
+	assert_false(d);
 
 	size_t n = (size_t)sprintf(b, "0\r\nX: ");
 	memset(b + n, 'v', 4096 - n + 3);
@@ -975,6 +975,47 @@ static void auth_err_at(const char *s, size_t len, int line)
 		fail_msg("line %d: host not cleared", line);
 }
 #define AUTH_ERR(s) auth_err_at((s), sizeof(s) - 1, __LINE__)
+
+/* A chunk size has at most 16 hex digits, leading zeros included (issue
+ * #11): whatever the value, a longer size line is refused at its 17th
+ * digit, and one that does not fit a uint64_t never gets that far. */
+static void test_chunked_size_digits(void **state)
+{
+	(void)state;
+	CHUNK_OK("0000000000000005\r\nhello\r\n0\r\n\r\n", 30);
+	CHUNK_OK("0000000000000000\r\n\r\n", 20); /* 16 zeros */
+	CHUNK_ERR("00000000000000005\r\nhello\r\n0\r\n\r\n");
+	CHUNK_ERR("00000000000000000\r\n\r\n");
+	CHUNK_ERR("5\r\nhello\r\n00000000000000000\r\n\r\n"); /* the last chunk too */
+	CHUNK_ERR("FFFFFFFFFFFFFFFF0\r\n");
+	/* 16 digits of the largest size: taken, the data then awaited */
+	srt_chunked c = {0};
+	bool d = true;
+	assert_int_equal(srt_chunked_scan(&c, "FFFFFFFFFFFFFFFF\r\nab", 20, &d), 20);
+	assert_false(d);
+	assert_int_equal(c.remaining, UINT64_MAX - 2);
+	/* refused at the 17th digit, before the line ends */
+	c = (srt_chunked){0};
+	assert_int_equal(srt_chunked_scan(&c, "00000000000000001", 17, &d), -1);
+	c = (srt_chunked){0};
+	assert_int_equal(srt_chunked_scan(&c, "0000000000000000", 16, &d), 16);
+	assert_int_equal(srt_chunked_scan(&c, "0", 1, &d), -1);
+	/* an extension's length is not the size's */
+	CHUNK_OK("5;0000000000000000000000\r\nhello\r\n0\r\n\r\n", 38);
+}
+
+/* Trailers belong to the body: every byte of them is taken (to be relayed
+ * as it is), the body ends after them. */
+static void test_chunked_trailers_relayed(void **state)
+{
+	(void)state;
+	CHUNK_OK("5\r\nhello\r\n0\r\nX-Sum: abc\r\nX-Two: 2\r\n\r\n", 37);
+	static const char t[] = "3\r\nabc\r\n0\r\nExpires: never\r\n\r\nGET / HTTP/1.1\r\n";
+	bool d = false;
+	long n = scan_whole(t, sizeof t - 1, &d);
+	assert_true(d);
+	assert_int_equal(n, (long)(strstr(t, "GET") - t)); /* the next message stays */
+}
 
 static void test_authority(void **state)
 {
@@ -1210,6 +1251,8 @@ int main(void)
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_chunked_crlf_only),
 		cmocka_unit_test(test_chunked_errors),
+		cmocka_unit_test(test_chunked_size_digits),
+		cmocka_unit_test(test_chunked_trailers_relayed),
 		cmocka_unit_test(test_authority),
 		cmocka_unit_test(test_absolute),
 		cmocka_unit_test(test_hop_by_hop),

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -71,6 +72,7 @@ static void rig_init_proto(rig *r, enum px_proto proto)
 	px->o.max_conns = 64;
 	px->o.handshake_timeout_ms = 30000;
 	px->o.connect_timeout_ms = 15000;
+	px->o.response_timeout_ms = 120000;
 	assert_int_equal(uv_loop_init(&px->loop), 0);
 	px->loop.data = px;
 	assert_int_equal(px_events_init(px), 0);
@@ -438,6 +440,97 @@ static void test_pipeline_chunked_responses(void **s)
 	BOTH(3, "GET", "\r\n", 0, chunked, CHUNKED_END, true, true);
 }
 
+/* HEAD answers keep the origin's Content-Length (issue #11: it became
+ * "Content-Length: 0"), and nothing is taken as their body: each of a
+ * pipelined burst is answered, the origin's bytes sent whole or one per
+ * step. */
+static void test_head_length_kept(void **s)
+{
+	(void)s;
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n";
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init(r);
+		char *all = requests(5, "HEAD", "\r\n");
+		origin_script o = {.response = head, .bytewise = bytewise, .end = "keep-alive\r\n\r\n"};
+		peer_send(&r->px, &r->client, all, strlen(all));
+		drive(r, &o, 5);
+		assert_int_equal(count(&r->client, "Content-Length: 1234\r\n"), 5);
+		assert_int_equal(count(&r->client, "Content-Length: 0"), 0);
+		free(all);
+		rig_free(r);
+		free(r);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Run the loop (and the origin, if scripted) for about `ms` of real time. */
+static void run_for(rig *r, origin_script *o, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	while (now_s() < end) {
+		uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		if (o)
+			(void)origin_turn(r, o);
+		else
+			(void)peer_take(&r->origin);
+		(void)peer_take(&r->client);
+		usleep(1000);
+	}
+}
+
+/* The response timeout measures inactivity (issue #11): an upload that
+ * keeps moving for three times the timeout is answered, not cut with a
+ * 504; an origin silent for the timeout gets the client a 504, about when
+ * the timeout ends. */
+static void test_inactivity_timeout(void **s)
+{
+	(void)s;
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	r->px.o.response_timeout_ms = 300;
+	static const char head[] = "POST http://origin.test/up HTTP/1.1\r\nHost: origin.test\r\n"
+				   "Content-Length: 45\r\n\r\n";
+	origin_script o = {.response = OK2, .body = 45, .end = OK2_END};
+	double t0 = now_s();
+	peer_send(&r->px, &r->client, head, strlen(head));
+	for (int i = 0; i < 45; i++) { /* a byte every 20 ms: 0.9 s */
+		run_for(r, &o, 20);
+		peer_send(&r->px, &r->client, "x", 1);
+	}
+	drive(r, &o, 1);
+	assert_true(now_s() - t0 > 0.85);
+	assert_int_equal(count(&r->client, "HTTP/1.1 200 OK"), 1);
+	assert_int_equal(count(&r->client, " 504 "), 0);
+	rig_free(r);
+	free(r);
+
+	r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	r->px.o.response_timeout_ms = 300;
+	static const char get[] = "GET http://origin.test/silent HTTP/1.1\r\nHost: origin.test\r\n\r\n";
+	t0 = now_s();
+	peer_send(&r->px, &r->client, get, strlen(get));
+	double got = 0;
+	while (now_s() - t0 < 3 && !got) {
+		run_for(r, NULL, 5);
+		if (count(&r->client, "HTTP/1.1 504 Gateway Timeout"))
+			got = now_s() - t0;
+	}
+	assert_true(got >= 0.29 && got < 2.0);
+	rig_free(r);
+	free(r);
+}
+
 /* A long request body through a slow origin: spliced through a pipe that
  * fills (splice says EAGAIN for a full pipe as for an empty socket), then
  * drains while the client's bytes wait in its socket with no new edge to
@@ -559,6 +652,8 @@ int main(void)
 		cmocka_unit_test(test_pipeline_chunked_responses),
 		cmocka_unit_test(test_trickled_heads),
 		cmocka_unit_test(test_trickled_socks_greetings),
+		cmocka_unit_test(test_head_length_kept),
+		cmocka_unit_test(test_inactivity_timeout),
 		cmocka_unit_test(test_long_body_through_full_pipe),
 		cmocka_unit_test(test_late_event_for_closed_socket),
 	};

@@ -302,13 +302,21 @@ static void on_timeout(uv_timer_t *t)
 		px_endpoint_close(c, &c->u);
 		px_upstream_failed(c, ETIMEDOUT, true);
 		break;
-	case ST_FORWARD:
+	case ST_FORWARD: {
+		/* an inactivity timeout: forward.c notes when bytes moved */
+		uint64_t quiet = uv_now(&c->px->loop) - c->last_move;
+		if (quiet < c->px->o.response_timeout_ms) {
+			px_timer_set(c, c->px->o.response_timeout_ms - quiet);
+			return;
+		}
 		if (!c->resp_head_done) {
 			px_endpoint_close(c, &c->u);
 			px_http_reply(c, 504, "Gateway Timeout", "srt: no response from upstream in time", false);
 			break;
 		}
+		px_conn_close(c);
 		return;
+	}
 	case ST_SOCKS_GREETING: /* the handshake took too long */
 	case ST_SOCKS_AUTH:
 	case ST_SOCKS_REQUEST:
@@ -722,6 +730,8 @@ srt_proxy *srt_proxy_start(const srt_proxy_options *o, srt_error *err)
 		px->o.handshake_timeout_ms = DEFAULT_HANDSHAKE_MS;
 	if (!px->o.connect_timeout_ms)
 		px->o.connect_timeout_ms = DEFAULT_CONNECT_MS;
+	if (!px->o.response_timeout_ms)
+		px->o.response_timeout_ms = DEFAULT_RESPONSE_MS;
 	int rc = uv_loop_init(&px->loop);
 	if (rc < 0) {
 		free(px);

@@ -28,7 +28,13 @@ void px_forward_start(conn *c)
 	c->req.chunk.crlf_only = true;
 	c->resp = (body_relay){0};
 	c->resp_head_done = false;
-	px_timer_set(c, RESPONSE_HEAD_MS);
+	c->resp_out = false;
+	/* an inactivity timeout (conn.c, on_timeout): each pass that moves a
+	 * byte either way notes it, and the timer, when it fires, waits on
+	 * for what is left of the quiet time instead of being restarted on
+	 * every byte */
+	c->last_move = uv_now(&c->px->loop);
+	px_timer_set(c, c->px->o.response_timeout_ms);
 }
 
 /* Move body bytes from `from` to `to` (bounded by RELAY_CAP queued) as far
@@ -152,7 +158,17 @@ static int forward_pass(conn *c)
 	if (c->resp_head_done) {
 		before = buf_data(&c->uin);
 		if (relay_body(&c->resp, &c->uin, &c->cout) < 0) {
-			px_conn_close(c);
+			if (c->resp_out) {
+				px_conn_close(c); /* under way: the client sees it cut */
+				return -1;
+			}
+			/* nothing of this response reached the client yet (its
+			 * head and a bad chunk-size line came together): the
+			 * queued head is dropped and the client told */
+			c->cout.off = c->cout.len = 0;
+			px_endpoint_close(c, &c->u);
+			px_http_reply(c, 502, "Bad Gateway", "srt: malformed chunked response body from upstream",
+				      false);
 			return -1;
 		}
 		moved |= buf_data(&c->uin) != before;
@@ -178,7 +194,10 @@ static int forward_pass(conn *c)
 		px_conn_close(c);
 		return -1;
 	}
-	moved |= buf_data(&c->cout) != before;
+	if (buf_data(&c->cout) != before) {
+		moved = 1;
+		c->resp_out |= c->resp_head_done;
+	}
 	if (resp_by_splice(c)) {
 		bool eof = false;
 		int r = px_splice_body(c->px, &c->resp, &c->u2c, &c->u, &c->c, &eof);
@@ -204,10 +223,12 @@ void px_forward_run(conn *c)
 			return;
 		if (r == 0)
 			break;
+		c->last_move = uv_now(&c->px->loop);
 	}
-	if (c->resp.done && c->req.done && buf_data(&c->cout) == 0) {
+	if (c->resp.done && (c->req.done || !c->client_keepalive) && buf_data(&c->cout) == 0) {
 		/* reusable only after a clean exchange with nothing left over */
-		if (c->up_keepalive && !c->u.eof && buf_data(&c->uin) == 0 && buf_data(&c->uout) == 0)
+		if (c->up_keepalive && c->req.done && !c->u.eof && buf_data(&c->uin) == 0 &&
+		    buf_data(&c->uout) == 0 && c->c2u.pending == 0)
 			px_idle_put(c);
 		else
 			px_endpoint_close(c, &c->u);

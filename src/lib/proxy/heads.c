@@ -13,6 +13,9 @@
 
 #include "upstream.h"
 
+#define SRT_STR_(x) #x
+#define SRT_STR(x) SRT_STR_(x)
+
 static bool token_eq(const char *s, size_t n, const char *lit)
 {
 	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
@@ -136,7 +139,11 @@ int px_response_head(conn *c)
 			srt_body body;
 			if (srt_http_response_body(&r, c->method, strlen(c->method), &body) < 0)
 				return -1;
-			if (body.kind == SRT_BODY_UNTIL_CLOSE)
+			/* a final answer before the request body is all
+			 * through (a refused Expect: 100-continue, an early
+			 * error): the client may never send the rest, so the
+			 * connection ends with this response */
+			if (body.kind == SRT_BODY_UNTIL_CLOSE || !c->req.done)
 				c->client_keepalive = false;
 			const srt_http_header *ch = srt_http_find(r.headers, r.n_headers, "Connection");
 			if (r.version_minor != 1 || body.kind == SRT_BODY_UNTIL_CLOSE ||
@@ -144,6 +151,9 @@ int px_response_head(conn *c)
 				c->up_keepalive = false;
 			px_relay_init(&c->resp, body);
 		}
+		/* a parent proxy's 407 is meant for this client: its
+		 * challenge goes with it */
+		bool parent_auth = c->via && r.status == 407;
 		char line[600];
 		int n = snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", r.status,
 				 (int)(r.reason_len < 512 ? r.reason_len : 512), r.reason);
@@ -155,7 +165,11 @@ int px_response_head(conn *c)
 			/* the body is relayed as framed: keep exactly the header
 			 * that frames it (chunked beats a length; a body read
 			 * until close has neither) */
-			if (!interim && (te || cl)) {
+			if (!interim && (te || cl) && c->resp.body.kind == SRT_BODY_NONE) {
+				/* HEAD, 204, 304: no body follows whatever these say,
+				 * and they say what a GET would get (curl -I, wget
+				 * --spider, cache checks): kept as sent */
+			} else if (!interim && (te || cl)) {
 				bool keep = (te && c->resp.body.kind == SRT_BODY_CHUNKED) ||
 					    (cl && c->resp.body.kind != SRT_BODY_CHUNKED &&
 					     c->resp.body.kind != SRT_BODY_UNTIL_CLOSE);
@@ -168,7 +182,8 @@ int px_response_head(conn *c)
 					px_buf_append(&c->cout, v, (size_t)vn, SRT_HTTP_MAX_HEAD * 2);
 					continue;
 				}
-			} else if (!te && srt_http_is_hop_by_hop(r.headers, r.n_headers, h)) {
+			} else if (!te && srt_http_is_hop_by_hop(r.headers, r.n_headers, h) &&
+				   !(parent_auth && token_eq(h->name, h->name_len, "Proxy-Authenticate"))) {
 				continue;
 			}
 			px_buf_append(&c->cout, h->name, h->name_len, SRT_HTTP_MAX_HEAD * 2);
@@ -184,7 +199,6 @@ int px_response_head(conn *c)
 		px_buf_consume(&c->uin, r.head_len);
 		if (!interim) {
 			c->resp_head_done = true;
-			px_timer_set(c, 0);
 			return 0;
 		}
 	}
@@ -206,7 +220,13 @@ void px_http_head_run(conn *c)
 					     : status == 414 ? "URI Too Long"
 					     : status == 505 ? "HTTP Version Not Supported"
 							     : "Bad Request";
-			px_http_reply(c, status, phrase, "srt: malformed request", false);
+			/* a clear refusal: which limit, not just "malformed" */
+			const char *why = status == 431 ? "srt: request head too large: at most "
+							  SRT_STR(SRT_HTTP_MAX_HEADERS) " header fields and 64 KiB"
+					  : status == 414 ? "srt: request target too long (at most 8 KiB)"
+					  : status == 505 ? "srt: only HTTP/1.0 and HTTP/1.1 are spoken here"
+							  : "srt: malformed request";
+			px_http_reply(c, status, phrase, why, false);
 			return;
 		}
 		int rr = px_read_into(&c->c, &c->cin, SRT_HTTP_MAX_HEAD);

@@ -11,9 +11,40 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "socks.h"
 #include "upstream.h"
+
+/* A 407 from the parent to an HTTP client: its challenges
+ * (Proxy-Authenticate, each kept as sent, bounded) go to the client with
+ * srt's 407, so the client learns which credentials the parent wants (they
+ * are set in parentProxy: a client's own never reach the parent). */
+static void parent_auth_failed(conn *c, const srt_http_response *r)
+{
+	char extra[PX_REPLY_EXTRA_MAX + 1];
+	size_t k = 0;
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const srt_http_header *h = &r->headers[i];
+		if (h->name_len != 18 || strncasecmp(h->name, "Proxy-Authenticate", 18) != 0)
+			continue;
+		if (k + 20 + h->value_len + 2 > PX_REPLY_EXTRA_MAX)
+			break;
+		k += (size_t)snprintf(extra + k, sizeof extra - k, "Proxy-Authenticate: %.*s\r\n",
+				      (int)h->value_len, h->value);
+	}
+	extra[k] = '\0';
+	char body[1024];
+	snprintf(body, sizeof body,
+		 "srt: the parent proxy %s asks for credentials (407) for a tunnel to %s:%d; they are "
+		 "taken from parentProxy in the settings",
+		 c->via->shown, c->host, c->port);
+	px_endpoint_close(c, &c->u);
+	px_buf_free(&c->uout);
+	px_http_reply_with(c, 407, "Proxy Authentication Required", extra, body, false);
+	px_buf_free(&c->uin);
+}
 
 static void parent_failed(conn *c, const char *what)
 {
@@ -59,6 +90,22 @@ void px_parent_run(conn *c)
 		px_endpoint_want(c, &c->c, 0);
 		px_endpoint_want(c, &c->u, UV_READABLE | (buf_data(&c->uout) ? UV_WRITABLE : 0));
 		return;
+	}
+	if (v == SRT_PARENT_REFUSED && pr.status == 407 && c->proto == P_HTTP) {
+		/* its whole head is needed for the challenges (bounded by
+		 * SRT_PARENT_MAX_REPLY; not complete in time: the timer) */
+		srt_http_response resp;
+		int hr = srt_http_parse_response(c->uin.p + c->uin.off, buf_data(&c->uin), &resp);
+		if (hr == 1) {
+			parent_auth_failed(c, &resp);
+			return;
+		}
+		if (hr == 0 && r != 0 && r != -2 && buf_data(&c->uin) < SRT_PARENT_MAX_REPLY) {
+			px_endpoint_want(c, &c->c, 0);
+			px_endpoint_want(c, &c->u, UV_READABLE);
+			return;
+		}
+		/* garbled or cut: the plain 502 below */
 	}
 	if (v != SRT_PARENT_OK) {
 		char what[300], line[200];

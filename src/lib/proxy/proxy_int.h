@@ -50,7 +50,7 @@
 #define EVICT_AFTER_MS 1000
 #define DEFAULT_HANDSHAKE_MS 30000
 #define DEFAULT_CONNECT_MS 15000
-#define RESPONSE_HEAD_MS 120000
+#define DEFAULT_RESPONSE_MS 120000
 #define RELAY_CAP (64 * 1024)
 #define PIPE_SIZE (1024 * 1024)
 #define PIPE_POOL 32
@@ -209,6 +209,8 @@ struct conn {
 	char method[16];
 	body_relay req, resp;  /* request body toward upstream, response body back */
 	bool resp_head_done;
+	bool resp_out;         /* a byte of the final response went to the client */
+	uint64_t last_move;    /* uv_now when a byte of the exchange last moved */
 	bool up_keepalive;     /* the upstream may keep this connection open */
 	bool up_reused;        /* the upstream connection came from the idle list */
 	buf retry;             /* the request head, to send again on a fresh one */
@@ -289,6 +291,11 @@ bool px_retry_fresh(conn *c);
 
 /* reply.c: each answer but SOCKS success turns the connection to ST_CLOSING */
 void px_http_reply(conn *c, int status, const char *phrase, const char *body, bool blocked);
+/* the same with extra header lines (each ending in CRLF, at most
+ * PX_REPLY_EXTRA_MAX bytes in all, else left out) */
+#define PX_REPLY_EXTRA_MAX 4096
+void px_http_reply_with(conn *c, int status, const char *phrase, const char *extra,
+			const char *body, bool blocked);
 void px_socks_reply(conn *c, uint8_t code);
 void px_refuse(conn *c, const char *rule, const char *reason);
 void px_upstream_failed(conn *c, int err, bool timeout);

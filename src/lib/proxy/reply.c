@@ -35,13 +35,19 @@ static void record_violation(conn *c, const char *rule, const char *reason)
 void px_http_reply(conn *c, int status, const char *phrase, const char *body,
 		       bool blocked)
 {
-	char head[1024];
+	px_http_reply_with(c, status, phrase, "", body, blocked);
+}
+
+void px_http_reply_with(conn *c, int status, const char *phrase, const char *extra,
+			const char *body, bool blocked)
+{
+	char head[1024 + PX_REPLY_EXTRA_MAX];
 	size_t blen = strlen(body);
 	int n = snprintf(head, sizeof head,
-			 "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\n"
+			 "HTTP/1.1 %d %s\r\n%s%sContent-Type: text/plain; charset=utf-8\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 			 status, phrase, blocked ? "X-Proxy-Error: blocked-by-sandbox\r\n" : "",
-			 blen + 1);
+			 strlen(extra) <= PX_REPLY_EXTRA_MAX ? extra : "", blen + 1);
 	if (n > 0 && (size_t)n < sizeof head) {
 		px_buf_append(&c->cout, head, (size_t)n, RELAY_CAP * 2);
 		px_buf_append(&c->cout, body, blen, RELAY_CAP * 2);
