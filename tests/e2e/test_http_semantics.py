@@ -511,6 +511,33 @@ def expect_refused():
            (st, hs, took, closed))
 
 
+def upload_refused_answered():
+    # a client that sends its whole body before it reads (urllib does):
+    # srt's own refusal must reach it, not a reset
+    c = Conn()
+    body = b"u" * (8 << 20)
+    try:
+        c.send(b"POST http://denied.invalid/up HTTP/1.1\r\nHost: denied.invalid\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    except OSError as e:
+        result(False, "sending the body: %s" % e)
+    st, d, hs, _, _ = c.response()
+    result(st == 403, (st, hs))
+
+
+def upload_early_answer_answered():
+    # the origin answers (417, Connection: close) without reading the body;
+    # the client sends all of it first, then reads the answer
+    c = Conn()
+    body = b"e" * (8 << 20)
+    try:
+        c.send(req("POST", "/expect-no", "", body))
+    except OSError as e:
+        result(False, "sending the body: %s" % e)
+    st, d, hs, _, _ = c.response()
+    result(st == 417 and c.closed_within(10), (st, hs))
+
+
 def chunked_trailers():
     c = Conn()
     c.send(req("GET", "/chunked") + req("GET", "/hello"))
@@ -726,6 +753,8 @@ CASES = {
     "204_no_body": status_204_no_body,
     "expect_100_accepted": expect_accepted,
     "expect_100_refused": expect_refused,
+    "upload_refused_answered": upload_refused_answered,
+    "upload_early_answer_answered": upload_early_answer_answered,
     "chunked_response_trailers": chunked_trailers,
     "chunked_request_trailers": chunked_request_trailers,
     "chunked_request_17_digits_400": chunked_request_size_too_long,
@@ -768,6 +797,8 @@ TABLE = {
     "204_no_body": "204: no body, no framing header made up, next response intact",
     "expect_100_accepted": "Expect: 100-continue: the 100 comes before any body byte, then the 200 for the body",
     "expect_100_refused": "Expect: 100-continue refused (417): the final answer comes without the body, says Connection: close, the connection ends",
+    "upload_refused_answered": "an 8 MiB upload to a denied host, sent whole before reading: srt's 403 arrives (no reset)",
+    "upload_early_answer_answered": "an 8 MiB upload answered 417 by the origin before its body is read, sent whole before reading: the 417 arrives, then the close",
     "chunked_response_trailers": "chunked response: chunks, extension and trailers relayed byte for byte; next response intact",
     "chunked_request_trailers": "chunked request: the origin gets the data and the trailer",
     "chunked_request_17_digits_400": "chunk-size line of 17 hex digits in a request body: 400",

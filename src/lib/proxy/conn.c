@@ -333,6 +333,39 @@ static void on_timeout(uv_timer_t *t)
 
 /* ---- the driver ----------------------------------------------------- */
 
+/* A closing connection whose answer is out reads and drops what its client
+ * still sends, until the client closes, LINGER_BYTES have come or the
+ * LINGER_MS timer ends it (ST_CLOSING in on_timeout). */
+static void linger(conn *c)
+{
+	for (int i = 0; i < SRT_LOOP_BUDGET; i++) {
+		char sink[16384];
+		ssize_t n = recv(c->c.fd, sink, sizeof sink, MSG_DONTWAIT);
+		if (n > 0) {
+			c->lingered += (size_t)n;
+			if (c->lingered >= LINGER_BYTES)
+				break;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->c.ready &= ~UV_READABLE;
+			px_endpoint_want(c, &c->c, UV_READABLE);
+			return;
+		}
+		px_conn_close(c); /* the client closed (or failed): done */
+		return;
+	}
+	if (c->lingered >= LINGER_BYTES) {
+		px_conn_close(c);
+		return;
+	}
+	/* the budget ended it with bytes still coming: next turn */
+	px_endpoint_want(c, &c->c, UV_READABLE);
+	px_conn_defer(c);
+}
+
 static void conn_step(conn *c)
 {
 	switch (c->state) {
@@ -371,14 +404,26 @@ static void conn_step(conn *c)
 	case ST_CLOSING:
 		if (c->u.fd >= 0)
 			px_endpoint_close(c, &c->u);
-		if (px_flush_to(&c->c, &c->cout) < 0 || buf_data(&c->cout) == 0) {
-			/* drain nothing more; closing now is the clean refusal */
+		if (!c->lingering) {
+			if (px_flush_to(&c->c, &c->cout) < 0) {
+				px_conn_close(c);
+				return;
+			}
+			if (buf_data(&c->cout) > 0) {
+				px_timer_set(c, 5000);
+				px_endpoint_want(c, &c->c, UV_WRITABLE);
+				break;
+			}
+			/* the answer is out: say so, then take what the client
+			 * still sends (the body of a refused upload) until it
+			 * closes - closing with its bytes unread would reset the
+			 * connection, and a client that sends its whole body
+			 * before reading saw "broken pipe", never the answer */
 			shutdown(c->c.fd, SHUT_WR);
-			px_conn_close(c);
-			return;
+			c->lingering = true;
+			px_timer_set(c, LINGER_MS);
 		}
-		px_timer_set(c, 5000);
-		px_endpoint_want(c, &c->c, UV_WRITABLE);
+		linger(c);
 		break;
 	case ST_DEAD:
 	default:

@@ -28,6 +28,7 @@ void px_forward_start(conn *c)
 	c->req.chunk.crlf_only = true;
 	c->resp = (body_relay){0};
 	c->resp_head_done = false;
+	c->req_dropped = false;
 	c->resp_out = false;
 	/* an inactivity timeout (conn.c, on_timeout): each pass that moves a
 	 * byte either way notes it, and the timer, when it fires, waits on
@@ -88,14 +89,28 @@ static bool resp_by_splice(const conn *c)
 	return resp_length_framed(c) && by_splice(&c->resp, &c->uin, &c->cout, &c->u2c);
 }
 
-/* One pass of request-body and response relaying; returns 1 when bytes
- * moved, 0 when nothing could, -1 when the connection was closed or turned
- * into an error reply. */
-static int forward_pass(conn *c)
+/* The upstream stopped taking the request (a reset, a closed write side)
+ * before its response head was through: did it answer first?  A server
+ * that refuses an upload (413, 417, 401) answers and closes without
+ * reading the body; its answer, queued before the reset, is still
+ * readable.  Then the rest of the request is dropped and the answer
+ * relayed, and the client's connection ends after it (its body unsent). */
+static bool answered_early(conn *c)
+{
+	char b;
+	if (buf_data(&c->uin) == 0 && recv(c->u.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return false;
+	c->req_dropped = true;
+	c->client_keepalive = false;
+	px_buf_free(&c->uout);
+	return true;
+}
+
+/* The request side of a pass: head and body to upstream. */
+static int forward_request(conn *c)
 {
 	int moved = 0;
 	size_t before;
-	/* request: head and body to upstream */
 	if (relay_body(&c->req, &c->cin, &c->uout) < 0) {
 		if (c->resp_head_done || buf_data(&c->cout) > 0) {
 			px_conn_close(c); /* a response is under way: just stop */
@@ -109,6 +124,8 @@ static int forward_pass(conn *c)
 	if (px_flush_to(&c->u, &c->uout) < 0 && !c->resp_head_done) {
 		if (px_retry_fresh(c))
 			return -1;
+		if (answered_early(c))
+			return 1;
 		px_endpoint_close(c, &c->u);
 		px_upstream_failed(c, EPIPE, false);
 		return -1;
@@ -122,6 +139,8 @@ static int forward_pass(conn *c)
 			return -1;
 		}
 		if (r == SPLICE_DST_ERR) {
+			if (answered_early(c))
+				return 1;
 			px_endpoint_close(c, &c->u);
 			px_upstream_failed(c, EPIPE, false);
 			return -1;
@@ -135,6 +154,21 @@ static int forward_pass(conn *c)
 			return -1;
 		}
 		moved |= r == 1;
+	}
+	return moved;
+}
+
+/* One pass of request-body and response relaying; returns 1 when bytes
+ * moved, 0 when nothing could, -1 when the connection was closed or turned
+ * into an error reply. */
+static int forward_pass(conn *c)
+{
+	int moved = 0;
+	size_t before;
+	if (!c->req_dropped) {
+		moved = forward_request(c);
+		if (moved < 0)
+			return -1;
 	}
 	/* response: from upstream to the client (a length-framed body, once
 	 * its head is relayed, by splice below) */
@@ -236,6 +270,13 @@ void px_forward_run(conn *c)
 		px_buf_free(&c->retry);
 		px_buf_free(&c->uin);
 		px_buf_free(&c->uout);
+		if (!c->client_keepalive && !c->req.done) {
+			/* answered before the body was through: the rest of
+			 * it is read and dropped before the close (conn.c,
+			 * ST_CLOSING), or the client would see a reset */
+			c->state = ST_CLOSING;
+			return;
+		}
 		if (!c->client_keepalive) {
 			shutdown(c->c.fd, SHUT_WR);
 			px_conn_close(c);
@@ -247,7 +288,9 @@ void px_forward_run(conn *c)
 	}
 	/* level-triggered: ask for exactly what would let us progress */
 	int cw = 0, uw = 0;
-	if (req_by_splice(c)) { /* bytes in the pipe: wait for upstream, else for the client */
+	if (c->req_dropped) {
+		/* nothing more goes upstream */
+	} else if (req_by_splice(c)) { /* bytes in the pipe: wait for upstream, else for the client */
 		if (c->c2u.pending > 0)
 			uw |= UV_WRITABLE;
 		else
@@ -268,7 +311,7 @@ void px_forward_run(conn *c)
 		uw |= UV_WRITABLE;
 	/* bytes already buffered but not yet relayed (the pass budget ran
 	 * out): ask for the socket they go to, so we come back */
-	if (!c->req.done && buf_data(&c->cin) > 0)
+	if (!c->req.done && !c->req_dropped && buf_data(&c->cin) > 0)
 		uw |= UV_WRITABLE;
 	if (!c->resp.done && buf_data(&c->uin) > 0)
 		cw |= UV_WRITABLE;

@@ -48,6 +48,10 @@
 /* Out of room, a connection still in its handshake for this long (a real
  * client's takes milliseconds; a slowloris' lasts) gives way to a new one. */
 #define EVICT_AFTER_MS 1000
+/* A refused or early-answered client is read (and its bytes dropped) for
+ * this long or this much after its answer, before the close (conn.c). */
+#define LINGER_MS 5000
+#define LINGER_BYTES (64u << 20)
 #define DEFAULT_HANDSHAKE_MS 30000
 #define DEFAULT_CONNECT_MS 15000
 #define DEFAULT_RESPONSE_MS 120000
@@ -205,10 +209,13 @@ struct conn {
 	const char *guard_reason;
 	/* HTTP forwarding */
 	bool is_connect;
+	bool lingering;       /* ST_CLOSING: the answer is out, input dropped */
+	size_t lingered;      /* bytes dropped so far */
 	bool client_keepalive;
 	char method[16];
 	body_relay req, resp;  /* request body toward upstream, response body back */
 	bool resp_head_done;
+	bool req_dropped;      /* the upstream answered before taking the whole request */
 	bool resp_out;         /* a byte of the final response went to the client */
 	uint64_t last_move;    /* uv_now when a byte of the exchange last moved */
 	bool up_keepalive;     /* the upstream may keep this connection open */
