@@ -172,6 +172,14 @@ static bool branch_remote_ok(const char *v, const remote_names *remotes)
 	return strcmp(v, ".") == 0 || remote_kept(remotes, v) || url_ok(v);
 }
 
+/* What a remote whose every url was dropped points to instead: a path
+ * that can never exist (nothing is under a character device).  With no url
+ * at all, git reads the remote's name as a path: `git push origin` went to
+ * ./origin, a bare repository the command planted, and ran its
+ * pre-receive hook here (red team).  Kept when read again, so that
+ * sanitizing is idempotent (fuzz_gitsanitize). */
+#define DROPPED_URL "/dev/null/srt-dropped-url"
+
 /* Settings that neither run a program nor name another file git reads
  * (include.path), a hooks directory or a transport command. */
 static bool allowed(const char *sec, const char *sub, const char *name, const char *v,
@@ -190,7 +198,7 @@ static bool allowed(const char *sec, const char *sub, const char *name, const ch
 		return v && (strcmp(v, "sha1") == 0 || strcmp(v, "sha256") == 0);
 	if (strcmp(sec, "remote") == 0 && sub) {
 		if (strcmp(name, "url") == 0 || strcmp(name, "pushurl") == 0)
-			return url_ok(v);
+			return url_ok(v) || (v && strcmp(v, DROPPED_URL) == 0);
 		return strcmp(name, "fetch") == 0 && v && v[0] != '-';
 	}
 	if (strcmp(sec, "branch") == 0 && sub) {
@@ -324,13 +332,6 @@ static void collect_remote(const char *sec, const char *sub, const char *name,
 	}
 	snprintf(r->v[r->n++], 256, "%s", sub);
 }
-
-/* What a remote whose every url was dropped points to instead: a path
- * that can never exist (nothing is under a character device).  With no url
- * at all, git reads the remote's name as a path: `git push origin` went to
- * ./origin, a bare repository the command planted, and ran its
- * pre-receive hook here (red team). */
-#define DROPPED_URL "/dev/null/srt-dropped-url"
 
 static void write_header(writer *w, const char *sec, const char *sub);
 
