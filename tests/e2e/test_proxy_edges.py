@@ -1,0 +1,66 @@
+"""The proxy's event handling under edge-triggered readiness (conn.c,
+"events"; ARCHITECTURE.md "The progress rule"): a connection that waits
+must neither stall (wait on an edge that never comes) nor spin (rerun on a
+ready bit nothing clears).  srt's CPU use is measured from /proc/PID/stat
+while a connection waits on a peer that is silent."""
+
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from e2e_util import PY, read_line
+from test_network import (json_lines, net, script, servers, srt_pid)  # noqa: F401
+
+CPU_BOUND = 0.15  # of one core, while every connection waits
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_share(pid, secs=1.5):
+    hz = os.sysconf("SC_CLK_TCK")
+    a, t0 = cpu_ticks(pid), time.monotonic()
+    time.sleep(secs)
+    b, t1 = cpu_ticks(pid), time.monotonic()
+    return (b - a) / hz / (t1 - t0)
+
+
+def run_waiting(sb, port, body, settings=None):
+    """Run `body` (a script using netlib) in the sandbox; it prints a line
+    once its connection waits, and its result at the end.  Returns (srt's
+    CPU share while it waits, the result)."""
+    import json
+    sc = script(sb, body)
+    p = sb.popen([PY, sc], settings=settings or net(["127.0.0.1:%d" % port]),
+                 stdout=subprocess.PIPE, text=True)
+    pid = srt_pid(sb, p)
+    line = read_line(p, timeout=60)
+    assert line, (p.poll(), p.stderr.read() if p.poll() is not None else "")
+    share = cpu_share(pid)
+    rest = p.stdout.read()
+    assert p.wait(60) == 0, p.stderr.read()
+    return share, json_lines(rest)[-1]
+
+
+@pytest.mark.xfail(strict=True, reason="known: px_forward_run waits on the client's WRITABLE "
+                   "while uin holds a partial response head (forward.c; 100 % CPU before "
+                   "the edge-triggered set too)")
+def test_partial_response_head_does_not_spin(sb, servers):
+    """The origin sends part of its head, then the rest 3 s later."""
+    o = servers.scripted(lambda k, head: b"HTTP/1.1 200 OK\r\nContent-Le",
+                         later=b"ngth: 2\r\n\r\nok", after_ms=3000)
+    share, res = run_waiting(sb, o.port, r"""
+s = socket.create_connection(HTTP, timeout=20)
+s.sendall(b"GET http://127.0.0.1:%d/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+print("waiting", flush=True)
+r = parse_response(recv_until_close(s, 20))
+out({"status": r["status"], "body": r["body"]})
+""" % o.port)
+    assert res == {"status": 200, "body": "ok"}, res
+    assert share < CPU_BOUND, "srt used %.0f %% of a core waiting on a partial head" % (share * 100)
