@@ -64,3 +64,30 @@ out({"status": r["status"], "body": r["body"]})
 """ % o.port)
     assert res == {"status": 200, "body": "ok"}, res
     assert share < CPU_BOUND, "srt used %.0f %% of a core waiting on a partial head" % (share * 100)
+
+
+def test_origin_gone_mid_upload_does_not_spin(sb, servers):
+    """The origin answers a chunked upload at its head and closes; the
+    client, reading only once its body is sent, sends on for 2 s."""
+    o = servers.scripted(lambda k, head: (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                          b"Connection: close\r\n\r\nok", "close"))
+    share, res = run_waiting(sb, o.port, r"""
+s = socket.create_connection(HTTP, timeout=20)
+s.sendall(b"POST http://127.0.0.1:%d/up HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+          b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+time.sleep(0.5)
+print("waiting", flush=True)
+sent = 0
+try:
+    for i in range(20):
+        time.sleep(0.1)
+        s.sendall(b"5\r\nhello\r\n")
+        sent += 1
+    s.sendall(b"0\r\n\r\n")
+except OSError:
+    pass
+r = parse_response(recv_until_close(s, 20))
+out({"status": r["status"], "body": r["body"]})
+""" % o.port)
+    assert res == {"status": 200, "body": "ok"}, res
+    assert share < CPU_BOUND, "srt used %.0f %% of a core on a dead upstream" % (share * 100)

@@ -128,7 +128,8 @@ static void rig_free(rig *r)
 	}
 	assert_int_equal(uv_loop_close(&px->loop), 0);
 	close(r->client.fd);
-	close(r->origin.fd);
+	if (r->origin.fd >= 0)
+		close(r->origin.fd);
 	srt_netpolicy_free(r->np);
 	srt_config_free(r->cfg);
 }
@@ -695,6 +696,54 @@ static void test_tunnel_quiet_and_half_closed(void **s)
 	}
 }
 
+/* The origin answers and goes away while the client is still sending its
+ * body (a chunked upload, and a length-framed one with bytes buffered):
+ * the response reaches the client, and the proxy does not spin on the
+ * dead upstream socket while the client goes on. */
+static void answer_then_gone(const char *framing, const char *first)
+{
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	char head[512];
+	int hl = snprintf(head, sizeof head,
+			  "POST http://origin.test/up HTTP/1.1\r\nHost: origin.test\r\n%s\r\n%s", framing, first);
+	peer_send(&r->px, &r->client, head, (size_t)hl);
+	for (int i = 0; i < 20; i++) {
+		uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		peer_take(&r->origin);
+	}
+	assert_int_equal(count(&r->origin, "\r\n\r\n"), 1);
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+	peer_send(&r->px, &r->origin, resp, sizeof resp - 1);
+	assert_int_equal(close(r->origin.fd), 0);
+	r->origin.fd = -1;
+	for (int i = 0; i < STALL_STEPS && count(&r->client, OK2_END) < 1; i++) {
+		uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		peer_take(&r->client);
+	}
+	assert_int_equal(count(&r->client, OK2_END), 1);
+	/* the client sends on, as one that reads only after its upload (or
+	 * finds its connection closed: the response is complete) */
+	static const char more[] = "5\r\nhello\r\n";
+	for (int i = 0; i < 4; i++) {
+		if (send(r->client.fd, more, sizeof more - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			assert_true(errno == EPIPE || errno == ECONNRESET);
+		int spin = spinning_steps(&r->px, 40);
+		if (spin)
+			fail_msg("spinning on a dead upstream (%s): %d of 32 steps", framing, spin);
+	}
+	rig_free(r);
+	free(r);
+}
+
+static void test_origin_gone_mid_upload(void **s)
+{
+	(void)s;
+	answer_then_gone("Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n");
+	answer_then_gone("Content-Length: 100000\r\n", "hello");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -713,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_late_event_for_closed_socket),
 		cmocka_unit_test(test_partial_response_head_quiet),
 		cmocka_unit_test(test_tunnel_quiet_and_half_closed),
+		cmocka_unit_test(test_origin_gone_mid_upload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
