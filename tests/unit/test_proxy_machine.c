@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -116,6 +119,11 @@ static void rig_free(rig *r)
 	while (px->conns)
 		px_conn_close(px->conns);
 	px_defer_close(px);
+	/* every slot back on the free list: none leaked by any path */
+	uint32_t free_slots = 0;
+	for (uint32_t i = px->free_slot; i; i = px->slots[i].next_free)
+		free_slots++;
+	assert_int_equal(free_slots, px->n_slots ? px->n_slots - 1 : 0);
 	px_events_close(px);
 	uv_close((uv_handle_t *)&px->resume, NULL);
 	for (int i = 0; i < 100 && uv_run(&px->loop, UV_RUN_NOWAIT); i++)
@@ -753,6 +761,138 @@ static void test_origin_gone_mid_upload(void **s)
 	answer_then_gone("Content-Length: 100000\r\n", "hello");
 }
 
+/* The idle pool: after an exchange the origin's connection waits there
+ * without spinning; the origin closing it, or sending bytes nobody asked
+ * for, takes it out within a few steps; a later request then finds no
+ * idle connection (it would dial). */
+static void test_idle_upstream_closed_or_junk(void **s)
+{
+	(void)s;
+	for (int junk = 0; junk < 2; junk++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init(r);
+		static const char req[] = "GET http://origin.test/a HTTP/1.1\r\nHost: origin.test\r\n\r\n";
+		peer_send(&r->px, &r->client, req, sizeof req - 1);
+		origin_script o = {.response = OK2, .end = OK2_END};
+		drive(r, &o, 1);
+		int i;
+		for (i = 0; i < STALL_STEPS && r->px.n_idle != 1; i++)
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		assert_int_equal(r->px.n_idle, 1);
+		int spin = spinning_steps(&r->px, 50);
+		if (spin)
+			fail_msg("an idle upstream spins: %d steps", spin);
+		if (junk) {
+			assert_int_equal(send(r->origin.fd, "X", 1, MSG_NOSIGNAL), 1);
+		} else {
+			assert_int_equal(close(r->origin.fd), 0);
+			r->origin.fd = -1;
+		}
+		for (i = 0; i < STALL_STEPS && r->px.n_idle != 0; i++)
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		assert_int_equal(r->px.n_idle, 0);
+		assert_int_equal(spinning_steps(&r->px, 50), 0);
+		/* the client's keep-alive connection and nothing else */
+		assert_int_equal(r->px.n_conns, 1);
+		rig_free(r);
+		free(r);
+	}
+}
+
+/* A loopback TCP listener; its port in *port. */
+static int tcp_listener(int *port)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(l >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(l, 8), 0);
+	socklen_t al = sizeof a;
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return l;
+}
+
+/* A port with nothing listening: bound, then closed. */
+static int refused_port(void)
+{
+	int p;
+	close(tcp_listener(&p));
+	return p;
+}
+
+/* Connects that fail go on to the next address: a CONNECT whose first
+ * two addresses refuse reaches the third, answered 200, the refused
+ * sockets' slots given back. */
+static void test_connect_tries_next_address(void **s)
+{
+	(void)s;
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	srt_proxy *px = &r->px;
+	int port;
+	int l = tcp_listener(&port);
+	struct sockaddr_in sa[3];
+	struct addrinfo ai[3];
+	for (int i = 0; i < 3; i++) {
+		sa[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					     .sin_port = htons((uint16_t)(i == 2 ? port : refused_port()))};
+		ai[i] = (struct addrinfo){.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+					  .ai_addr = (struct sockaddr *)&sa[i], .ai_addrlen = sizeof sa[i],
+					  .ai_next = i < 2 ? &ai[i + 1] : NULL};
+	}
+	int cs[2];
+	pair(cs);
+	conn *c = px_conn_new(px, cs[1]);
+	assert_non_null(c);
+	c->proto = P_HTTP;
+	c->is_connect = true;
+	snprintf(c->host, sizeof c->host, "origin.test");
+	c->port = 80;
+	/* as start_connect leaves it with the first address in progress */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	int rc = connect(fd, (struct sockaddr *)&sa[0], sizeof sa[0]);
+	assert_true(rc == 0 || errno == EINPROGRESS || errno == ECONNREFUSED);
+	c->u = (endpoint){.fd = fd};
+	c->ai_next = &ai[1];
+	c->state = ST_CONNECT;
+	px_timer_set(c, px->o.connect_timeout_ms);
+	px_conn_run(c);
+	peer client = {.fd = cs[0]};
+	int up = -1;
+	for (int i = 0; i < 1000 && (up < 0 || !strstr(client.in, "200")); i++) {
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+		if (up < 0)
+			up = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		peer_take(&client);
+		if (i > 8 && up < 0)
+			usleep(1000);
+	}
+	assert_true(up >= 0);
+	assert_non_null(strstr(client.in, "HTTP/1.1 200 Connection Established"));
+	assert_int_equal(c->state, ST_TUNNEL);
+	assert_int_equal(spinning_steps(px, 50), 0);
+	/* the tunnel works */
+	assert_int_equal(send(cs[0], "ping", 4, MSG_NOSIGNAL), 4);
+	char got[8] = {0};
+	ssize_t n = -1;
+	for (int i = 0; i < STALL_STEPS && n <= 0; i++) {
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+		n = recv(up, got, sizeof got, MSG_DONTWAIT);
+	}
+	assert_int_equal(n, 4);
+	assert_memory_equal(got, "ping", 4);
+	c->ai_next = NULL;
+	close(up);
+	close(l);
+	close(cs[0]);
+	rig_free(r);
+	free(r);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -772,6 +912,8 @@ int main(void)
 		cmocka_unit_test(test_partial_response_head_quiet),
 		cmocka_unit_test(test_tunnel_quiet_and_half_closed),
 		cmocka_unit_test(test_origin_gone_mid_upload),
+		cmocka_unit_test(test_idle_upstream_closed_or_junk),
+		cmocka_unit_test(test_connect_tries_next_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
