@@ -91,3 +91,111 @@ out({"status": r["status"], "body": r["body"]})
 """ % o.port)
     assert res == {"status": 200, "body": "ok"}, res
     assert share < CPU_BOUND, "srt used %.0f %% of a core on a dead upstream" % (share * 100)
+
+
+CHURN = r"""
+ECHO, ORIGIN, REFUSED = %d, %d, %d
+raise_nofile(4096)
+
+def one_round(k):
+    fails = []
+    for i in range(k):
+        # a CONNECT tunnel: 20 KB each way, the client's half close first
+        s, line, hdrs, rest = http_connect("127.0.0.1:%%d" %% ECHO)
+        if not line or " 200 " not in line:
+            fails.append(("connect", line)); continue
+        s.sendall(b"e" * 20000)
+        got = len(rest)
+        while got < 20000:
+            d = s.recv(65536)
+            if not d: break
+            got += len(d)
+        s.shutdown(socket.SHUT_WR)
+        tail = recv_until_close(s, 10)
+        s.close()
+        if got != 20000 or tail:
+            fails.append(("echo", got, len(tail)))
+        # SOCKS5 to the echo server
+        s, rep, _ = socks_connect("127.0.0.1", ECHO)
+        if rep != 0:
+            fails.append(("socks", rep)); s.close(); continue
+        s.sendall(b"x" * 1000)
+        if len(recvn(s, 1000)) != 1000:
+            fails.append(("socks-echo",))
+        s.close()
+        # three keep-alive requests, pipelined, to the origin
+        s = socket.create_connection(HTTP, timeout=20)
+        req = b"GET http://127.0.0.1:%%d/k HTTP/1.1\r\nHost: x\r\n\r\n" %% ORIGIN
+        s.sendall(req * 2 + req.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        data = recv_until_close(s, 20)
+        s.close()
+        if data.count(b"HTTP/1.1 200") != 3:
+            fails.append(("pipelined", data[:200]))
+        # refused: CONNECT and absolute form
+        s, line, hdrs, rest = http_connect("127.0.0.1:%%d" %% REFUSED)
+        s.close()
+        if not line or " 502 " not in line and " 503 " not in line:
+            fails.append(("refused", line))
+        r = http_get("http://127.0.0.1:%%d/r" %% REFUSED)
+        if r["status"] not in (502, 503):
+            fails.append(("refused-get", r["status"]))
+    return fails
+
+for rnd in range(2):
+    fails = one_round(60)
+    # connections held idle: tunnels and keep-alive clients
+    held = []
+    for i in range(60):
+        s, line, hdrs, rest = http_connect("127.0.0.1:%%d" %% ECHO)
+        held.append(s)
+    for i in range(20):
+        s = socket.create_connection(HTTP, timeout=20)
+        s.sendall(b"GET http://127.0.0.1:%%d/h HTTP/1.1\r\nHost: x\r\n\r\n" %% ORIGIN)
+        read_head(s)
+        held.append(s)
+    out({"round": rnd, "fails": fails[:5], "nfails": len(fails)})
+    sys.stdin.readline()
+    for s in held:
+        s.close()
+    time.sleep(1.0)
+    out({"closed": rnd})
+    sys.stdin.readline()
+"""
+
+
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_churn_leaks_nothing_and_idles_quietly(sb, servers):
+    """Two rounds of CONNECT (half-closed), SOCKS5, pipelined keep-alive
+    and refused connections, then 80 held idle: srt's CPU is near zero
+    while they idle, and its descriptors after the second round are those
+    after the first (nothing grows per connection)."""
+    import json
+    from test_network import free_port
+    echo = servers.raw(echo=True)
+    o = servers.scripted(lambda k, head: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    refused = free_port()
+    sc = script(sb, CHURN % (echo.port, o.port, refused))
+    p = sb.popen([PY, sc], settings=net(["127.0.0.1:%d" % echo.port, "127.0.0.1:%d" % o.port,
+                                          "127.0.0.1:%d" % refused]),
+                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = srt_pid(sb, p)
+    fds = []
+    for rnd in range(2):
+        line = read_line(p, timeout=240)
+        assert line, (p.poll(), p.stderr.read() if p.poll() is not None else "")
+        r = json.loads(line)
+        assert r["nfails"] == 0, r
+        share = cpu_share(pid)
+        assert share < CPU_BOUND, "srt used %.0f %% of a core with 80 idle connections" % (share * 100)
+        p.stdin.write("next\n")
+        p.stdin.flush()
+        assert read_line(p, timeout=60)
+        fds.append(fd_count(pid))
+        p.stdin.write("next\n")
+        p.stdin.flush()
+    assert p.wait(60) == 0, p.stderr.read()
+    print("srt descriptors after each round: %r" % fds)
+    assert fds[1] <= fds[0] + 4, fds
