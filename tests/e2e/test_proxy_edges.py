@@ -199,3 +199,134 @@ def test_churn_leaks_nothing_and_idles_quietly(sb, servers):
     assert p.wait(60) == 0, p.stderr.read()
     print("srt descriptors after each round: %r" % fds)
     assert fds[1] <= fds[0] + 4, fds
+
+
+class EchoServer:
+    """A threaded echo server that never drops a byte (sendall)."""
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(256)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        import threading
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        c.settimeout(60)
+        try:
+            while True:
+                d = c.recv(1 << 16)
+                if not d:
+                    c.shutdown(socket.SHUT_WR)
+                    break
+                c.sendall(d)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self._stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+STRESS = r"""
+import hashlib, random, threading
+ECHO, ORIGIN = %d, %d
+raise_nofile(4096)
+N, SIZE = %d, %d
+res = {}
+
+def pump(s, seed):
+    rnd = random.Random(seed)
+    data = bytes(rnd.getrandbits(8) for _ in range(4096)) * (SIZE // 4096)
+    got = []
+    def reader():
+        n = 0
+        while n < len(data):
+            if rnd.random() < 0.02:
+                time.sleep(0.05)          # a slow reader now and then
+            d = s.recv(rnd.choice((1, 100, 4096, 65536, 1 << 20)))
+            if not d:
+                break
+            got.append(d)
+            n += len(d)
+    t = threading.Thread(target=reader)
+    t.start()
+    i = 0
+    while i < len(data):
+        k = rnd.choice((1, 7, 1000, 65536, 300000))
+        s.sendall(data[i:i + k])
+        i += k
+        if rnd.random() < 0.05:
+            time.sleep(0.02)
+    s.shutdown(socket.SHUT_WR)
+    t.join(120)
+    return hashlib.sha256(b"".join(got)).hexdigest() == hashlib.sha256(data).hexdigest()
+
+def work(i):
+    try:
+        kind = i %% 3
+        if kind == 0:
+            s, line, hdrs, rest = http_connect("127.0.0.1:%%d" %% ECHO, timeout=120)
+            assert " 200 " in line, line
+        elif kind == 1:
+            s, rep, _ = socks_connect("127.0.0.1", ECHO, timeout=120)
+            assert rep == 0, rep
+        else:
+            s = socket.create_connection(HTTP, timeout=120)
+            body = b"u" * SIZE
+            s.sendall(b"POST http://127.0.0.1:%%d/p HTTP/1.1\r\nHost: x\r\nContent-Length: %%d\r\n"
+                      b"Connection: close\r\n\r\n" %% (ORIGIN, len(body)) + body)
+            r = parse_response(recv_until_close(s, 120))
+            res[i] = r["status"] == 200 and len(r["body"]) == SIZE
+            s.close()
+            return
+        s.settimeout(120)
+        res[i] = pump(s, i)
+        s.close()
+    except Exception as e:
+        res[i] = repr(e)
+
+ts = [threading.Thread(target=work, args=(i,)) for i in range(N)]
+t0 = time.monotonic()
+for t in ts: t.start()
+for t in ts: t.join(300)
+bad = {k: v for k, v in res.items() if v is not True}
+out({"n": len(res), "bad": bad, "secs": time.monotonic() - t0})
+"""
+
+
+def test_stress_concurrent_transfers_with_slow_readers(sb, servers):
+    """30 connections at once - CONNECT and SOCKS5 echoes of 2 MB in
+    random pieces with slow readers, and absolute-form 2 MB uploads with
+    2 MB answers - every byte arrives, in bounded time."""
+    import json
+    echo = EchoServer()
+    big = b"d" * (2 << 20)
+    o = servers.scripted(lambda k, head: b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(big) + big)
+    try:
+        sc = script(sb, STRESS % (echo.port, o.port, 30, 2 << 20))
+        r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % echo.port, "127.0.0.1:%d" % o.port]),
+                   timeout=400)
+        assert r.returncode == 0, r
+        res = json_lines(r.stdout)[-1]
+        print(res)
+        assert res["n"] == 30 and not res["bad"], res
+    finally:
+        echo.close()
