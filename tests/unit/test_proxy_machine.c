@@ -893,6 +893,45 @@ static void test_connect_tries_next_address(void **s)
 	free(r);
 }
 
+/* The origin closes the idle connection and the client sends its next
+ * request in the same loop step: both events in one batch, whichever
+ * connection runs first closes the idle one; the request is answered
+ * (here 502: origin.test does not resolve, the fresh dial fails). */
+static void test_idle_closed_and_request_in_one_batch(void **s)
+{
+	(void)s;
+	for (int junk = 0; junk < 2; junk++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init(r);
+		static const char req[] = "GET http://origin.test/a HTTP/1.1\r\nHost: origin.test\r\n\r\n";
+		peer_send(&r->px, &r->client, req, sizeof req - 1);
+		origin_script o = {.response = OK2, .end = OK2_END};
+		drive(r, &o, 1);
+		int i;
+		for (i = 0; i < STALL_STEPS && r->px.n_idle != 1; i++)
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+		assert_int_equal(r->px.n_idle, 1);
+		if (junk) {
+			assert_int_equal(send(r->origin.fd, "X", 1, MSG_NOSIGNAL), 1);
+		} else {
+			assert_int_equal(close(r->origin.fd), 0);
+			r->origin.fd = -1;
+		}
+		peer_send(&r->px, &r->client, req, sizeof req - 1);
+		for (i = 0; i < 5000 && count(&r->client, "HTTP/1.1 ") < 2; i++) {
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+			peer_take(&r->client);
+			if (i > 20)
+				usleep(1000); /* the lookup, on libuv's threads */
+		}
+		assert_int_equal(count(&r->client, "HTTP/1.1 "), 2);
+		assert_int_equal(r->px.n_idle, 0);
+		rig_free(r);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -914,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_origin_gone_mid_upload),
 		cmocka_unit_test(test_idle_upstream_closed_or_junk),
 		cmocka_unit_test(test_connect_tries_next_address),
+		cmocka_unit_test(test_idle_closed_and_request_in_one_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
