@@ -330,3 +330,31 @@ def test_stress_concurrent_transfers_with_slow_readers(sb, servers):
         assert res["n"] == 30 and not res["bad"], res
     finally:
         echo.close()
+
+
+@pytest.mark.xfail(strict=False, reason="known: forward.c marks a truncated spliced response done "
+                   "while the pipe still holds its last bytes (lost); timing-dependent")
+def test_truncated_response_delivers_what_the_origin_sent(sb, servers):
+    """The origin promises 8 MB, sends 3 MB and closes; a slow client gets
+    every one of the 3 MB, then the close."""
+    body = b"t" * (3 << 20)
+    o = servers.scripted(lambda k, head: (b"HTTP/1.1 200 OK\r\nContent-Length: 8000000\r\n\r\n" + body,
+                                          "close"))
+    sc = script(sb, r"""
+s = socket.create_connection(HTTP, timeout=30)
+s.sendall(b"GET http://127.0.0.1:%d/t HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(1.0)            # everything on the way fills up
+n = 0
+while True:
+    d = s.recv(8192)
+    if not d:
+        break
+    n += len(d)
+    time.sleep(0.0005)
+out({"got": n})
+""" % o.port)
+    r = sb.run([PY, sc], settings=net(["127.0.0.1:%d" % o.port]), timeout=120)
+    assert r.returncode == 0, r
+    got = json_lines(r.stdout)[-1]["got"]
+    head = len(b"HTTP/1.1 200 OK\r\nContent-Length: 8000000\r\n\r\n")
+    assert got >= len(body) + head - 200, "the client got %d of %d body bytes" % (got - head, len(body))
