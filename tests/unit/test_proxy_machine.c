@@ -1008,6 +1008,85 @@ static void test_origin_ends_mid_spliced_body(void **s)
 	origin_ends_mid_spliced_body(true);
 }
 
+/* Pipelined requests for large length-framed and chunked responses, the
+ * client reading a little each step and pausing now and then: every byte
+ * of every response arrives, in order, without a stall or a spin. */
+static void test_pipelined_large_responses_slow_client(void **s)
+{
+	(void)s;
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	srt_proxy *px = &r->px;
+	enum { N = 4, BODY = 1 << 20 };
+	char *reqs = requests(N, "GET", "\r\n");
+	peer_send(px, &r->client, reqs, strlen(reqs));
+	free(reqs);
+	/* responses: length-framed and chunked in turn */
+	static char resp[N][BODY + 4096];
+	size_t rlen[N];
+	for (int i = 0; i < N; i++) {
+		if (i % 2 == 0) {
+			int h = snprintf(resp[i], 128, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BODY);
+			memset(resp[i] + h, 'a' + i, BODY);
+			rlen[i] = (size_t)h + BODY;
+		} else {
+			int h = snprintf(resp[i], 128, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+			size_t k = (size_t)h;
+			for (int c = 0; c < BODY / 65536; c++) {
+				k += (size_t)sprintf(resp[i] + k, "10000\r\n");
+				memset(resp[i] + k, 'a' + i, 65536);
+				k += 65536;
+				k += (size_t)sprintf(resp[i] + k, "\r\n");
+			}
+			k += (size_t)sprintf(resp[i] + k, "0\r\n\r\n");
+			rlen[i] = k;
+		}
+	}
+	size_t answering = 0, off = 0, got = 0, expect = 0;
+	for (int i = 0; i < N; i++)
+		expect += BODY;
+	static char sink[8192];
+	size_t body_bytes[26] = {0};
+	int quiet = 0;
+	for (long step = 0; step < 3000000; step++) {
+		bool moved = peer_take(&r->origin);
+		if (answering < N && answering < count(&r->origin, "\r\n\r\n")) {
+			ssize_t w = send(r->origin.fd, resp[answering] + off, rlen[answering] - off,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w > 0) {
+				off += (size_t)w;
+				moved = true;
+				if (off == rlen[answering]) {
+					answering++;
+					off = 0;
+				}
+			}
+		}
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+		if (step % 64 < 48) { /* reads a little, then pauses */
+			ssize_t n = recv(r->client.fd, sink, sizeof sink, MSG_DONTWAIT);
+			if (n > 0) {
+				moved = true;
+				for (ssize_t j = 0; j < n; j++)
+					if (sink[j] >= 'a' && sink[j] < 'a' + N)
+						body_bytes[sink[j] - 'a']++;
+				got += (size_t)n;
+			}
+		}
+		if (answering == N && body_bytes[N - 1] >= BODY)
+			break;
+		quiet = moved ? 0 : quiet + 1;
+		if (quiet > STALL_STEPS + 16)
+			fail_msg("stalled: answering %zu, client got %zu bytes", answering, got);
+	}
+	for (int i = 0; i < N; i++)
+		assert_true(body_bytes[i] >= BODY);
+	assert_int_equal(spinning_steps(px, 50), 0);
+	rig_free(r);
+	free(r);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -1031,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_connect_tries_next_address),
 		cmocka_unit_test(test_idle_closed_and_request_in_one_batch),
 		cmocka_unit_test(test_origin_ends_mid_spliced_body),
+		cmocka_unit_test(test_pipelined_large_responses_slow_client),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
