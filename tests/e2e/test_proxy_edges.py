@@ -358,3 +358,75 @@ out({"got": n})
     got = json_lines(r.stdout)[-1]["got"]
     head = len(b"HTTP/1.1 200 OK\r\nContent-Length: 8000000\r\n\r\n")
     assert got >= len(body) + head - 200, "the client got %d of %d body bytes" % (got - head, len(body))
+
+
+class HoldServer:
+    """Accepts and holds every connection; `half` shuts down its write
+    side at once (the origin's half close), else it never writes."""
+
+    def __init__(self, half=False):
+        import threading
+        self.half, self.held = half, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(256)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            if self.half:
+                c.shutdown(socket.SHUT_WR)
+            self.held.append(c)
+
+    def close(self):
+        self._stop = True
+        self.thread.join(5)
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def test_half_closed_tunnels_idle_quietly(sb):
+    """40 CONNECT and SOCKS5 tunnels half closed by the client, 40 by the
+    origin, all then idle: srt's CPU stays near zero."""
+    client_half, origin_half = HoldServer(), HoldServer(half=True)
+    try:
+        share, res = run_waiting(sb, client_half.port, r"""
+A, B = %d, %d
+held = []
+for i in range(20):
+    for port in (A, B):
+        s, line, hdrs, rest = http_connect("127.0.0.1:%%d" %% port)
+        assert " 200 " in line, line
+        held.append((port, s))
+        s2, rep, _ = socks_connect("127.0.0.1", port)
+        assert rep == 0, rep
+        held.append((port, s2))
+for port, s in held:
+    if port == A:
+        s.shutdown(socket.SHUT_WR)
+    else:
+        s.settimeout(10)
+        assert s.recv(10) == b""      # the origin's half close came through
+time.sleep(0.5)
+print("waiting", flush=True)
+time.sleep(2.5)
+for port, s in held:
+    if port == B:
+        s.sendall(b"still open")      # the other direction still works
+out({"held": len(held)})
+""" % (client_half.port, origin_half.port),
+            settings=net(["127.0.0.1:%d" % client_half.port, "127.0.0.1:%d" % origin_half.port]))
+        assert res == {"held": 80}, res
+        assert share < CPU_BOUND, "srt used %.0f %% of a core with half-closed tunnels" % (share * 100)
+    finally:
+        client_half.close()
+        origin_half.close()
