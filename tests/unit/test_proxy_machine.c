@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -275,6 +276,23 @@ ssize_t __wrap_recv(int fd, void *b, size_t n, int flags)
 		errno = saved;
 	}
 	return got;
+}
+
+/* Registrations that fail: epoll_ctl(2) on the proxy's set says ENOSPC
+ * (fs.epoll.max_user_watches is per user: any process of srt's user, the
+ * sandboxed command among them, can use it up) while epoll_fail > 0
+ * (-Wl,--wrap=epoll_ctl; libuv's own set is left alone). */
+static int epoll_fail_fd = -1, epoll_fail;
+int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (epfd == epoll_fail_fd && op == EPOLL_CTL_ADD && epoll_fail > 0) {
+		epoll_fail--;
+		errno = ENOSPC;
+		return -1;
+	}
+	return __real_epoll_ctl(epfd, op, fd, ev);
 }
 
 /* Run the proxy one step at a time until the client has `want` whole
@@ -1087,6 +1105,48 @@ static void test_pipelined_large_responses_slow_client(void **s)
 	free(r);
 }
 
+/* A socket the proxy cannot add to its event set can never be served: its
+ * connection is closed at once (its descriptors given back), not left
+ * waiting for good on events that never come - a tunnel has no timeout. */
+static void test_registration_failure_closes(void **s)
+{
+	(void)s;
+	rig *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	rig_init(r);
+	srt_proxy *px = &r->px;
+	epoll_fail_fd = px->ep_fd;
+	/* a tunnel whose client socket cannot be registered */
+	epoll_fail = 1;
+	int cl, og;
+	conn *t = tunnel_conn(r, &cl, &og);
+	for (int i = 0; i < 8; i++)
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+	assert_int_equal(epoll_fail, 0);
+	if (listed(px, t))
+		fail_msg("a tunnel whose socket could not be registered is left open (state %d)", t->state);
+	char x;
+	assert_int_equal(recv(cl, &x, 1, MSG_DONTWAIT), 0); /* the client sees it closed */
+	close(cl);
+	close(og);
+	/* an HTTP client connection whose socket cannot be registered */
+	int sv[2];
+	pair(sv);
+	conn *h = px_conn_new(px, sv[1]);
+	assert_non_null(h);
+	h->proto = P_HTTP;
+	h->state = ST_HTTP_HEAD;
+	epoll_fail = 1;
+	px_conn_run(h);
+	for (int i = 0; i < 8; i++)
+		uv_run(&px->loop, UV_RUN_NOWAIT);
+	assert_false(listed(px, h));
+	close(sv[0]);
+	epoll_fail_fd = -1;
+	rig_free(r);
+	free(r);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -1111,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_idle_closed_and_request_in_one_batch),
 		cmocka_unit_test(test_origin_ends_mid_spliced_body),
 		cmocka_unit_test(test_pipelined_large_responses_slow_client),
+		cmocka_unit_test(test_registration_failure_closes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
