@@ -430,3 +430,33 @@ out({"held": len(held)})
     finally:
         client_half.close()
         origin_half.close()
+
+
+def test_waiting_on_a_silent_parent_proxy_is_quiet(sb, servers):
+    """CONNECT and SOCKS5 requests whose parent proxy has not answered yet
+    wait in ST_PARENT without spinning."""
+    from test_parent_proxy import Parent, ORIGIN, pp
+    par = Parent({ORIGIN: 9}, mode="stall")
+    try:
+        share, res = run_waiting(sb, par.port, r"""
+held = []
+for i in range(10):
+    s = socket.create_connection(HTTP, timeout=20)
+    s.sendall(b"CONNECT %s:80 HTTP/1.1\r\nHost: %s:80\r\n\r\n")
+    held.append(s)
+    s = socket.create_connection(SOCKS, timeout=20)
+    s.sendall(b"\x05\x01\x00")
+    recvn(s, 2)
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(%r)]) + %r.encode() + b"\x00\x50")
+    held.append(s)
+time.sleep(0.5)
+print("waiting", flush=True)
+time.sleep(2.0)
+out({"held": len(held)})
+""" % (ORIGIN, ORIGIN, ORIGIN, ORIGIN),
+            settings={"network": {"allowedDomains": [ORIGIN], "parentProxy": pp(par.url)}})
+        assert res == {"held": 20}, res
+        assert len(par.targets()) == 20, par.targets()
+        assert share < CPU_BOUND, "srt used %.0f %% of a core waiting on a parent" % (share * 100)
+    finally:
+        par.close()
