@@ -460,3 +460,45 @@ out({"held": len(held)})
         assert share < CPU_BOUND, "srt used %.0f %% of a core waiting on a parent" % (share * 100)
     finally:
         par.close()
+
+
+def test_silent_peers_in_every_handshake_state_are_quiet(sb):
+    """Connections stopped in every waiting state - a partial request
+    head, a partial SOCKS5 greeting and request, a request whose origin
+    accepted and says nothing, an absolute-form request with its body
+    half sent - cost srt no CPU."""
+    hold = HoldServer()
+    try:
+        share, res = run_waiting(sb, hold.port, r"""
+P = %d
+held = []
+for i in range(5):
+    s = socket.create_connection(HTTP, timeout=20)
+    s.sendall(b"GET http://127.0.0.1:%%d/ HTTP/1.1\r\nHost: x\r\n" %% P)   # no end of head
+    held.append(s)
+    s = socket.create_connection(SOCKS, timeout=20)
+    s.sendall(b"\x05\x02")                                                  # half a greeting
+    held.append(s)
+    s = socket.create_connection(SOCKS, timeout=20)
+    s.sendall(b"\x05\x01\x00")
+    recvn(s, 2)
+    s.sendall(b"\x05\x01\x00\x01\x7f\x00")                                  # half a request
+    held.append(s)
+    s = socket.create_connection(HTTP, timeout=20)
+    s.sendall(b"GET http://127.0.0.1:%%d/ HTTP/1.1\r\nHost: x\r\n\r\n" %% P)  # origin silent
+    held.append(s)
+    s = socket.create_connection(HTTP, timeout=20)
+    s.sendall(b"POST http://127.0.0.1:%%d/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc" %% P)
+    held.append(s)
+    s = socket.create_connection(HTTP, timeout=20)
+    s.sendall(b"POST http://127.0.0.1:%%d/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab" %% P)
+    held.append(s)
+time.sleep(0.5)
+print("waiting", flush=True)
+time.sleep(2.0)
+out({"held": len(held)})
+""" % hold.port)
+        assert res == {"held": 30}, res
+        assert share < CPU_BOUND, "srt used %.0f %% of a core with silent peers" % (share * 100)
+    finally:
+        hold.close()
