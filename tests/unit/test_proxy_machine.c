@@ -1147,6 +1147,44 @@ static void test_registration_failure_closes(void **s)
 	free(r);
 }
 
+/* An origin that stopped part-way through a response body - inside a
+ * chunk-size line, a chunk, a trailer, a length-framed or an until-close
+ * body - leaves the connection waiting without spinning. */
+static void test_partial_response_bodies_quiet(void **s)
+{
+	(void)s;
+	static const char *const parts[] = {
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhe",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhell",
+		"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhell",
+		"HTTP/1.1 100 Continue\r\n\r\n",
+	};
+	for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+		rig *r = calloc(1, sizeof *r);
+		assert_non_null(r);
+		rig_init(r);
+		static const char req[] = "GET http://origin.test/a HTTP/1.1\r\nHost: origin.test\r\n\r\n";
+		peer_send(&r->px, &r->client, req, sizeof req - 1);
+		for (int i = 0; i < 20; i++) {
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+			peer_take(&r->origin);
+		}
+		peer_send(&r->px, &r->origin, parts[k], strlen(parts[k]));
+		for (int i = 0; i < 20; i++) {
+			uv_run(&r->px.loop, UV_RUN_NOWAIT);
+			peer_take(&r->client);
+		}
+		int spin = spinning_steps(&r->px, 100);
+		if (spin)
+			fail_msg("spinning on a partial response (%zu: %s): %d steps", k, parts[k], spin);
+		rig_free(r);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* splice(2) into a closed peer */
@@ -1172,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_origin_ends_mid_spliced_body),
 		cmocka_unit_test(test_pipelined_large_responses_slow_client),
 		cmocka_unit_test(test_registration_failure_closes),
+		cmocka_unit_test(test_partial_response_bodies_quiet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
