@@ -83,7 +83,10 @@ int px_read_into(endpoint *e, buf *b, size_t max)
 }
 
 /* Write as much of b as the socket takes.  0: all written or would block,
- * -2: error. */
+ * -2: error, and what b held is dropped: a socket that failed takes
+ * nothing more, and bytes left for it would keep its caller waiting on
+ * its WRITABLE, which an error reports for good (a request body still
+ * coming after the origin answered and went away spun at 100 % CPU). */
 int px_flush_to(endpoint *e, buf *b)
 {
 	while (buf_data(b) > 0) {
@@ -94,8 +97,10 @@ int px_flush_to(endpoint *e, buf *b)
 			e->ready &= ~UV_WRITABLE; /* until the next edge */
 			return 0;
 		}
-		if (n < 0)
+		if (n < 0) {
+			px_buf_consume(b, buf_data(b));
 			return -2;
+		}
 		px_buf_consume(b, (size_t)n);
 	}
 	return 0;

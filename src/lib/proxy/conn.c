@@ -252,7 +252,8 @@ void px_conn_close(conn *c)
  * joins the epoll set the first time it waits on something (an event is
  * then reported at once if it is ready); what it asks for that is already
  * ready, as far as the proxy knows, runs the connection again on the next
- * loop iteration, as a level-triggered poll would. */
+ * loop iteration, as a level-triggered poll would.  -1: it could not join
+ * the set, and the connection is closed. */
 int px_endpoint_want(conn *c, endpoint *e, int want)
 {
 	if (e->fd < 0)
@@ -260,13 +261,21 @@ int px_endpoint_want(conn *c, endpoint *e, int want)
 	e->want = want;
 	if (want && !e->slot) {
 		srt_proxy *px = c->px;
+		/* a socket that cannot join the set would never hear of an
+		 * event (epoll_ctl says ENOSPC once fs.epoll.max_user_watches,
+		 * counted per user, is used up by any process of srt's user):
+		 * its connection is closed now rather than left waiting for
+		 * good, which a tunnel, without timeout, would */
 		uint32_t si = slot_take(px, c, e == &c->u);
-		if (!si)
+		if (!si) {
+			px_conn_close(c);
 			return -1;
+		}
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 					 .data.u64 = slot_token(px, si)};
 		if (epoll_ctl(px->ep_fd, EPOLL_CTL_ADD, e->fd, &ev) < 0) {
 			slot_free(px, si);
+			px_conn_close(c);
 			return -1;
 		}
 		e->slot = si;

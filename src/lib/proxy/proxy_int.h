@@ -249,6 +249,7 @@ conn *px_conn_new(srt_proxy *px, int fd);
 void px_conn_free_if_done(conn *c);
 void px_endpoint_close(conn *c, endpoint *e);
 void px_conn_close(conn *c);
+/* -1: the socket could not join the event set; c is then closed */
 int px_endpoint_want(conn *c, endpoint *e, int want);
 /* An endpoint moved to another connection (idle.c): its slot follows. */
 void px_endpoint_moved(conn *to, endpoint *e);
