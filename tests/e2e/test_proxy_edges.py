@@ -48,9 +48,6 @@ def run_waiting(sb, port, body, settings=None):
     return share, json_lines(rest)[-1]
 
 
-@pytest.mark.xfail(strict=True, reason="known: px_forward_run waits on the client's WRITABLE "
-                   "while uin holds a partial response head (forward.c; 100 % CPU before "
-                   "the edge-triggered set too)")
 def test_partial_response_head_does_not_spin(sb, servers):
     """The origin sends part of its head, then the rest 3 s later."""
     o = servers.scripted(lambda k, head: b"HTTP/1.1 200 OK\r\nContent-Le",
@@ -332,8 +329,6 @@ def test_stress_concurrent_transfers_with_slow_readers(sb, servers):
         echo.close()
 
 
-@pytest.mark.xfail(strict=False, reason="known: forward.c marks a truncated spliced response done "
-                   "while the pipe still holds its last bytes (lost); timing-dependent")
 def test_truncated_response_delivers_what_the_origin_sent(sb, servers):
     """The origin promises 8 MB, sends 3 MB and closes; a slow client gets
     every one of the 3 MB, then the close."""

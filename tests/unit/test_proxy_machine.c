@@ -686,13 +686,10 @@ static int spinning_steps(srt_proxy *px, int steps)
 static void test_partial_response_head_quiet(void **s)
 {
 	(void)s;
-	/* Known, unfixed (before the edge-triggered set too: 100 % CPU with
-	 * level-triggered uv_poll): px_forward_run asks for the client's
-	 * WRITABLE whenever uin holds bytes not yet relayed, which a partial
-	 * response head is, and the client's socket is always writable.
-	 * The fix is in forward.c; SRT_TEST_KNOWN_BUGS=1 runs it. */
-	if (!getenv("SRT_TEST_KNOWN_BUGS"))
-		skip();
+	/* Before the fix (and before the edge-triggered set too: 100 % CPU
+	 * with level-triggered uv_poll), px_forward_run asked for the client's
+	 * WRITABLE whenever uin held bytes not yet relayed, which a partial
+	 * response head is, and the client's socket is always writable. */
 	rig *r = calloc(1, sizeof *r);
 	assert_non_null(r);
 	rig_init(r);
@@ -1099,13 +1096,12 @@ static void origin_ends_mid_spliced_body(bool reset)
 				 sent);
 	}
 	assert_true(closed);
-	/* Known, unfixed (forward.c): once the source has ended (EOF or
-	 * error) with bytes still in the pipe, forward_pass marks the
-	 * response done because uin is empty ("until-close bodies end
-	 * here"), and the connection closes with the pipe's bytes unsent:
-	 * here about 20 KB of the truncated body.  SRT_TEST_KNOWN_BUGS=1
-	 * checks for it. */
-	if (getenv("SRT_TEST_KNOWN_BUGS") && got < sent)
+	/* Before the fix, once the source had ended (EOF or error) with
+	 * bytes still in the pipe, forward_pass marked the response done
+	 * because uin was empty ("until-close bodies end here"), and the
+	 * connection closed with the pipe's bytes unsent: here about 20 KB of
+	 * the truncated body. */
+	if (got < sent)
 		fail_msg("the client got %zu of the %zu bytes the origin sent before its %s", got, sent,
 			 reset ? "reset" : "close");
 	rig_free(r);

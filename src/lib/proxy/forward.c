@@ -206,8 +206,10 @@ static int forward_pass(conn *c)
 			return -1;
 		}
 		moved |= buf_data(&c->uin) != before;
-		if (c->u.eof && buf_data(&c->uin) == 0 && !c->resp.done) {
-			/* until-close bodies end here; others were truncated */
+		if (c->u.eof && buf_data(&c->uin) == 0 && c->u2c.pending == 0 && !c->resp.done) {
+			/* until-close bodies end here; others were truncated
+			 * (what the pipe still holds goes out first: splice
+			 * below) */
 			if (c->resp.body.kind != SRT_BODY_UNTIL_CLOSE)
 				c->client_keepalive = false;
 			c->resp.done = true;
@@ -313,7 +315,9 @@ void px_forward_run(conn *c)
 	 * out): ask for the socket they go to, so we come back */
 	if (!c->req.done && !c->req_dropped && buf_data(&c->cin) > 0)
 		uw |= UV_WRITABLE;
-	if (!c->resp.done && buf_data(&c->uin) > 0)
+	/* (a partial response head is not such bytes: it waits on the
+	 * origin, and the client, always writable, would rerun it forever) */
+	if (c->resp_head_done && !c->resp.done && buf_data(&c->uin) > 0)
 		cw |= UV_WRITABLE;
 	px_endpoint_want(c, &c->c, cw);
 	px_endpoint_want(c, &c->u, uw);
