@@ -49,7 +49,8 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
 		SRT_BIN=$(CURDIR)/$(ASAN_BUILD)/srt $(PYTEST) -q tests/e2e/test_network.py \
 		tests/e2e/test_library.py tests/e2e/test_control_fd.py tests/e2e/test_ignore_violations.py \
-		tests/e2e/test_parent_proxy.py tests/e2e/test_http_semantics.py -k "not memory_idle"
+		tests/e2e/test_parent_proxy.py tests/e2e/test_http_semantics.py tests/e2e/test_proxy_edges.py \
+		-k "not memory_idle"
 
 e2e: build
 	SRT_BIN=$(CURDIR)/$(BUILD)/srt $(PYTEST) -q tests/e2e --ignore=tests/e2e/test_nons.py
