@@ -1150,9 +1150,7 @@ static void test_pipelined_large_responses_slow_client(void **s)
 			rlen[i] = k;
 		}
 	}
-	size_t answering = 0, off = 0, got = 0, expect = 0;
-	for (int i = 0; i < N; i++)
-		expect += BODY;
+	size_t answering = 0, off = 0, got = 0;
 	static char sink[8192];
 	size_t body_bytes[26] = {0};
 	int quiet = 0;
@@ -1189,6 +1187,7 @@ static void test_pipelined_large_responses_slow_client(void **s)
 	}
 	for (int i = 0; i < N; i++)
 		assert_true(body_bytes[i] >= BODY);
+	assert_true(got >= (size_t)N * BODY);
 	assert_int_equal(spinning_steps(px, 50), 0);
 	rig_free(r);
 	free(r);
