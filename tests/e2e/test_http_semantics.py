@@ -10,8 +10,9 @@ table as root and as the unprivileged user (conftest.py).
 
 Then real clients through the proxy: curl (and -I), wget (and --spider),
 Python urllib and requests, Node (http.request: Node 20's fetch ignores
-http_proxy), and git clone over smart HTTP (git http-backend behind a small
-CGI server on the host's loopback).
+http_proxy), git clone over smart HTTP (git http-backend behind a small
+CGI server on the host's loopback), and apt-get update and download from a
+flat repository of three packages served on the host's loopback.
 
 The inactivity-timeout cases need a test build (meson -Dtest_hooks=true),
 where SRT_TEST_PROXY_TIMEOUT_MS sets the proxy's timeout to 1 s; they are
@@ -1054,3 +1055,89 @@ def test_git_clone_over_http(sb, git_server):
                % port, settings=dict(net(port), filesystem={"allowWrite": [str(sb.ws)]}), timeout=120)
     assert r.returncode == 0, r
     assert r.stdout.split() == ["commit", "2", "commit", "1", "commit", "0", "7000"], r
+
+
+# ---- apt: a flat repository on the host's loopback ------------------------
+
+def _apt_repo(root):
+    """Three packages of 200 kB each, their Packages index and a Release
+    listing it (unsigned: the source is [trusted=yes])."""
+    import gzip
+    repo = root / "repo"
+    repo.mkdir(parents=True)
+    entries = []
+    for i in range(3):
+        name = "srt-apt-test%d" % i
+        d = root / "pkg" / name
+        (d / "DEBIAN").mkdir(parents=True)
+        doc = d / "usr" / "share" / "doc" / name
+        doc.mkdir(parents=True)
+        (doc / "data").write_bytes(_body_of(200000 + i))
+        (d / "DEBIAN" / "control").write_text(
+            "Package: %s\nVersion: 1.0\nArchitecture: all\n"
+            "Maintainer: srt <srt@example.invalid>\nDescription: test\n" % name)
+        deb = repo / ("%s_1.0_all.deb" % name)
+        subprocess.run(["dpkg-deb", "-Zgzip", "--root-owner-group", "--build", str(d), str(deb)],
+                       check=True, capture_output=True, timeout=60)
+        data = deb.read_bytes()
+        entries.append("Package: %s\nVersion: 1.0\nArchitecture: all\n"
+                       "Maintainer: srt <srt@example.invalid>\nFilename: ./%s\nSize: %d\n"
+                       "SHA256: %s\nDescription: test\n" % (name, deb.name, len(data), sha(data)))
+    pk = "\n".join(entries).encode()
+    (repo / "Packages").write_bytes(pk)
+    pgz = gzip.compress(pk)
+    (repo / "Packages.gz").write_bytes(pgz)
+    (repo / "Release").write_text(
+        "Origin: srt-test\nLabel: srt-test\nDate: Thu, 03 Dec 2026 00:00:00 UTC\nSHA256:\n"
+        " %s %d Packages\n %s %d Packages.gz\n" % (sha(pk), len(pk), sha(pgz), len(pgz)))
+    return repo
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+class _AptFiles(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: apt pipelines its requests
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def apt_server(sb):
+    if not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        pytest.skip("apt-get or dpkg-deb missing")
+    repo = _apt_repo(sb.base / "apt")
+    handler = lambda *a, **k: _AptFiles(*a, directory=str(repo), **k)  # noqa: E731
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield repo, srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_apt_update_and_download(sb, apt_server):
+    """apt-get update and apt-get download of three packages through the
+    proxy (apt's own HTTP client: keep-alive, pipelined requests); each
+    .deb arrives byte for byte."""
+    repo, port = apt_server
+    d = sb.ws / "apt"
+    for sub in ("lists/partial", "cache/archives/partial", "state"):
+        sb.mkdir("apt/" + sub)
+    sb.mkfile("apt/status")
+    sb.mkfile("apt/sources.list", "deb [trusted=yes] http://127.0.0.1:%d/ ./\n" % port)
+    o = ("-q -o Dir::Etc::SourceList={d}/sources.list -o Dir::Etc::SourceParts=/nonexistent "
+         "-o Dir::State={d}/state -o Dir::State::Lists={d}/lists -o Dir::Cache={d}/cache "
+         "-o Dir::State::status={d}/status -o Debug::NoLocking=1 -o APT::Sandbox::User=root "
+         "-o Acquire::http::Proxy=http://127.0.0.1:3128").format(d=d)
+    r = sb.run(NOENV + "sh -c 'apt-get %s update && apt-get %s download "
+               "srt-apt-test0 srt-apt-test1 srt-apt-test2'" % (o, o),
+               settings=dict(net(port), filesystem={"allowWrite": [str(sb.ws)]}), timeout=120)
+    assert r.returncode == 0, r
+    for i in range(3):
+        name = "srt-apt-test%d_1.0_all.deb" % i
+        got = sb.ws / name
+        assert got.exists(), (name, r.stdout[-2000:])
+        assert sha(got.read_bytes()) == sha((repo / name).read_bytes()), name
