@@ -198,8 +198,9 @@ def test_churn_leaks_nothing_and_idles_quietly(sb, servers):
     assert fds[1] <= fds[0] + 4, fds
 
 
-class EchoServer:
-    """A threaded echo server that never drops a byte (sendall)."""
+class _Listener:
+    """A loopback TCP listener whose accept thread hands each connection to
+    on_conn(c); close() stops it."""
 
     def __init__(self):
         import threading
@@ -214,13 +215,25 @@ class EchoServer:
         self.thread.start()
 
     def _accept(self):
-        import threading
         while not self._stop:
             try:
                 c, _ = self.sock.accept()
             except (socket.timeout, OSError):
                 continue
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+            self.on_conn(c)
+
+    def close(self):
+        self._stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+class EchoServer(_Listener):
+    """A threaded echo server that never drops a byte (sendall)."""
+
+    def on_conn(self, c):
+        import threading
+        threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _serve(self, c):
         c.settimeout(60)
@@ -235,11 +248,6 @@ class EchoServer:
             pass
         finally:
             c.close()
-
-    def close(self):
-        self._stop = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 STRESS = r"""
@@ -355,38 +363,23 @@ out({"got": n})
     assert got >= len(body) + head - 200, "the client got %d of %d body bytes" % (got - head, len(body))
 
 
-class HoldServer:
+class HoldServer(_Listener):
     """Accepts and holds every connection; `half` shuts down its write
     side at once (the origin's half close), else it never writes."""
 
     def __init__(self, half=False):
-        import threading
         self.half, self.held = half, []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self._stop = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _accept(self):
-        while not self._stop:
-            try:
-                c, _ = self.sock.accept()
-            except (socket.timeout, OSError):
-                continue
-            if self.half:
-                c.shutdown(socket.SHUT_WR)
-            self.held.append(c)
+    def on_conn(self, c):
+        if self.half:
+            c.shutdown(socket.SHUT_WR)
+        self.held.append(c)
 
     def close(self):
-        self._stop = True
-        self.thread.join(5)
+        super().close()
         for c in self.held:
             c.close()
-        self.sock.close()
 
 
 def test_half_closed_tunnels_idle_quietly(sb):
