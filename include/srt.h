@@ -134,6 +134,12 @@ typedef struct srt_violation {
 	const char *rule;      /* the matching settings entry, or NULL */
 	const char *reason;    /* why it was refused */
 	double time;           /* seconds since the epoch */
+	/* kind "filesystem" (NULL/0 for "network"): */
+	const char *op;        /* "write", "create", "mkdir", "mknod", "symlink", "link", "rename", "truncate", "unlink" */
+	const char *path;      /* as the command named it (raw bytes from inside) */
+	const char *resolved;  /* as resolved inside the sandbox, or NULL (raw bytes) */
+	int pid;               /* in the sandbox's PID namespace, 0 if unknown */
+	const char *comm;      /* the process's name (raw bytes), or NULL */
 } srt_violation;
 
 /* Called from the sandbox's proxy thread, one call at a time. */

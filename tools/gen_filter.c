@@ -37,6 +37,18 @@ int main(int argc, char **argv)
 	for (int v = 0; v < SRT_SECCOMP_PROGRAMS; v++)
 		fprintf(f, "\t{prog%d, sizeof prog%d / sizeof *prog%d},\n", v, v, v);
 	fprintf(f, "};\n\n");
+	srt_bpf gate;
+	srt_error gerr = {0};
+	if (srt_seccomp_fsgate_compile(&gate, &gerr) < 0) {
+		fprintf(stderr, "gen_filter: %s\n", gerr.message);
+		return 1;
+	}
+	fprintf(f, "static struct sock_filter fsgate[] = {\n");
+	for (unsigned i = 0; i < gate.len; i++)
+		fprintf(f, "\t{0x%04x, %u, %u, 0x%08x},\n", gate.insns[i].code, gate.insns[i].jt,
+			gate.insns[i].jf, gate.insns[i].k);
+	fprintf(f, "};\n\nconst srt_bpf srt_seccomp_fsgate_program = {fsgate, sizeof fsgate / sizeof *fsgate};\n\n");
+	srt_bpf_free(&gate);
 	/* the metadata calls' numbers, for the gate (filter.h) */
 	fprintf(f, "const int srt_seccomp_metadata_nrs[] = {");
 	for (size_t i = 0; srt_seccomp_metadata_names[i]; i++) {

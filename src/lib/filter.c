@@ -389,6 +389,32 @@ static int add_rules(scmp_filter_ctx ctx, const srt_seccomp_options *o,
 	return 0;
 }
 
+/* The compiled program of `ctx`, copied out of libseccomp (memfd). */
+static int export_program(scmp_filter_ctx ctx, srt_bpf *out, srt_error *err)
+{
+	int rc;
+	SRT_AUTOCLOSE int fd = memfd_create("srt-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "seccomp: memfd_create");
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: export");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return srt_fail(err, SRT_E_SETUP, "seccomp: exported filter has a bad size");
+	out->insns = malloc((size_t)st.st_size);
+	if (!out->insns)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
+		srt_bpf_free(out);
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "seccomp: reading filter");
+	}
+	out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
 int srt_seccomp_compile(const srt_seccomp_options *o, srt_bpf *out,
 			srt_error *err)
 {
@@ -397,7 +423,6 @@ int srt_seccomp_compile(const srt_seccomp_options *o, srt_bpf *out,
 	if (!ctx)
 		return srt_fail(err, SRT_E_SETUP, "seccomp: cannot create filter");
 	int rc = -1;
-	SRT_AUTOCLOSE int fd = -1;
 	/* Only the native architecture is in the filter; anything else (i386
 	 * int 0x80, x32) hits the bad-architecture action. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
@@ -407,36 +432,7 @@ int srt_seccomp_compile(const srt_seccomp_options *o, srt_bpf *out,
 	}
 	if (add_rules(ctx, o, err) < 0)
 		goto out;
-	fd = memfd_create("srt-seccomp", MFD_CLOEXEC);
-	if (fd < 0) {
-		srt_fail_errno(err, SRT_E_SETUP, errno, "seccomp: memfd_create");
-		goto out;
-	}
-	rc = seccomp_export_bpf(ctx, fd);
-	if (rc < 0) {
-		srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: export");
-		rc = -1;
-		goto out;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		rc = srt_fail(err, SRT_E_SETUP, "seccomp: exported filter has a bad size");
-		goto out;
-	}
-	out->insns = malloc((size_t)st.st_size);
-	if (!out->insns) {
-		rc = srt_fail(err, SRT_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if (pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
-		srt_bpf_free(out);
-		rc = srt_fail_errno(err, SRT_E_SETUP, errno, "seccomp: reading filter");
-		goto out;
-	}
-	out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
-	rc = 0;
+	rc = export_program(ctx, out, err);
 out:
 	seccomp_release(ctx);
 	return rc;
@@ -446,4 +442,61 @@ void srt_bpf_free(srt_bpf *prog)
 {
 	free(prog->insns);
 	*prog = (srt_bpf){0};
+}
+
+/* ---- the creation gate's filter (fsgate.h) ------------------------------ */
+
+/* Calls that make a name, always notified. */
+static const char *const fsgate_names[] = {
+	"creat", "openat2", "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat",
+	"link", "linkat", "rename", "renameat", "renameat2", "truncate", NULL,
+};
+
+/* open(2) and openat(2) only with a flag that writes or creates: reads,
+ * the bulk of all opens, never leave the kernel. */
+static int add_write_open_rules(scmp_filter_ctx ctx, const char *name, unsigned flags_arg,
+				srt_error *err)
+{
+	static const uint64_t bits[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC};
+	int nr = srt_seccomp_resolve(name);
+	if (nr < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof bits / sizeof *bits; i++) {
+		struct scmp_arg_cmp cmp = {.arg = flags_arg, .op = SCMP_CMP_MASKED_EQ,
+					   .datum_a = bits[i], .datum_b = bits[i]};
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, cmp);
+		if (rc < 0)
+			return srt_fail_errno(err, SRT_E_SETUP, -rc, "seccomp: gate rule for %s", name);
+	}
+	return 0;
+}
+
+int srt_seccomp_fsgate_compile(srt_bpf *out, srt_error *err)
+{
+	*out = (srt_bpf){0};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return srt_fail(err, SRT_E_SETUP, "seccomp: cannot create filter");
+	int rc = -1;
+	/* the main filter kills other architectures; this one lets them pass
+	 * to it */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW) < 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+		srt_fail(err, SRT_E_SETUP, "seccomp: cannot set filter attributes");
+		goto out;
+	}
+	for (size_t i = 0; fsgate_names[i]; i++) {
+		int nr = srt_seccomp_resolve(fsgate_names[i]);
+		int r = nr < 0 ? 0 : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+		if (r < 0) {
+			srt_fail_errno(err, SRT_E_SETUP, -r, "seccomp: gate rule for %s", fsgate_names[i]);
+			goto out;
+		}
+	}
+	if (add_write_open_rules(ctx, "open", 1, err) < 0 || add_write_open_rules(ctx, "openat", 2, err) < 0)
+		goto out;
+	rc = export_program(ctx, out, err);
+out:
+	seccomp_release(ctx);
+	return rc;
 }

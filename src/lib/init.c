@@ -21,10 +21,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "fsgate.h"
 #include "fds.h"
 #include "nons/fsrules.h"
 #include "nons/nonsmode.h"
@@ -275,8 +277,24 @@ static int confine_given_fds(const srt_init_ctx *c, srt_error *err)
 	return srt_fds_close_others(c->pass_fds, c->n_pass_fds, err);
 }
 
+/* The creation gate's filter, with its listener sent to init over
+ * `gate_wr` (fsgate.h).  After the main filter: a gated call is notified
+ * only when the main filter allows it. */
+static int install_gate(const srt_init_ctx *c, int gate_wr, srt_error *err)
+{
+	int lfd = srt_seccomp_install_listener(c->gate_bpf);
+	if (lfd < 0)
+		return srt_fail_errno(err, SRT_E_KERNEL, errno, "cannot install the creation gate's filter");
+	int rc = srt_send_fds(gate_wr, &lfd, 1);
+	close(lfd);
+	close(gate_wr);
+	if (rc < 0)
+		return srt_fail_errno(err, SRT_E_SETUP, errno, "cannot pass the creation gate's listener to init");
+	return 0;
+}
+
 static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_wr,
-				   int ruleset, const struct rlimit *nofile)
+				   int ruleset, int gate_wr, const struct rlimit *nofile)
 {
 	srt_error err = {0};
 	char b;
@@ -317,6 +335,8 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 			srt_fail_errno(&err, SRT_E_KERNEL, errno, "cannot install the seccomp filter");
 		goto fail;
 	}
+	if (gate_wr >= 0 && install_gate(c, gate_wr, &err) < 0)
+		goto fail;
 	if (probe_restrictions(c, &err) < 0 || confine_given_fds(c, &err) < 0)
 		goto fail;
 	execvpe(c->argv[0], c->argv, c->envp);
@@ -391,11 +411,37 @@ static void kill_descendants(pid_t cmd)
 	}
 }
 
-static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
+/* Wait until `fd` is readable, serving the creation gate meanwhile (a
+ * gate whose listener failed is closed and no longer waited on). */
+static void wait_serving(srt_fsgate *gate, int fd)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = gate ? gate->notify_fd : -1, .events = POLLIN}};
+		int r = poll(p, 2, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			return;
+		if (p[1].revents & POLLIN) {
+			if (srt_fsgate_serve(gate) < 0) {
+				close(gate->notify_fd);
+				gate->notify_fd = -1;
+			}
+		} else if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			close(gate->notify_fd);
+			gate->notify_fd = -1;
+		}
+	}
+}
+
+static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd, srt_fsgate *gate)
 {
 	int status = 0;
 	for (;;) {
 		struct signalfd_siginfo si;
+		if (gate && gate->notify_fd >= 0)
+			wait_serving(gate, sfd);
 		ssize_t n = read(sfd, &si, sizeof si);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -425,7 +471,11 @@ static _Noreturn void supervise(const srt_init_ctx *c, pid_t cmd, int sfd)
 				status = st;
 				if (c->no_namespaces)
 					kill_descendants(cmd);
-				send_msg(c->status_fd, SRT_MSG_EXIT, NULL, status);
+				srt_error report = {.code = 0};
+				if (gate && gate->dropped)
+					report.code = (srt_status)(gate->dropped > INT32_MAX ? INT32_MAX
+								   : (int32_t)gate->dropped);
+				send_msg(c->status_fd, SRT_MSG_EXIT, gate ? &report : NULL, status);
 				_exit(0); /* the kernel kills the rest of the namespace */
 			}
 		}
@@ -521,6 +571,35 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 				die(c, &err);
 	}
 
+	/* The creation gate: init performs the gated calls under a Landlock
+	 * domain the command's is nested in (the command's rules plus /proc,
+	 * where init writes the maps; the gate refuses /proc itself), so init
+	 * may read the command's memory and descriptors, and what it does for
+	 * the command is what the command could do. */
+	int gate_sp[2] = {-1, -1};
+	if (c->fs_gate) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, gate_sp) < 0) {
+			srt_fail_errno(&err, SRT_E_SETUP, errno, "socketpair");
+			die(c, &err);
+		}
+		if (c->landlock_abi > 0) {
+			int irs = srt_landlock_ruleset(c->landlock_abi, c->init_landlock_paths,
+						       c->n_init_landlock_paths, &err);
+			if (irs < 0)
+				die(c, &err);
+			for (int i = 0; i < 3; i++)
+				if (srt_landlock_allow_fd(irs, c->landlock_abi,
+							  c->stdio[i] >= 0 ? c->stdio[i] : i, &err) < 0)
+					die(c, &err);
+			for (size_t i = 0; i < c->n_pass_fds; i++)
+				if (srt_landlock_allow_fd(irs, c->landlock_abi, c->pass_fds[i], &err) < 0)
+					die(c, &err);
+			if (srt_landlock_enforce(irs, &err) < 0)
+				die(c, &err);
+			close(irs);
+		}
+	}
+
 	int sync_p[2], exec_p[2];
 	if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0) {
 		srt_fail_errno(&err, SRT_E_SETUP, errno, "pipe");
@@ -536,10 +615,14 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		close(sync_p[1]);
 		close(exec_p[0]);
 		close(sfd);
-		command_main(c, sync_p[0], exec_p[1], ruleset, &nofile);
+		if (gate_sp[0] >= 0)
+			close(gate_sp[0]);
+		command_main(c, sync_p[0], exec_p[1], ruleset, gate_sp[1], &nofile);
 	}
 	close(sync_p[0]);
 	close(exec_p[1]);
+	if (gate_sp[1] >= 0)
+		close(gate_sp[1]);
 	if (c->mediate_unix && c->net_fd >= 0)
 		close(c->net_fd);
 	if (ruleset >= 0)
@@ -549,11 +632,47 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
 	}
+	/* With the gate, init acts for the command from now on: as the
+	 * command's user, with no capability, and filtered like it. */
+	if (c->fs_gate) {
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (srt_caps_drop_all(c->last_cap, false, false, &err) < 0 || srt_seccomp_install(c->bpf) < 0) {
+			kill((pid_t)pid, SIGKILL);
+			die(c, &err);
+		}
+	}
 	if (write(sync_p[1], "g", 1) != 1) {
 		srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot start the command");
 		die(c, &err);
 	}
 	close(sync_p[1]);
+
+	srt_fsgate gate_state, *gate = NULL;
+	if (c->fs_gate) {
+		/* the command sends the listener right after its filters; EOF:
+		 * it failed before (its report is on the exec pipe) */
+		struct pollfd gp = {.fd = gate_sp[0], .events = POLLIN};
+		int lfd = -1;
+		int pr;
+		do
+			pr = poll(&gp, 1, 30000);
+		while (pr < 0 && errno == EINTR);
+		if (pr > 0 && srt_recv_fds(gate_sp[0], &lfd, 1) == 1) {
+			if (srt_fsgate_open(&gate_state, lfd, c->status_fd) < 0) {
+				srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot set up the creation gate");
+				kill((pid_t)pid, SIGKILL);
+				die(c, &err);
+			}
+			gate = &gate_state;
+		} else if (pr == 0) {
+			srt_fail(&err, SRT_E_SETUP, "the command did not send the creation gate's listener");
+			kill((pid_t)pid, SIGKILL);
+			die(c, &err);
+		}
+		close(gate_sp[0]);
+		if (gate)
+			wait_serving(gate, exec_p[0]);
+	}
 
 	/* EOF on the exec pipe: the command was executed */
 	srt_msg m;
@@ -575,9 +694,10 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 	/* init itself now holds nothing the command could use */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* init never executes anything: its bounding set does not matter */
-	if (srt_caps_drop_all(c->last_cap, false, false, &err) < 0 || srt_seccomp_install(c->bpf) < 0) {
+	if (!c->fs_gate &&
+	    (srt_caps_drop_all(c->last_cap, false, false, &err) < 0 || srt_seccomp_install(c->bpf) < 0)) {
 		kill((pid_t)pid, SIGKILL);
 		die(c, &err);
 	}
-	supervise(c, (pid_t)pid, sfd);
+	supervise(c, (pid_t)pid, sfd, gate);
 }

@@ -28,7 +28,10 @@ enum srt_msg_type {
 	SRT_MSG_ERROR,     /* set-up or exec failed: code, sys_errno, text */
 	SRT_MSG_EXIT,      /* the command ended: value = wait status */
 	SRT_MSG_STOPPED,   /* the command stopped (report_stops): value = wait status */
+	SRT_MSG_VIOLATION, /* the creation gate refused a call (fsgate.h): value =
+			    * pid, code = errno, text = the record */
 };
+/* SRT_MSG_EXIT's code: how many violation records the gate could not send */
 
 #define SRT_READY_NESTED 1 /* nested mode: the container's /proc is used */
 
@@ -68,6 +71,13 @@ typedef struct srt_init_ctx {
 				      * seccomp listener over net_fd */
 	bool allow_set_foreground;   /* the filter lets the command tcsetpgrp */
 	bool report_stops;           /* send SRT_MSG_STOPPED (job control) */
+	bool fs_gate;                /* the creation gate (fsgate.h): the command
+				      * installs gate_bpf with a listener that
+				      * init serves */
+	const srt_bpf *gate_bpf;
+	const char *const *init_landlock_paths; /* fs_gate: init's own ruleset
+						 * (the command's paths and /proc) */
+	size_t n_init_landlock_paths;
 	/* inner user namespace maps, written by init for the command */
 	char uid_map[64];
 	char gid_map[64];

@@ -3,15 +3,18 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hostexec.h"
 #include "hostmounts.h"
 #include "standins.h"
+#include "fsgate.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -398,6 +401,67 @@ static int copy_network(srt_policy *pol, const srt_config *cfg, srt_error *err)
 	return 0;
 }
 
+/* Linux >= 5.14: SECCOMP_ADDFD_FLAG_SEND, which the gate answers opens with. */
+static bool kernel_has_addfd_send(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	return uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	       (major > 5 || (major == 5 && minor >= 14));
+}
+
+/* The creation gate runs where the mounts are srt's own (not the
+ * no-namespace or nested modes, which enableWeakerNestedSandbox may choose)
+ * and no other seccomp listener is needed (allowUnixSockets has one; the
+ * kernel allows one per process).  filesystem.disabled protects nothing. */
+static bool gate_applies(const srt_policy *pol)
+{
+	return !pol->weaker_nested && pol->allow_unix.n == 0 && !pol->fs_disabled &&
+	       kernel_has_addfd_send();
+}
+
+/* Does the gate refuse creating what `p` names (so that no stand-in is
+ * needed to keep it from being made)?  A fresh-git root needs none: `git
+ * init` there goes through the gate like anywhere. */
+static bool gate_covers(const srt_protected *p)
+{
+	if (p->fresh_git)
+		return true;
+	const char *slash = strrchr(p->path, '/');
+	if (!slash || !slash[1])
+		return false;
+	char dir[PATH_MAX];
+	size_t dl = slash == p->path ? 1 : (size_t)(slash - p->path);
+	if (dl >= sizeof dir)
+		return false;
+	memcpy(dir, p->path, dl);
+	dir[dl] = '\0';
+	const char *name = slash + 1;
+	size_t l = strlen(dir);
+	bool gitdir = l >= 5 && strcmp(dir + l - 5, "/.git") == 0;
+	/* in a git directory: hooks/ takes samples only, commondir points at
+	 * another git directory, whose config is the gate's too */
+	if (gitdir && (strcmp(name, "hooks") == 0 || strcmp(name, "commondir") == 0))
+		return true;
+	const char *rule;
+	return srt_fsgate_judge(dir, name, p->is_dir ? SRT_FSG_DIR : SRT_FSG_FILE, SRT_FSG_CREATE,
+				gitdir ? SRT_FSG_DIR_GITDIR : 0, &rule) == SRT_FSG_REFUSE;
+}
+
+/* With the gate, a protected name that does not exist is the gate's: no
+ * stand-in, no pins (issue #12: nothing shows in the user's tree). */
+static void drop_gate_covered(srt_protected_list *l)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->v[i].exists && gate_covers(&l->v[i]))
+			free(l->v[i].path);
+		else
+			l->v[kept++] = l->v[i];
+	}
+	l->n = kept;
+}
+
 srt_policy *srt_policy_resolve(const srt_config *cfg,
 			       const srt_policy_context *ctx, srt_error *err)
 {
@@ -452,6 +516,9 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	};
 	if (find_protected(pol, cfg, &in, err) < 0)
 		goto fail;
+	pol->fs_gate = gate_applies(pol);
+	if (pol->fs_gate)
+		drop_gate_covered(&pol->protected_paths);
 	if (srt_plan_build(&in, &pol->plan, err) < 0)
 		goto fail;
 	if (copy_network(pol, cfg, err) < 0)

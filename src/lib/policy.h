@@ -27,6 +27,8 @@ struct srt_policy {
 	int search_depth;
 	char *config_source;
 	bool fs_disabled;        /* filesystem.disabled (policy.c) */
+	bool fs_gate;            /* the creation gate runs (fsgate.h): the
+				  * protected names it refuses get no stand-in */
 	bool allow_git_config;   /* filesystem.allowGitConfig */
 	bool strict_allowlist;   /* network.strictAllowlist (no prompt to skip yet) */
 	srt_strv git_safe_dirs;  /* git.safeDirectories: absolute, symlinks resolved */

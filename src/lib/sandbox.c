@@ -48,6 +48,8 @@ struct srt_sandbox {
 	const srt_bpf *bpf;  /* embedded, not owned */
 	srt_strv env;
 	srt_strv landlock_paths;
+	srt_strv init_landlock_paths; /* the creation gate: init's own (plus /proc) */
+	pthread_mutex_t violation_lock; /* the callback runs one call at a time */
 	srt_strv notes;
 	srt_mode mode;               /* known once the command runs */
 	int landlock_abi;
@@ -247,6 +249,13 @@ static int build_landlock_paths(srt_sandbox *sb, srt_error *err)
 	 * mode the whole /proc is a read-only mount anyway. */
 	if (sb->pol->allow_nested_userns && srt_strv_push(&sb->landlock_paths, "/proc") < 0)
 		return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	/* the creation gate: init's domain contains the command's, and /proc,
+	 * where init writes the command's maps (fsgate.h) */
+	for (size_t i = 0; sb->pol->fs_gate && i < sb->landlock_paths.n; i++)
+		if (srt_strv_push(&sb->init_landlock_paths, sb->landlock_paths.v[i]) < 0)
+			return srt_fail(err, SRT_E_NOMEM, "out of memory");
+	if (sb->pol->fs_gate && srt_strv_push(&sb->init_landlock_paths, "/proc") < 0)
+		return srt_fail(err, SRT_E_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -344,7 +353,7 @@ static void inner_maps(srt_init_ctx *c)
 	}
 }
 
-static int read_msg(int fd, srt_msg *m, int timeout_ms)
+static int read_one_msg(int fd, srt_msg *m, int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int r;
@@ -361,6 +370,21 @@ static int read_msg(int fd, srt_msg *m, int timeout_ms)
 		return -1;
 	m->text[sizeof m->text - 1] = '\0';
 	return 0;
+}
+
+static void gate_violation(srt_sandbox *sb, const srt_msg *m);
+
+/* The next message that is not a violation record; those go to the
+ * callback on the way. */
+static int read_msg_of(srt_sandbox *sb, srt_msg *m, int timeout_ms)
+{
+	for (int i = 0;; i++) {
+		int r = read_one_msg(sb->status_fd, m, timeout_ms);
+		if (r != 0 || m->type != SRT_MSG_VIOLATION)
+			return r;
+		gate_violation(sb, m);
+		(void)i;
+	}
 }
 
 /* filesystem.allowGitConfig: the command may configure git, so a new
@@ -577,6 +601,10 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.mediate_unix = sb->gate != NULL,
 		.allow_set_foreground = sb->may_set_fg,
 		.report_stops = o->job_control,
+		.fs_gate = pol->fs_gate && !sb->nons,
+		.gate_bpf = &srt_seccomp_fsgate_program,
+		.init_landlock_paths = (const char *const *)sb->init_landlock_paths.v,
+		.n_init_landlock_paths = sb->init_landlock_paths.n,
 		.status_fd = st_p[1],
 		.go_fd = go_p[0],
 		.net_fd = net_p[1],
@@ -664,7 +692,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		goto fail;
 
 	srt_msg m;
-	int r = read_msg(sb->status_fd, &m, READY_TIMEOUT_MS);
+	int r = read_msg_of(sb, &m, READY_TIMEOUT_MS);
 	if (r == 0 && m.type == SRT_MSG_READY && !sb->proxy && start_proxy(sb, err) < 0)
 		goto fail;
 	if (r == 0 && m.type == SRT_MSG_READY) {
@@ -742,8 +770,54 @@ static void on_violation(const srt_violation *v, void *data)
 		if (srt_ignore_matches(sb->pol->ignore, sb->pol->n_ignore, sb->command_text, line))
 			return;
 	}
-	if (sb->user_cb)
+	if (sb->user_cb) {
+		pthread_mutex_lock(&sb->violation_lock);
 		sb->user_cb(v, sb->user_data);
+		pthread_mutex_unlock(&sb->violation_lock);
+	}
+}
+
+/* A record of the creation gate (SRT_MSG_VIOLATION, fsgate.h): NUL-separated
+ * strings from init; what they name came from the command. */
+static void gate_violation(srt_sandbox *sb, const srt_msg *m)
+{
+	const char *f[5];
+	size_t at = 0;
+	for (int i = 0; i < 5; i++) {
+		f[i] = at < sizeof m->text ? m->text + at : "";
+		at += strnlen(f[i], sizeof m->text - (at < sizeof m->text ? at : sizeof m->text)) + 1;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srt_violation v = {
+		.kind = "filesystem",
+		.protocol = "", /* TODO(merge): NULL once the CLI takes it */
+		.host = "",
+		.rule = f[3][0] ? f[3] : NULL,
+		.reason = strerror(m->code),
+		.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+	};
+	v.op = f[0];
+	v.path = f[1];
+	v.resolved = f[2][0] ? f[2] : NULL;
+	v.pid = m->value;
+	v.comm = f[4];
+	on_violation(&v, sb);
+}
+
+/* The gate could not send every record (its channel was full): say how
+ * many, never lose them silently. */
+static void gate_dropped(srt_sandbox *sb, int32_t n)
+{
+	if (n <= 0)
+		return;
+	char why[128];
+	snprintf(why, sizeof why, "%d more refusals were not recorded (the record channel was full)",
+		 (int)n);
+	srt_violation v = {.kind = "filesystem", .protocol = "", .host = "", .rule = NULL, .reason = why};
+	v.op = "dropped";
+	v.path = "";
+	on_violation(&v, sb);
 }
 
 /* The gate identifies the listed sockets now; one that is not there is
@@ -908,6 +982,7 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 	sb->pidfd = sb->status_fd = sb->net_fd = sb->tty_fd = -1;
 	sb->pol = pol;
 	sb->user_cb = o->on_violation;
+	pthread_mutex_init(&sb->violation_lock, NULL);
 	sb->user_data = o->violation_data;
 	sb->run.journal_fd = sb->run.dir_fd = -1;
 	sb->command_text = o->command_text ? strdup(o->command_text) : srt_shell_quote(o->argv);
@@ -1054,7 +1129,7 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
 	 * through srt, and stopping srt would hang a program that started it
 	 * with pipes. */
 	do
-		r = read_msg(sb->status_fd, &m, -1);
+		r = read_msg_of(sb, &m, -1);
 	while (r == 0 && m.type == SRT_MSG_STOPPED && !sb->tty_eligible &&
 	       (WSTOPSIG(m.value) == SIGTTIN || WSTOPSIG(m.value) == SIGTTOU));
 	int st = 0;
@@ -1071,8 +1146,10 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
 	srt_proxy_stop(sb->proxy);
 	sb->proxy = NULL;
 	reap(sb, &st);
-	if (r == 0 && m.type == SRT_MSG_EXIT)
+	if (r == 0 && m.type == SRT_MSG_EXIT) {
 		st = m.value;
+		gate_dropped(sb, m.code);
+	}
 	else if (WIFEXITED(st))
 		return srt_fail(err, SRT_E_SETUP, "the sandbox's init ended without a report (status %d)",
 				WEXITSTATUS(st));
@@ -1120,6 +1197,7 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 	free(sb->clone_fds);
 	srt_strv_clear(&sb->env);
 	srt_strv_clear(&sb->landlock_paths);
+	srt_strv_clear(&sb->init_landlock_paths);
 	srt_strv_clear(&sb->notes);
 	free(sb->command_text);
 	free(sb);
