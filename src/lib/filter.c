@@ -448,7 +448,7 @@ void srt_bpf_free(srt_bpf *prog)
 
 /* Calls that make a name, always notified. */
 static const char *const fsgate_names[] = {
-	"creat", "openat2", "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat",
+	"creat", "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat",
 	"link", "linkat", "rename", "renameat", "renameat2", "truncate", NULL,
 };
 
@@ -495,6 +495,16 @@ int srt_seccomp_fsgate_compile(srt_bpf *out, srt_error *err)
 	}
 	if (add_write_open_rules(ctx, "open", 1, err) < 0 || add_write_open_rules(ctx, "openat", 2, err) < 0)
 		goto out;
+	/* openat2's flags are in memory the filter cannot read, and the gate
+	 * cannot hand back the O_PATH descriptors it is mostly used for (the
+	 * kernel's ADDFD refuses them): "not here", and callers (rustix,
+	 * systemd) fall back to openat */
+	int o2 = srt_seccomp_resolve("openat2");
+	int r2 = o2 < 0 ? 0 : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), o2, 0);
+	if (r2 < 0) {
+		srt_fail_errno(err, SRT_E_SETUP, -r2, "seccomp: gate rule for openat2");
+		goto out;
+	}
 	rc = export_program(ctx, out, err);
 out:
 	seccomp_release(ctx);

@@ -84,10 +84,11 @@ void srt_bpf_free(srt_bpf *prog);
 
 /* The creation gate's filter (fsgate.h), a second filter the command
  * installs with a listener that init serves: open/openat with O_WRONLY,
- * O_RDWR, O_CREAT or O_TRUNC, and every creat, openat2, mkdir(at),
- * mknod(at), symlink(at), link(at), rename(at, at2) and truncate stop in a
- * user notification; everything else, other architectures included, is
- * left to the main filter.  Compiled at build time like the others. */
+ * O_RDWR, O_CREAT or O_TRUNC, and every creat, mkdir(at), mknod(at),
+ * symlink(at), link(at), rename(at, at2) and truncate stop in a user
+ * notification; openat2 is ENOSYS (its flags are out of the filter's
+ * reach); everything else, other architectures included, is left to the
+ * main filter.  Compiled at build time like the others. */
 int srt_seccomp_fsgate_compile(srt_bpf *out, srt_error *err);
 extern const srt_bpf srt_seccomp_fsgate_program;
 

@@ -152,8 +152,8 @@ static size_t pack(char *out, size_t at, size_t cap, const char *s)
 	return at + l + 1;
 }
 
-/* One record to the host, unless the channel lacks room for it and the
- * end-of-run messages after it (then it is counted: never lost silently). */
+/* One record to the host; when its channel is full (a slow reader, a
+ * flood) it is counted instead: never lost silently, never a wait. */
 static void record(srt_fsgate *g, const call *c, const char *path, const char *resolved,
 		   const char *rule, int err)
 {
@@ -163,14 +163,10 @@ static void record(srt_fsgate *g, const call *c, const char *path, const char *r
 	at = pack(m.text, at, sizeof m.text, resolved);
 	at = pack(m.text, at, sizeof m.text, rule);
 	(void)pack(m.text, at, sizeof m.text, c->comm);
-	int queued = 0;
-	int cap = fcntl(g->status_fd, F_GETPIPE_SZ);
-	if (cap > 0 && ioctl(g->status_fd, FIONREAD, &queued) == 0 &&
-	    (size_t)cap - (size_t)queued >= 3 * sizeof m && write(g->status_fd, &m, sizeof m) == sizeof m) {
+	if (g->record_fd >= 0 && write(g->record_fd, &m, sizeof m) == sizeof m)
 		g->recorded++;
-		return;
-	}
-	g->dropped++;
+	else
+		g->dropped++;
 }
 
 /* ---- resolution --------------------------------------------------------- */
@@ -434,7 +430,7 @@ static bool hooks_only_samples(int dir)
 static bool gitdir_may_form(srt_fsgate *g, int dir, char *why, size_t cap)
 {
 	static const char *const cfgs[] = {"config", "config.worktree"};
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; !g->git_config_ok && i < 2; i++) {
 		mode_t mode = 0644;
 		ssize_t len = slurp(g, dir, cfgs[i], &mode);
 		if (len == -ENOENT)
@@ -503,7 +499,8 @@ static srt_fsg_verdict judge(srt_fsgate *g, const loc *l, srt_fsg_obj obj, srt_f
 			     outcome *o)
 {
 	const char *rule;
-	srt_fsg_verdict v = srt_fsgate_judge(l->dirpath, l->name, obj, intent, l->flags, &rule);
+	unsigned fl = l->flags | (g->git_config_ok ? SRT_FSG_GITCONFIG_OK : 0);
+	srt_fsg_verdict v = srt_fsgate_judge(l->dirpath, l->name, obj, intent, fl, &rule);
 	if (v == SRT_FSG_REFUSE)
 		refused(o, l, rule);
 	if (v == SRT_FSG_GITHEAD) {
@@ -566,6 +563,10 @@ static void do_open(srt_fsgate *g, call *c, int dfd, uint64_t flags, mode_t mode
 		    outcome *o)
 {
 	const char *rest;
+	if (flags & O_PATH) { /* the kernel's ADDFD takes no O_PATH descriptor */
+		o->err = -EINVAL;
+		return;
+	}
 	SRT_AUTOCLOSE int base = start_of(g, c, dfd, c->path, &rest, &o->err);
 	if (base < 0)
 		return;
@@ -859,16 +860,6 @@ static int decode(const struct seccomp_notif *n, pid_t tid, decoded *d)
 	case SYS_openat:
 		*d = (decoded){OP_OPEN, arg_fd(a[0]), AT_FDCWD, a[1], 0, a[2], (mode_t)a[3], 0, 0, 0, "openat"};
 		break;
-	case SYS_openat2: {
-		struct open_how how = {0};
-		if (a[3] < 24 || a[3] > 4096)
-			return a[3] < 24 ? -EINVAL : -E2BIG;
-		if (read_mem(tid, a[2], &how, sizeof how) < 0)
-			return -EFAULT;
-		*d = (decoded){OP_OPEN, arg_fd(a[0]), AT_FDCWD, a[1], 0, how.flags, (mode_t)how.mode, 0,
-			       how.resolve, 0, "openat2"};
-		break;
-	}
 #ifdef SYS_mkdir
 	case SYS_mkdir:
 		*d = (decoded){OP_MKDIR, AT_FDCWD, AT_FDCWD, a[0], 0, 0, (mode_t)a[1], 0, 0, 0, "mkdir"};
@@ -993,9 +984,11 @@ static void answer(const srt_fsgate *g, const call *c, const decoded *d, outcome
 	(void)ioctl(g->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-int srt_fsgate_open(srt_fsgate *g, int notify_fd, int status_fd)
+int srt_fsgate_open(srt_fsgate *g, int notify_fd, int record_fd)
 {
-	*g = (srt_fsgate){.notify_fd = notify_fd, .status_fd = status_fd, .root_fd = -1};
+	*g = (srt_fsgate){.notify_fd = notify_fd, .record_fd = record_fd, .root_fd = -1};
+	if (record_fd >= 0)
+		(void)fcntl(record_fd, F_SETFL, O_NONBLOCK);
 	g->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	g->scratch = mmap(NULL, SCRATCH_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->root_fd < 0 || g->scratch == MAP_FAILED) {

@@ -47,6 +47,8 @@ typedef enum srt_fsg_intent {
 /* What the caller knows of the directory (srt_fsgate_judge is pure). */
 #define SRT_FSG_DIR_GITDIR 1u /* named ".git", or holds a regular file HEAD */
 #define SRT_FSG_DIR_HOOKS 2u  /* named "hooks", in a git directory */
+/* filesystem.allowGitConfig: git directories' configs are the command's */
+#define SRT_FSG_GITCONFIG_OK 4u
 
 typedef enum srt_fsg_verdict {
 	SRT_FSG_ALLOW,
@@ -77,16 +79,17 @@ bool srt_fsgate_gitconfig_clean(const char *text, size_t len, char *key, size_t 
 /* The gate's state in init. */
 typedef struct srt_fsgate {
 	int notify_fd;   /* the listener of the command's gate filter */
-	int status_fd;   /* init -> host messages (violation records) */
+	int record_fd;   /* init -> host violation records (non-blocking) */
 	int root_fd;     /* "/" of the sandbox, O_PATH */
 	char *scratch;   /* mmap'd: file contents being checked */
 	size_t scratch_len;
 	uint64_t recorded, dropped;
+	bool git_config_ok;  /* filesystem.allowGitConfig */
 } srt_fsgate;
 
 /* Set up (umask 0: the caller's umask is applied from /proc).  0 or -1
  * with errno. */
-int srt_fsgate_open(srt_fsgate *g, int notify_fd, int status_fd);
+int srt_fsgate_open(srt_fsgate *g, int notify_fd, int record_fd);
 
 /* Receive and answer one notification.  0; -1 when the listener is gone
  * (no process uses the filter any more) or broken. */

@@ -78,8 +78,8 @@ static bool is_sample(const char *name)
 	return l > 7 && strcmp(name + l - 7, ".sample") == 0;
 }
 
-static srt_fsg_verdict judge_git(const char *name, srt_fsg_obj obj, srt_fsg_intent intent,
-				 unsigned dir_flags, const char **rule)
+static srt_fsg_verdict judge_git(const char *dir, const char *name, srt_fsg_obj obj,
+				 srt_fsg_intent intent, unsigned dir_flags, const char **rule)
 {
 	if (dir_flags & SRT_FSG_DIR_HOOKS) {
 		if (intent == SRT_FSG_LINK_FROM)
@@ -101,7 +101,17 @@ static srt_fsg_verdict judge_git(const char *name, srt_fsg_obj obj, srt_fsg_inte
 			return SRT_FSG_ALLOW;
 		return refuse(rule, "mandatory deny .git/hooks (git runs what is there)");
 	}
+	/* a repository's own commondir sends git to another directory for its
+	 * config and hooks; a worktree's administrative directory needs one
+	 * (`git worktree add`), and what it names is a git directory the gate
+	 * judged too, or the user's */
+	size_t dl;
+	const char *dlast = last_component(dir, &dl);
+	if (strcmp(name, "commondir") == 0 && comp_is(dlast, dl, ".git") && intent != SRT_FSG_LINK_FROM)
+		return refuse(rule, "mandatory deny .git/commondir");
 	if (strcmp(name, "config") == 0 || strcmp(name, "config.worktree") == 0) {
+		if (dir_flags & SRT_FSG_GITCONFIG_OK)
+			return SRT_FSG_ALLOW;
 		if (intent == SRT_FSG_RENAME_TO && obj == SRT_FSG_FILE)
 			return SRT_FSG_GITCONFIG;
 		return refuse(rule, "mandatory deny .git/config (a git directory's config changes "
@@ -144,7 +154,7 @@ srt_fsg_verdict srt_fsgate_judge(const char *dir, const char *name, srt_fsg_obj 
 		return refuse(rule, ".git (a directory renamed into place was never judged as one)");
 	if (obj == SRT_FSG_DIR && intent == SRT_FSG_RENAME_TO && has_components(dir, ".git", NULL))
 		return refuse(rule, ".git (a directory renamed into place was never judged as one)");
-	return judge_git(name, obj, intent, dir_flags, rule);
+	return judge_git(dir, name, obj, intent, dir_flags, rule);
 }
 
 typedef struct clean_scan {

@@ -335,9 +335,10 @@ static _Noreturn void command_main(const srt_init_ctx *c, int sync_rd, int exec_
 			srt_fail_errno(&err, SRT_E_KERNEL, errno, "cannot install the seccomp filter");
 		goto fail;
 	}
-	if (gate_wr >= 0 && install_gate(c, gate_wr, &err) < 0)
-		goto fail;
 	if (probe_restrictions(c, &err) < 0 || confine_given_fds(c, &err) < 0)
+		goto fail;
+	/* last: the descriptors above were reopened by the kernel itself */
+	if (gate_wr >= 0 && install_gate(c, gate_wr, &err) < 0)
 		goto fail;
 	execvpe(c->argv[0], c->argv, c->envp);
 	int e = errno;
@@ -658,11 +659,12 @@ _Noreturn void srt_init_main(const srt_init_ctx *c)
 			pr = poll(&gp, 1, 30000);
 		while (pr < 0 && errno == EINTR);
 		if (pr > 0 && srt_recv_fds(gate_sp[0], &lfd, 1) == 1) {
-			if (srt_fsgate_open(&gate_state, lfd, c->status_fd) < 0) {
+			if (srt_fsgate_open(&gate_state, lfd, c->record_fd) < 0) {
 				srt_fail_errno(&err, SRT_E_SETUP, errno, "cannot set up the creation gate");
 				kill((pid_t)pid, SIGKILL);
 				die(c, &err);
 			}
+			gate_state.git_config_ok = c->gate_git_config_ok;
 			gate = &gate_state;
 		} else if (pr == 0) {
 			srt_fail(&err, SRT_E_SETUP, "the command did not send the creation gate's listener");

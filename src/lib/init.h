@@ -75,6 +75,7 @@ typedef struct srt_init_ctx {
 				      * installs gate_bpf with a listener that
 				      * init serves */
 	const srt_bpf *gate_bpf;
+	bool gate_git_config_ok;     /* filesystem.allowGitConfig */
 	const char *const *init_landlock_paths; /* fs_gate: init's own ruleset
 						 * (the command's paths and /proc) */
 	size_t n_init_landlock_paths;
@@ -82,6 +83,8 @@ typedef struct srt_init_ctx {
 	char uid_map[64];
 	char gid_map[64];
 	int status_fd;               /* init -> host messages */
+	int record_fd;               /* fs_gate: init -> host violation records
+				      * (SRT_MSG_VIOLATION), non-blocking */
 	int go_fd;                   /* host -> init: maps written, go */
 	int net_fd;                  /* init -> host: the proxies' listening
 				      * sockets (SCM_RIGHTS), -1: none */

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/stat.h>
@@ -413,11 +414,20 @@ static bool kernel_has_addfd_send(void)
 /* The creation gate runs where the mounts are srt's own (not the
  * no-namespace or nested modes, which enableWeakerNestedSandbox may choose)
  * and no other seccomp listener is needed (allowUnixSockets has one; the
- * kernel allows one per process).  filesystem.disabled protects nothing. */
+ * kernel allows one per process).  filesystem.disabled protects nothing.
+ * allowNestedUserNamespaces: a nested namespace's maps are written by its
+ * own processes through /proc, which init cannot do for them (the kernel
+ * wants the writer in the namespace or its parent). */
 static bool gate_applies(const srt_policy *pol)
 {
+#ifdef SRT_TEST_HOOKS
+	/* test builds: the stand-ins and private git directories the gate
+	 * replaces are still what the other modes use; the suite runs them */
+	if (getenv("SRT_TEST_NO_FSGATE"))
+		return false;
+#endif
 	return !pol->weaker_nested && pol->allow_unix.n == 0 && !pol->fs_disabled &&
-	       kernel_has_addfd_send();
+	       !pol->allow_nested_userns && kernel_has_addfd_send();
 }
 
 /* Does the gate refuse creating what `p` names (so that no stand-in is
@@ -439,9 +449,8 @@ static bool gate_covers(const srt_protected *p)
 	const char *name = slash + 1;
 	size_t l = strlen(dir);
 	bool gitdir = l >= 5 && strcmp(dir + l - 5, "/.git") == 0;
-	/* in a git directory: hooks/ takes samples only, commondir points at
-	 * another git directory, whose config is the gate's too */
-	if (gitdir && (strcmp(name, "hooks") == 0 || strcmp(name, "commondir") == 0))
+	/* in a git directory, hooks/ takes samples only */
+	if (gitdir && strcmp(name, "hooks") == 0)
 		return true;
 	const char *rule;
 	return srt_fsgate_judge(dir, name, p->is_dir ? SRT_FSG_DIR : SRT_FSG_FILE, SRT_FSG_CREATE,
@@ -450,16 +459,22 @@ static bool gate_covers(const srt_protected *p)
 
 /* With the gate, a protected name that does not exist is the gate's: no
  * stand-in, no pins (issue #12: nothing shows in the user's tree). */
-static void drop_gate_covered(srt_protected_list *l)
+static int drop_gate_covered(srt_protected_list *l, srt_protected_list *covered)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		if (!l->v[i].exists && gate_covers(&l->v[i]))
-			free(l->v[i].path);
-		else
+		if (!l->v[i].exists && gate_covers(&l->v[i])) {
+			srt_protected *v = realloc(covered->v, (covered->n + 1) * sizeof *v);
+			if (!v)
+				return -1;
+			covered->v = v;
+			v[covered->n++] = l->v[i];
+		} else {
 			l->v[kept++] = l->v[i];
+		}
 	}
 	l->n = kept;
+	return 0;
 }
 
 srt_policy *srt_policy_resolve(const srt_config *cfg,
@@ -517,8 +532,10 @@ srt_policy *srt_policy_resolve(const srt_config *cfg,
 	if (find_protected(pol, cfg, &in, err) < 0)
 		goto fail;
 	pol->fs_gate = gate_applies(pol);
-	if (pol->fs_gate)
-		drop_gate_covered(&pol->protected_paths);
+	if (pol->fs_gate && drop_gate_covered(&pol->protected_paths, &pol->gate_covered) < 0) {
+		srt_fail(err, SRT_E_NOMEM, "out of memory");
+		goto fail;
+	}
 	if (srt_plan_build(&in, &pol->plan, err) < 0)
 		goto fail;
 	if (copy_network(pol, cfg, err) < 0)
@@ -606,6 +623,11 @@ char *srt_policy_describe(const srt_policy *pol)
 			     pol->plan.standins[i].is_dir ? "/" : "");
 	}
 	rc |= append(&b, &len, &cap, "mandatory deny search depth: %d\n", pol->search_depth);
+	rc |= append(&b, &len, &cap, "creation gate: %s\n",
+		     pol->fs_gate ? "on (protected names are refused wherever and whenever they are "
+				    "made; no stand-ins)"
+				  : "off (stand-ins for missing protected names; the gate needs the full "
+				    "mode, no allowUnixSockets, no allowNestedUserNamespaces)");
 	rc |= append(&b, &len, &cap,
 		     "network: own namespace with loopback only; HTTP proxy 127.0.0.1:%d, SOCKS5 127.0.0.1:%d inside\n",
 		     SRT_HTTP_PROXY_PORT, SRT_SOCKS_PROXY_PORT);
@@ -662,6 +684,7 @@ void srt_policy_free(srt_policy *pol)
 	srt_resolved_list_clear(&pol->deny_write);
 	srt_resolved_list_clear(&pol->allow_unix);
 	srt_protected_list_clear(&pol->protected_paths);
+	srt_protected_list_clear(&pol->gate_covered);
 	srt_strv_clear(&pol->private_paths);
 	srt_resolved_list_clear(&pol->kernel_mounts);
 	srt_plan_clear(&pol->plan);

@@ -17,6 +17,9 @@ struct srt_policy {
 	srt_resolved_list deny_read, allow_read, allow_write, deny_write;
 	srt_resolved_list allow_unix;   /* allowUnixSockets: host paths */
 	srt_protected_list protected_paths;
+	/* missing protected names the creation gate refuses: no stand-in;
+	 * kept for the no-namespace mode's list of what it cannot hold */
+	srt_protected_list gate_covered;
 	srt_strv private_paths;         /* srt's own state (the run directory) */
 	srt_resolved_list kernel_mounts; /* host kernel interfaces outside /proc and /dev */
 	srt_plan plan;

@@ -50,6 +50,9 @@ struct srt_sandbox {
 	srt_strv landlock_paths;
 	srt_strv init_landlock_paths; /* the creation gate: init's own (plus /proc) */
 	pthread_mutex_t violation_lock; /* the callback runs one call at a time */
+	int record_fd;                  /* the creation gate's records (init.h) */
+	pthread_t record_thread;
+	bool record_thread_on;
 	srt_strv notes;
 	srt_mode mode;               /* known once the command runs */
 	int landlock_abi;
@@ -353,7 +356,7 @@ static void inner_maps(srt_init_ctx *c)
 	}
 }
 
-static int read_one_msg(int fd, srt_msg *m, int timeout_ms)
+static int read_msg(int fd, srt_msg *m, int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int r;
@@ -370,21 +373,6 @@ static int read_one_msg(int fd, srt_msg *m, int timeout_ms)
 		return -1;
 	m->text[sizeof m->text - 1] = '\0';
 	return 0;
-}
-
-static void gate_violation(srt_sandbox *sb, const srt_msg *m);
-
-/* The next message that is not a violation record; those go to the
- * callback on the way. */
-static int read_msg_of(srt_sandbox *sb, srt_msg *m, int timeout_ms)
-{
-	for (int i = 0;; i++) {
-		int r = read_one_msg(sb->status_fd, m, timeout_ms);
-		if (r != 0 || m->type != SRT_MSG_VIOLATION)
-			return r;
-		gate_violation(sb, m);
-		(void)i;
-	}
 }
 
 /* filesystem.allowGitConfig: the command may configure git, so a new
@@ -574,11 +562,15 @@ static void take_terminal_back(srt_sandbox *sb)
 		(void)set_fg(sb->tty_fd, getpgrp());
 }
 
+static void *record_reader(void *arg);
+
 static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		      const srt_spawn_options *o, srt_error *err)
 {
-	int st_p[2] = {-1, -1}, go_p[2] = {-1, -1}, net_p[2] = {-1, -1};
+	int st_p[2] = {-1, -1}, go_p[2] = {-1, -1}, net_p[2] = {-1, -1}, rec_p[2] = {-1, -1};
+	bool fs_gate = pol->fs_gate && !sb->nons;
 	if (pipe2(st_p, O_CLOEXEC) < 0 || pipe2(go_p, O_CLOEXEC) < 0 ||
+	    (fs_gate && pipe2(rec_p, O_CLOEXEC) < 0) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, net_p) < 0) {
 		srt_fail_errno(err, SRT_E_SYSTEM, errno, "pipe");
 		goto fail;
@@ -601,8 +593,10 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		.mediate_unix = sb->gate != NULL,
 		.allow_set_foreground = sb->may_set_fg,
 		.report_stops = o->job_control,
-		.fs_gate = pol->fs_gate && !sb->nons,
+		.fs_gate = fs_gate,
+		.record_fd = rec_p[1],
 		.gate_bpf = &srt_seccomp_fsgate_program,
+		.gate_git_config_ok = pol->allow_git_config,
 		.init_landlock_paths = (const char *const *)sb->init_landlock_paths.v,
 		.n_init_landlock_paths = sb->init_landlock_paths.n,
 		.status_fd = st_p[1],
@@ -632,7 +626,17 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		close(st_p[0]);
 		close(go_p[1]);
 		close(net_p[0]);
+		if (rec_p[0] >= 0)
+			close(rec_p[0]);
 		srt_init_main(&ctx);
+	}
+	if (rec_p[1] >= 0)
+		close(rec_p[1]);
+	rec_p[1] = -1;
+	if (rec_p[0] >= 0) {
+		sb->record_fd = rec_p[0];
+		rec_p[0] = -1;
+		sb->record_thread_on = pthread_create(&sb->record_thread, NULL, record_reader, sb) == 0;
 	}
 	sb->init_pid = (pid_t)pid;
 	/* its own process group (init does it too: no race) */
@@ -692,7 +696,7 @@ static int start_init(srt_sandbox *sb, const srt_policy *pol,
 		goto fail;
 
 	srt_msg m;
-	int r = read_msg_of(sb, &m, READY_TIMEOUT_MS);
+	int r = read_msg(sb->status_fd, &m, READY_TIMEOUT_MS);
 	if (r == 0 && m.type == SRT_MSG_READY && !sb->proxy && start_proxy(sb, err) < 0)
 		goto fail;
 	if (r == 0 && m.type == SRT_MSG_READY) {
@@ -736,6 +740,8 @@ fail:
 			close(go_p[i]);
 		if (net_p[i] >= 0)
 			close(net_p[i]);
+		if (rec_p[i] >= 0)
+			close(rec_p[i]);
 	}
 	return -1;
 }
@@ -803,6 +809,33 @@ static void gate_violation(srt_sandbox *sb, const srt_msg *m)
 	v.pid = m->value;
 	v.comm = f[4];
 	on_violation(&v, sb);
+}
+
+/* The creation gate's records, on a thread of their own (the callback
+ * runs one call at a time with the proxy's: violation_lock), until init and
+ * every process of the sandbox have closed the pipe. */
+static void *record_reader(void *arg)
+{
+	srt_sandbox *sb = arg;
+	for (;;) {
+		srt_msg m;
+		ssize_t n = read(sb->record_fd, &m, sizeof m);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof m)
+			return NULL;
+		m.text[sizeof m.text - 1] = '\0';
+		if (m.type == SRT_MSG_VIOLATION)
+			gate_violation(sb, &m);
+	}
+}
+
+static void join_record_reader(srt_sandbox *sb)
+{
+	if (!sb->record_thread_on)
+		return;
+	pthread_join(sb->record_thread, NULL);
+	sb->record_thread_on = false;
 }
 
 /* The gate could not send every record (its channel was full): say how
@@ -979,10 +1012,10 @@ srt_sandbox *srt_sandbox_spawn(const srt_policy *pol, const srt_spawn_options *o
 		srt_fail(err, SRT_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	sb->pidfd = sb->status_fd = sb->net_fd = sb->tty_fd = -1;
+	sb->pidfd = sb->status_fd = sb->net_fd = sb->tty_fd = sb->record_fd = -1;
+	pthread_mutex_init(&sb->violation_lock, NULL);
 	sb->pol = pol;
 	sb->user_cb = o->on_violation;
-	pthread_mutex_init(&sb->violation_lock, NULL);
 	sb->user_data = o->violation_data;
 	sb->run.journal_fd = sb->run.dir_fd = -1;
 	sb->command_text = o->command_text ? strdup(o->command_text) : srt_shell_quote(o->argv);
@@ -1129,7 +1162,7 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
 	 * through srt, and stopping srt would hang a program that started it
 	 * with pipes. */
 	do
-		r = read_msg_of(sb, &m, -1);
+		r = read_msg(sb->status_fd, &m, -1);
 	while (r == 0 && m.type == SRT_MSG_STOPPED && !sb->tty_eligible &&
 	       (WSTOPSIG(m.value) == SIGTTIN || WSTOPSIG(m.value) == SIGTTOU));
 	int st = 0;
@@ -1146,6 +1179,7 @@ int srt_sandbox_wait(srt_sandbox *sb, srt_exit *out, srt_error *err)
 	srt_proxy_stop(sb->proxy);
 	sb->proxy = NULL;
 	reap(sb, &st);
+	join_record_reader(sb); /* every record is delivered before the end */
 	if (r == 0 && m.type == SRT_MSG_EXIT) {
 		st = m.value;
 		gate_dropped(sb, m.code);
@@ -1177,6 +1211,9 @@ void srt_sandbox_destroy(srt_sandbox *sb)
 		kill(sb->init_pid, SIGKILL);
 		reap(sb, NULL);
 	}
+	join_record_reader(sb);
+	if (sb->record_fd >= 0)
+		close(sb->record_fd);
 	srt_proxy_stop(sb->proxy);
 	srt_unixgate_free(sb->gate);
 	for (size_t i = 0; i < sb->n_nons_fds; i++)

@@ -108,8 +108,10 @@ def test_ordinary_names_still_made_by_every_route(sb):
     cases = [(r, "ok-%s" % r) for r in ROUTES] + [(r, "deep/er/ok-%s" % r) for r in ROUTES]
     lines = drive(sb, cases)
     refused = [l for l in lines if not l.startswith("MADE")]
-    # exchange needs an existing destination
-    assert all(" exchange " in l for l in refused), refused
+    # exchange needs an existing destination; openat2 is ENOSYS under the
+    # gate (callers fall back to openat)
+    assert all(" exchange " in l or l.endswith(" 38") for l in refused), refused
+    assert len(refused) == 4, refused
 
 
 def test_no_stand_ins_in_the_users_tree(sb):

@@ -129,6 +129,7 @@ print(json.dumps(res))
 '''
 
 
+@pytest.mark.usefixtures("standins")
 @pytest.mark.parametrize("root", ["/tmp", "/"])
 def test_run_directory_unreachable_from_inside(sb, root):
     """allowWrite ["/tmp"] (or "/") contains the run directory: the command
@@ -266,6 +267,7 @@ def as_user(pw, argv, home):
             "LC_ALL=C"] + list(argv)
 
 
+@pytest.mark.usefixtures("standins")
 def test_standin_in_use_survives_when_other_user_cannot_see_it(sb, e2e_user):
     """The first run creates the stand-ins and exits first, seeing /proc with
     hidepid=2 (it cannot see the second run's processes); the second run
@@ -320,6 +322,7 @@ def test_standin_in_use_survives_when_other_user_cannot_see_it(sb, e2e_user):
     assert sorted(os.listdir(sb.ws)) == [], "stand-ins left after both runs"
 
 
+@pytest.mark.usefixtures("standins")
 def test_crash_recovery_keeps_standin_another_run_uses(sb):
     """A killed run's stand-ins are removed by the next run, but not while a
     live sandbox still mounts them (then by a later run)."""
@@ -356,6 +359,7 @@ def _still_protected(sb, a):
         (sb.ws / ".bashrc").read_text() == "", "protection lost: .bashrc written"
 
 
+@pytest.mark.usefixtures("standins")
 def test_short_run_keeps_standin_the_run_that_made_it_uses(sb):
     """Two sandboxes in one directory, as an agent running tools in parallel
     does: the second adopts the first's stand-ins.  When the second ends
@@ -370,6 +374,7 @@ def test_short_run_keeps_standin_the_run_that_made_it_uses(sb):
     assert wait_until(lambda: os.listdir(sb.ws) == [], 5), os.listdir(sb.ws)
 
 
+@pytest.mark.usefixtures("standins")
 def test_killed_adopter_replay_keeps_standin_its_maker_uses(sb):
     """The same through crash recovery: the run that adopted the stand-ins
     is killed, and the next run replays its journal while the run that
@@ -390,6 +395,7 @@ def test_killed_adopter_replay_keeps_standin_its_maker_uses(sb):
 
 # ===================== rule 11: stand-ins change nothing on the host ========
 
+@pytest.mark.usefixtures("standins")
 def test_standins_do_not_change_host_programs(sb):
     """While a sandbox runs with a writable home, its stand-ins are on the
     host: a host login shell still reads ~/.profile (an empty stand-in

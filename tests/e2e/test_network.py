@@ -654,14 +654,21 @@ def script(sb, body, name=None):
 
 
 def json_lines(text):
-    return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+    """JSON lines of `text`, leaving out the creation gate's filesystem
+    records (see violations)."""
+    recs = [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+    return [v for v in recs if not (isinstance(v, dict) and v.get("kind") == "filesystem")]
 
 
 def violations(path):
+    """The network records of a --violations file (the creation gate also
+    records refused writes, e.g. Python's __pycache__ beside a read-only
+    script: test_fsgate.py checks those)."""
     p = Path(path)
     if not p.exists():
         return []
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    recs = [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    return [v for v in recs if v.get("kind") != "filesystem"]
 
 
 def vpath(sb):

@@ -70,7 +70,8 @@ static void test_git_directories(void **state)
 	ALLOWED("/w/n/.git/hooks", "pre-commit.sample", SRT_FSG_FILE, SRT_FSG_CREATE, H);
 	ALLOWED("/w/n/.git", "objects", SRT_FSG_DIR, SRT_FSG_CREATE, G);
 	ALLOWED("/w/n/.git", "config.lock", SRT_FSG_FILE, SRT_FSG_CREATE, G);
-	ALLOWED("/w/n/.git", "commondir", SRT_FSG_FILE, SRT_FSG_CREATE, G);
+	ALLOWED("/w/n/.git/worktrees/wt", "commondir", SRT_FSG_FILE, SRT_FSG_CREATE, G);
+	REFUSED("/w/n/.git", "commondir", SRT_FSG_FILE, SRT_FSG_CREATE, G);
 	/* hooks that run */
 	REFUSED("/w/n/.git/hooks", "pre-commit", SRT_FSG_FILE, SRT_FSG_CREATE, H);
 	REFUSED("/w/n/.git/hooks", "pre-commit", SRT_FSG_FILE, SRT_FSG_RENAME_TO, H);

@@ -421,6 +421,16 @@ static int unheld_list(const srt_policy *pol, srt_strv *unheld, srt_error *err)
 		if (push(unheld, msg, err) < 0)
 			return -1;
 	}
+	/* names the gate would have refused (it does not run here) */
+	for (size_t i = 0; i < pol->gate_covered.n; i++) {
+		const char *path = pol->gate_covered.v[i].path, *w = root_of(p, path);
+		if (w && push(unheld,
+			      srt_asprintf("mandatory deny %s is not protected: it lies inside the "
+					   "writable root %s and can be created",
+					   path, w),
+			      err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
