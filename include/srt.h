@@ -127,7 +127,8 @@ void srt_policy_free(srt_policy *pol);
  * `host` comes from inside the sandbox, byte for byte: pass it through
  * srt_escape before showing or recording it. */
 typedef struct srt_violation {
-	const char *kind;      /* "network" */
+	const char *kind;      /* "network" or "filesystem" */
+	/* kind "network" (NULL/0 for "filesystem"): */
 	const char *protocol;  /* "http", "connect", "socks5", "unix" */
 	const char *host;      /* as the client asked for it (raw bytes) */
 	int port;
@@ -142,7 +143,7 @@ typedef struct srt_violation {
 	const char *comm;      /* the process's name (raw bytes), or NULL */
 } srt_violation;
 
-/* Called from the sandbox's proxy thread, one call at a time. */
+/* Called one call at a time (srt_spawn_options.on_violation). */
 typedef void (*srt_violation_fn)(const srt_violation *v, void *data);
 
 typedef struct srt_spawn_options {
@@ -152,8 +153,10 @@ typedef struct srt_spawn_options {
 	/* stdin/stdout/stderr of the command; -1 means "inherit the caller's
 	 * descriptor of the same number". */
 	int stdio[3];
-	/* Network refusals (may be NULL).  The callback runs on the proxy
-	 * thread while the sandbox lives. */
+	/* Refusals, network and filesystem (may be NULL).  The callback runs
+	 * on the proxy thread or the creation gate's record thread while the
+	 * sandbox lives, one call at a time; every record is delivered before
+	 * srt_sandbox_wait returns. */
 	srt_violation_fn on_violation;
 	void *violation_data;
 	/* Path of the srt executable, used inside the sandbox as ssh's

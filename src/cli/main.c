@@ -264,17 +264,27 @@ static int run_check(void)
 
 #define SUMMARY_MAX 10
 
-typedef struct violation_log {
-	FILE *out;            /* --violations, or NULL */
+/* One kind's share of the exit summary: how many, and the first distinct
+ * few. */
+typedef struct violation_tally {
 	size_t count;
 	char seen[SUMMARY_MAX][400];
 	size_t n_seen;
+} violation_tally;
+
+typedef struct violation_log {
+	FILE *out;            /* --violations, or NULL */
+	violation_tally net, fs;
 } violation_log;
 
 /* What comes from inside (a host, a path) is escaped (srt_escape): the
  * record is plain ASCII, so always valid UTF-8 JSON, and still names it. */
 static void json_string(FILE *f, const char *s)
 {
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
 	char *e = srt_escape_dup(s, SRT_ESCAPE_JSON);
 	fprintf(f, "\"%s\"", e ? e : "(out of memory)");
 	free(e);
@@ -289,49 +299,92 @@ void say(const char *prefix, const char *what)
 	free(e);
 }
 
-/* Runs on the proxy thread, one call at a time. */
+static void tally(violation_tally *t, const char *key)
+{
+	t->count++;
+	for (size_t i = 0; i < t->n_seen; i++)
+		if (strcmp(t->seen[i], key) == 0)
+			return;
+	if (t->n_seen < SUMMARY_MAX)
+		snprintf(t->seen[t->n_seen++], sizeof t->seen[0], "%s", key);
+}
+
+static bool is_filesystem(const srt_violation *v)
+{
+	return v->kind && strcmp(v->kind, "filesystem") == 0;
+}
+
+/* The summary line of a refusal: escaped, since it names what the
+ * command chose. */
+static void summary_key(const srt_violation *v, char *key, size_t len)
+{
+	char what[256], reason[128];
+	srt_escape(reason, sizeof reason, v->reason ? v->reason : "", 0);
+	if (is_filesystem(v)) {
+		srt_escape(what, sizeof what, v->resolved ? v->resolved : v->path ? v->path : "", 0);
+		snprintf(key, len, "%s %s (%s)", v->op ? v->op : "?", what, reason);
+	} else {
+		srt_escape(what, sizeof what, v->host ? v->host : "", 0);
+		snprintf(key, len, "%s:%d (%s)", what, v->port, reason);
+	}
+}
+
+static void json_field(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, ",\"%s\":", name);
+	json_string(f, value);
+}
+
+static void json_record(FILE *f, const srt_violation *v)
+{
+	fprintf(f, "{\"time\":%.3f,\"kind\":", v->time);
+	json_string(f, v->kind);
+	if (is_filesystem(v)) {
+		json_field(f, "op", v->op);
+		json_field(f, "path", v->path);
+		json_field(f, "resolved", v->resolved);
+		json_field(f, "rule", v->rule);
+		json_field(f, "reason", v->reason);
+		fprintf(f, ",\"pid\":%d", v->pid);
+		json_field(f, "comm", v->comm);
+	} else {
+		json_field(f, "protocol", v->protocol);
+		json_field(f, "host", v->host);
+		fprintf(f, ",\"port\":%d", v->port);
+		json_field(f, "rule", v->rule);
+		json_field(f, "reason", v->reason);
+	}
+	fputs("}\n", f);
+	fflush(f);
+}
+
+/* Runs on the proxy thread or the gate's record thread, one call at a
+ * time. */
 static void on_violation(const srt_violation *v, void *data)
 {
 	violation_log *log = data;
-	log->count++;
-	char key[400], host[256], reason[128];
-	srt_escape(host, sizeof host, v->host, 0);
-	srt_escape(reason, sizeof reason, v->reason, 0);
-	snprintf(key, sizeof key, "%s:%d (%s)", host, v->port, reason);
-	bool dup = false;
-	for (size_t i = 0; i < log->n_seen; i++)
-		dup |= strcmp(log->seen[i], key) == 0;
-	if (!dup && log->n_seen < SUMMARY_MAX)
-		snprintf(log->seen[log->n_seen++], sizeof log->seen[0], "%s", key);
-	if (!log->out)
+	char key[400];
+	summary_key(v, key, sizeof key);
+	tally(is_filesystem(v) ? &log->fs : &log->net, key);
+	if (log->out)
+		json_record(log->out, v);
+}
+
+static void print_tally(const violation_tally *t, const char *one, const char *many)
+{
+	if (t->count == 0)
 		return;
-	fprintf(log->out, "{\"time\":%.3f,\"kind\":", v->time);
-	json_string(log->out, v->kind);
-	fputs(",\"protocol\":", log->out);
-	json_string(log->out, v->protocol);
-	fputs(",\"host\":", log->out);
-	json_string(log->out, v->host);
-	fprintf(log->out, ",\"port\":%d,\"rule\":", v->port);
-	if (v->rule)
-		json_string(log->out, v->rule);
-	else
-		fputs("null", log->out);
-	fputs(",\"reason\":", log->out);
-	json_string(log->out, v->reason);
-	fputs("}\n", log->out);
-	fflush(log->out);
+	fprintf(stderr, "srt: %zu %s by the sandbox:\n", t->count, t->count == 1 ? one : many);
+	for (size_t i = 0; i < t->n_seen; i++)
+		fprintf(stderr, "srt:   %s\n", t->seen[i]);
+	if (t->count > t->n_seen)
+		fprintf(stderr, "srt:   ...\n");
 }
 
 static void print_summary(const violation_log *log)
 {
-	if (log->count == 0)
-		return;
-	fprintf(stderr, "srt: %zu network request%s blocked by the sandbox:\n", log->count,
-		log->count == 1 ? " was" : "s were");
-	for (size_t i = 0; i < log->n_seen; i++)
-		fprintf(stderr, "srt:   %s\n", log->seen[i]);
-	if (log->count > log->n_seen)
-		fprintf(stderr, "srt:   ...\n");
+	print_tally(&log->net, "network request was blocked", "network requests were blocked");
+	print_tally(&log->fs, "filesystem change was refused", "filesystem changes were refused");
 }
 
 static double now_ms(void)

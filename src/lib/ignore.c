@@ -66,6 +66,10 @@ char *srt_shell_quote(char *const *argv)
 
 char *srt_violation_line(const srt_violation *v)
 {
+	if (v->kind && strcmp(v->kind, "filesystem") == 0)
+		return srt_asprintf("deny file-write-%s %s (%s)", v->op ? v->op : "",
+				    v->resolved ? v->resolved : v->path ? v->path : "",
+				    v->reason ? v->reason : "");
 	const char *host = v->host ? v->host : "";
 	const char *reason = v->reason ? v->reason : "";
 	if (v->port > 0)

@@ -17,7 +17,10 @@ char *srt_shell_quote(char *const *argv);
 
 /* The line the patterns are matched against, as the reference writes a
  * proxy's refusal: "deny network-outbound HOST:PORT (REASON)" (a socket
- * path has no port: "deny network-outbound PATH (REASON)").  Raw bytes, as
+ * path has no port: "deny network-outbound PATH (REASON)"); a refusal of the
+ * creation gate as "deny file-write-OP PATH (REASON)", PATH as resolved
+ * inside the sandbox where known (the reference's macOS log lines name
+ * file-write-create, file-write-data...).  Raw bytes, as
  * they came from inside.  Malloc'd, NULL when out of memory. */
 char *srt_violation_line(const srt_violation *v);
 

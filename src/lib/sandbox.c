@@ -797,8 +797,6 @@ static void gate_violation(srt_sandbox *sb, const srt_msg *m)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	srt_violation v = {
 		.kind = "filesystem",
-		.protocol = "", /* TODO(merge): NULL once the CLI takes it */
-		.host = "",
 		.rule = f[3][0] ? f[3] : NULL,
 		.reason = strerror(m->code),
 		.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
