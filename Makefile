@@ -76,7 +76,7 @@ fuzz:
 # every parser of untrusted input, 10 s each from its seed corpus
 # (fuzz/README.md: the targets, their coverage, longer runs)
 FUZZ_SECONDS ?= 10
-FUZZ_TARGETS = config domain http socks netpolicy guard gitconfig control gitsanitize upstream
+FUZZ_TARGETS = config domain http socks netpolicy guard gitconfig control gitsanitize upstream fsgate
 fuzz-smoke: fuzz
 	for f in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$f && \
