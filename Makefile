@@ -64,6 +64,11 @@ nons:
 	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_parent_proxy.py -k no_namespace
 	# the proxy's inactivity timeout at 1 s (SRT_TEST_PROXY_TIMEOUT_MS, a test-hooks knob)
 	SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_http_semantics.py -k "timeout or silent"
+	# the creation gate off (SRT_TEST_NO_FSGATE, a test-hooks knob): the stand-ins
+	# and private git directories that the modes without the gate still use
+	SRT_TEST_NO_FSGATE=1 SRT_BIN=$(CURDIR)/$(HOOKS_BUILD)/srt $(PYTEST) -q tests/e2e/test_git_fresh.py \
+		tests/e2e/test_filesystem.py tests/e2e/test_harden_state.py tests/e2e/test_harden_scale.py \
+		tests/e2e/test_harden_git.py
 
 # srt inside rootful podman (runc), three profiles (tests/containers/README.md)
 containers: build

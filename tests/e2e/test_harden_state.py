@@ -264,7 +264,8 @@ def state_user():
 def as_user(pw, argv, home):
     return ["setpriv", "--reuid", pw.pw_name, "--regid", pw.pw_name, "--init-groups",
             "--reset-env", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=" + home,
-            "LC_ALL=C"] + list(argv)
+            "LC_ALL=C"] + [k + "=" + os.environ[k] for k in ("SRT_TEST_NO_FSGATE",)
+                           if k in os.environ] + list(argv)
 
 
 @pytest.mark.usefixtures("standins")
