@@ -136,7 +136,7 @@ typedef struct srt_violation {
 	const char *reason;    /* why it was refused */
 	double time;           /* seconds since the epoch */
 	/* kind "filesystem" (NULL/0 for "network"): */
-	const char *op;        /* "write", "create", "mkdir", "mknod", "symlink", "link", "rename", "truncate", "unlink" */
+	const char *op;        /* the system call refused: "openat", "mkdir", "renameat2"... */
 	const char *path;      /* as the command named it (raw bytes from inside) */
 	const char *resolved;  /* as resolved inside the sandbox, or NULL (raw bytes) */
 	int pid;               /* in the sandbox's PID namespace, 0 if unknown */

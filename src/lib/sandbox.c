@@ -845,7 +845,7 @@ static void gate_dropped(srt_sandbox *sb, int32_t n)
 	char why[128];
 	snprintf(why, sizeof why, "%d more refusals were not recorded (the record channel was full)",
 		 (int)n);
-	srt_violation v = {.kind = "filesystem", .protocol = "", .host = "", .rule = NULL, .reason = why};
+	srt_violation v = {.kind = "filesystem", .reason = why};
 	v.op = "dropped";
 	v.path = "";
 	on_violation(&v, sb);
